@@ -1,0 +1,118 @@
+/**
+ * Domain errors. One class per thing the caller must do next; `name` is a string literal because
+ * minifiers rename classes and Step Functions `ErrorEquals` matches on it.
+ * Messages name the field, host or file, and never carry secrets or raw HTTP/SDK errors.
+ */
+export abstract class PluginError extends Error {
+  abstract override readonly name: string;
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The request or one of its items is invalid: fix the input; retrying the same input fails again. */
+export class InputError extends PluginError {
+  override readonly name = 'InputError';
+  readonly code = 'E_INPUT';
+}
+
+/** Configuration is missing or invalid (an env variable): fix the deployment. */
+export class ConfigError extends PluginError {
+  override readonly name = 'ConfigError';
+  readonly code = 'E_CONFIG';
+}
+
+/** The caller is not authenticated or lacks the SUB_SYSTEM role. */
+export class AuthError extends PluginError {
+  override readonly name = 'AuthError';
+  readonly code = 'E_AUTH';
+}
+
+/** A decode/encode of a {cipher_a} secret failed (wrong guid/seed, corrupt text). */
+export class SecretError extends PluginError {
+  override readonly name = 'SecretError';
+  readonly code = 'E_SECRET';
+}
+
+/** salt-api did not answer, timed out, or answered with a 5xx: transient, retry later. */
+export class SaltApiUnavailableError extends PluginError {
+  override readonly name = 'SaltApiUnavailableError';
+  readonly code = 'E_SALT_UNAVAILABLE';
+}
+
+/** salt-api refused our credentials (login failed, or 401 after one re-login): fix SALT_API_* settings. */
+export class SaltApiAuthError extends PluginError {
+  override readonly name = 'SaltApiAuthError';
+  readonly code = 'E_SALT_AUTH';
+}
+
+/** salt-api rejected the request itself (4xx other than 401): a bug or a disabled client. */
+export class SaltApiRequestError extends PluginError {
+  override readonly name = 'SaltApiRequestError';
+  readonly code = 'E_SALT_REQUEST';
+  constructor(
+    message: string,
+    readonly status: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A target host did not return (minion down, unknown id, deadline passed). */
+export class TargetNoReturnError extends PluginError {
+  override readonly name = 'TargetNoReturnError';
+  readonly code = 'E_NO_RETURN';
+  constructor(
+    message: string,
+    readonly host: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The function ran on the host and failed (non-zero exit, exception, failed state). */
+export class JobFailedError extends PluginError {
+  override readonly name = 'JobFailedError';
+  readonly code = 'E_JOB_FAILED';
+  constructor(
+    message: string,
+    readonly host: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** An async salt job did not finish before its deadline. */
+export class JobTimeoutError extends PluginError {
+  override readonly name = 'JobTimeoutError';
+  readonly code = 'E_JOB_TIMEOUT';
+  constructor(
+    message: string,
+    readonly jid: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** An S3 object named by an endpoint does not exist. */
+export class ArtifactNotFoundError extends PluginError {
+  override readonly name = 'ArtifactNotFoundError';
+  readonly code = 'E_ARTIFACT_NOT_FOUND';
+}
+
+/** The operation exists but is switched off by configuration. */
+export class OperationDisabledError extends PluginError {
+  override readonly name = 'OperationDisabledError';
+  readonly code = 'E_DISABLED';
+}
+
+/** A message safe to show to a caller: our own errors verbatim, anything else generic. */
+export function publicMessage(error: unknown): string {
+  if (error instanceof PluginError) return error.message;
+  return 'Internal error (see the plugin log for the request id)';
+}

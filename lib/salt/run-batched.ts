@@ -1,0 +1,74 @@
+import { callKey, type LocalCall } from './build-lowstate.js';
+import type { HostResult, NormaliseOptions } from './normalise-result.js';
+import type { SaltClient } from './salt-client.js';
+
+/** One function for one host: what an item of a request needs. */
+export type HostCall = Omit<LocalCall, 'tgt'> & { host: string };
+
+export interface BatchOptions {
+  /** Absolute deadline (ms since epoch) for async jobs. */
+  deadlineMs: number;
+  signal?: AbortSignal;
+  normalise?: NormaliseOptions;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Groups calls that run the same function with the same arguments: one salt job per group. */
+export function groupCalls(calls: readonly HostCall[]): Array<{ call: LocalCall; indexes: number[] }> {
+  const groups = new Map<string, { call: LocalCall; indexes: number[]; hosts: Set<string> }>();
+  calls.forEach(({ host, ...rest }, index) => {
+    const key = callKey(rest);
+    let group = groups.get(key);
+    if (!group) {
+      group = { call: { ...rest, tgt: [] }, indexes: [], hosts: new Set() };
+      groups.set(key, group);
+    }
+    group.indexes.push(index);
+    group.hosts.add(host);
+  });
+  return [...groups.values()].map(({ call, indexes, hosts }) => ({ call: { ...call, tgt: [...hosts] }, indexes }));
+}
+
+/**
+ * Runs per-host calls with as few salt jobs as possible: identical calls become one job on a host
+ * list; different calls are started together as async jobs and gathered concurrently. Never one
+ * sequential round-trip per host. Returns one result per call, in call order.
+ */
+export async function runBatched(salt: SaltClient, calls: readonly HostCall[], options: BatchOptions): Promise<HostResult[]> {
+  if (calls.length === 0) return [];
+  const groups = groupCalls(calls);
+  const results = new Array<HostResult>(calls.length);
+  const place = (indexes: number[], hostResults: HostResult[]) => {
+    const byHost = new Map(hostResults.map((r) => [r.host, r]));
+    for (const i of indexes) results[i] = { ...byHost.get(calls[i]!.host)! };
+  };
+
+  if (groups.length === 1) {
+    const [group] = groups;
+    place(group!.indexes, await salt.local(group!.call, { ...(options.signal && { signal: options.signal }), ...(options.normalise && { normalise: options.normalise }) }));
+    return results;
+  }
+
+  const jobs = await salt.localAsync(
+    groups.map((g) => g.call),
+    options.signal ? { signal: options.signal } : {},
+  );
+  const total = calls.length;
+  const doneByJob = new Array<number>(jobs.length).fill(0);
+  await Promise.all(
+    jobs.map(async (job, i) => {
+      const group = groups[i]!;
+      const hostResults = await salt.waitForJob(job.jid, group.call.tgt, {
+        deadlineMs: options.deadlineMs,
+        ...(options.signal && { signal: options.signal }),
+        ...(options.normalise && { normalise: options.normalise }),
+        onProgress: (done) => {
+          doneByJob[i] = done;
+          options.onProgress?.(doneByJob.reduce((a, b) => a + b, 0), total);
+        },
+      });
+      place(group.indexes, hostResults);
+    }),
+  );
+  return results;
+}

@@ -1,0 +1,290 @@
+import got, { type Got, RequestError } from 'got';
+import {
+  SaltApiAuthError,
+  SaltApiRequestError,
+  SaltApiUnavailableError,
+} from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { buildLocal, buildMasterCall, type LocalCall, type Lowstate } from './build-lowstate.js';
+import { normaliseHostReturn, normaliseLocalReturn, type HostResult, type NormaliseOptions } from './normalise-result.js';
+
+export interface SaltClientOptions {
+  url: string;
+  eauth: string;
+  username: string;
+  password: string;
+  /** PEM of the CA that signed salt-api's certificate. */
+  ca?: string | undefined;
+  /** Skip TLS verification: only by explicit configuration, never by default. */
+  insecure?: boolean;
+  /** Client-side timeout of one request; a stopped master makes salt-api hang forever. */
+  timeoutMs: number;
+  loginTimeoutMs: number;
+  logger?: Logger;
+  /** Seconds kept off a token's `expire` so it is never used at the edge of its life. */
+  tokenMarginS?: number;
+  now?: () => number;
+}
+
+interface CachedToken {
+  token: string;
+  expiresAtMs: number;
+}
+
+export interface AsyncJob {
+  jid: string;
+  minions: string[];
+}
+
+export interface JobStatus {
+  jid: string;
+  /** Minions the master expects to answer. */
+  minions: string[];
+  /** Per minion that answered: the job-cache shape `{return, retcode, success}`. */
+  results: Record<string, unknown>;
+}
+
+export interface WaitOptions {
+  /** Absolute time (ms since epoch) after which hosts that have not answered count as NO_RETURN. */
+  deadlineMs: number;
+  signal?: AbortSignal;
+  normalise?: NormaliseOptions;
+  /** Called each time more hosts have answered (progress on long work). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
+
+/** The message CherryPy puts in its HTML error pages (`<p>...</p>`), or a JSON `return`. */
+function errorText(body: unknown): string {
+  if (typeof body === 'string') {
+    const p = /<p>([\s\S]*?)<\/p>/.exec(body);
+    return (p ? p[1]! : body).replace(/<[^>]+>/g, '').trim().slice(0, 300);
+  }
+  const ret = (body as { return?: unknown } | null)?.return;
+  return typeof ret === 'string' ? ret.slice(0, 300) : '';
+}
+
+/**
+ * salt-api (rest_cherrypy) client. Logs in once and caches the session token until its expiry,
+ * re-logs in once on a 401 and retries the call once. Every request has a client-side timeout.
+ * Throws SaltApiUnavailableError (network, timeout, 5xx), SaltApiAuthError (credentials refused),
+ * SaltApiRequestError (other 4xx). Raw got errors never escape: they carry the token and the password.
+ */
+export class SaltClient {
+  private readonly http: Got;
+  private token: CachedToken | undefined;
+  private loginInFlight: Promise<CachedToken> | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly options: SaltClientOptions) {
+    this.now = options.now ?? Date.now;
+    this.http = got.extend({
+      prefixUrl: options.url,
+      throwHttpErrors: false,
+      retry: { limit: 0 },
+      headers: { accept: 'application/json' },
+      https: {
+        rejectUnauthorized: !options.insecure,
+        ...(options.ca ? { certificateAuthority: options.ca } : {}),
+      },
+    });
+    if (options.insecure) options.logger?.warn('salt-api TLS verification is OFF (SALT_API_INSECURE)');
+  }
+
+  /** Forgets the cached token (the next call logs in again). */
+  invalidateToken(): void {
+    this.token = undefined;
+  }
+
+  /** Logs in (or reuses a valid cached token). Concurrent callers share one login. */
+  async login(): Promise<string> {
+    if (this.token && this.token.expiresAtMs > this.now()) return this.token.token;
+    this.loginInFlight ??= this.doLogin().finally(() => (this.loginInFlight = undefined));
+    this.token = await this.loginInFlight;
+    return this.token.token;
+  }
+
+  private async doLogin(): Promise<CachedToken> {
+    const { url, eauth, username, password, loginTimeoutMs } = this.options;
+    const response = await this.send('POST', 'login', {
+      json: { username, password, eauth },
+      timeoutMs: loginTimeoutMs,
+    });
+    if (response.statusCode === 401) {
+      throw new SaltApiAuthError(`salt-api at ${url} refused the login of user "${username}" (eauth ${eauth})`);
+    }
+    this.checkStatus(response.statusCode, response.body, 'POST /login');
+    const entry = (response.body as { return?: Array<{ token?: unknown; expire?: unknown }> } | null)?.return?.[0];
+    if (typeof entry?.token !== 'string') {
+      throw new SaltApiUnavailableError(`salt-api at ${url} answered /login without a token`);
+    }
+    this.options.logger?.redactor.register(entry.token);
+    const margin = (this.options.tokenMarginS ?? 60) * 1000;
+    const expireMs = typeof entry.expire === 'number' ? entry.expire * 1000 : this.now() + 3600_000;
+    return { token: entry.token, expiresAtMs: Math.max(this.now(), expireMs - margin) };
+  }
+
+  private async send(
+    method: 'GET' | 'POST',
+    path: string,
+    options: { json?: unknown; token?: string; timeoutMs?: number; signal?: AbortSignal | undefined },
+  ): Promise<{ statusCode: number; body: unknown }> {
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
+    try {
+      const response = await this.http(path, {
+        method,
+        ...(options.json !== undefined ? { json: options.json } : {}),
+        ...(options.token ? { headers: { 'x-auth-token': options.token } } : {}),
+        timeout: { request: timeoutMs },
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      let body: unknown = response.body;
+      if (/json/.test(String(response.headers['content-type'] ?? ''))) {
+        try {
+          body = JSON.parse(response.body);
+        } catch {
+          throw new SaltApiUnavailableError(`salt-api at ${this.options.url} sent invalid JSON for ${method} /${path}`);
+        }
+      }
+      return { statusCode: response.statusCode, body };
+    } catch (error) {
+      if (error instanceof SaltApiUnavailableError) throw error;
+      if (options.signal?.aborted) throw options.signal.reason;
+      const code = error instanceof RequestError ? error.code : 'ERROR';
+      const what = code === 'ETIMEDOUT' ? `did not answer within ${timeoutMs} ms` : `could not be reached (${code})`;
+      throw new SaltApiUnavailableError(`salt-api at ${this.options.url} ${what} for ${method} /${path}`);
+    }
+  }
+
+  private checkStatus(status: number, body: unknown, what: string): void {
+    if (status >= 200 && status < 300) return;
+    const text = errorText(body);
+    if (status >= 500) {
+      throw new SaltApiUnavailableError(`salt-api answered ${status} to ${what}${text ? `: ${text}` : ''}`);
+    }
+    throw new SaltApiRequestError(`salt-api rejected ${what} with ${status}${text ? `: ${text}` : ''}`, status);
+  }
+
+  /** An authenticated request; on 401 logs in again once and retries once. */
+  private async authed(
+    method: 'GET' | 'POST',
+    path: string,
+    json: unknown,
+    timeoutMs?: number,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.login();
+      const response = await this.send(method, path, { json, token, timeoutMs, signal });
+      if (response.statusCode === 401) {
+        this.invalidateToken();
+        if (attempt === 0) {
+          this.options.logger?.info('salt-api session rejected, logging in again', { path });
+          continue;
+        }
+        throw new SaltApiAuthError(`salt-api refused the session for ${method} /${path} after a fresh login: ${errorText(response.body)}`);
+      }
+      this.checkStatus(response.statusCode, response.body, `${method} /${path}`);
+      return response.body;
+    }
+  }
+
+  /** Sends lowstate chunks in one POST; returns one element per chunk. */
+  async lowstate(chunks: Lowstate[], options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<unknown[]> {
+    const body = await this.authed('POST', '', chunks, options.timeoutMs, options.signal);
+    const ret = (body as { return?: unknown } | null)?.return;
+    if (!Array.isArray(ret) || ret.length !== chunks.length) {
+      throw new SaltApiUnavailableError(`salt-api answered with ${Array.isArray(ret) ? ret.length : 'no'} return elements for ${chunks.length} chunks`);
+    }
+    return ret;
+  }
+
+  /**
+   * Runs a function synchronously on a host list (full_return) and normalises every targeted host,
+   * in target order; hosts absent from the answer are NO_RETURN.
+   */
+  async local(call: LocalCall, options: { signal?: AbortSignal; normalise?: NormaliseOptions } = {}): Promise<HostResult[]> {
+    // salt waits `timeout` + `gather_job_timeout` for a silent minion: the HTTP timeout must outlast both.
+    const saltWaitS = (call.timeout ?? 5) + (call.gatherJobTimeout ?? 10);
+    const timeoutMs = Math.max(this.options.timeoutMs, (saltWaitS + 15) * 1000);
+    const [element] = await this.lowstate([buildLocal(call, 'sync')], { timeoutMs, ...(options.signal && { signal: options.signal }) });
+    return normaliseLocalReturn(call.tgt, element, options.normalise);
+  }
+
+  /** Starts one or more functions asynchronously in one POST; returns their jids. */
+  async localAsync(calls: LocalCall[], options: { signal?: AbortSignal } = {}): Promise<AsyncJob[]> {
+    const ret = await this.lowstate(calls.map((c) => buildLocal(c, 'async')), options);
+    return ret.map((element, i) => {
+      const jid = (element as { jid?: unknown } | null)?.jid;
+      if (typeof jid !== 'string' || !jid) {
+        throw new SaltApiRequestError(`salt did not start ${calls[i]!.fun}: no minion matched ${calls[i]!.tgt.join(',')}`, 200);
+      }
+      const minions = (element as { minions?: unknown }).minions;
+      return { jid, minions: Array.isArray(minions) ? minions.map(String) : [] };
+    });
+  }
+
+  /** Reads a job from the job cache (`GET /jobs/<jid>`, falling back to runner jobs.list_job). */
+  async jobStatus(jid: string, signal?: AbortSignal): Promise<JobStatus> {
+    if (!/^\d{20}$/.test(jid)) throw new SaltApiRequestError(`not a salt jid: "${jid}"`, 400);
+    const body = await this.authed('GET', `jobs/${jid}`, undefined, undefined, signal);
+    let info = (body as { info?: Array<Record<string, unknown>> } | null)?.info?.[0];
+    if (!info || 'Error' in info) {
+      const [listed] = await this.lowstate([buildMasterCall('runner', 'jobs.list_job', { jid })], signal ? { signal } : {});
+      info = (listed ?? {}) as Record<string, unknown>;
+    }
+    const minions = Array.isArray(info['Minions']) ? info['Minions'].map(String) : [];
+    const results = (info['Result'] && typeof info['Result'] === 'object' ? info['Result'] : {}) as Record<string, unknown>;
+    return { jid, minions, results };
+  }
+
+  /**
+   * Polls a job until every expected host has answered or the deadline passes; hosts still silent at
+   * the deadline are NO_RETURN. Returns one result per host of `hosts`, in that order.
+   */
+  async waitForJob(jid: string, hosts: readonly string[], options: WaitOptions): Promise<HostResult[]> {
+    const wanted = [...new Set(hosts)];
+    let delay = 150;
+    let seen = -1;
+    for (;;) {
+      const status = await this.jobStatus(jid, options.signal);
+      const done = wanted.filter((h) => h in status.results).length;
+      if (done !== seen) options.onProgress?.(done, wanted.length);
+      seen = done;
+      const timedOut = this.now() >= options.deadlineMs;
+      if (done === wanted.length || timedOut) {
+        return wanted.map((host) => {
+          if (host in status.results) return normaliseHostReturn(host, status.results[host], options.normalise);
+          const result = normaliseHostReturn(host, undefined);
+          result.message = `Minion ${host} did not return before the deadline (job ${jid})`;
+          return result;
+        });
+      }
+      await sleep(Math.min(delay, Math.max(0, options.deadlineMs - this.now())), options.signal);
+      delay = Math.min(delay * 2, 1000);
+    }
+  }
+
+  /** Runs a runner function on the master; returns its raw value. */
+  async runner(fun: string, kwarg: Record<string, unknown> = {}, signal?: AbortSignal): Promise<unknown> {
+    const [ret] = await this.lowstate([buildMasterCall('runner', fun, kwarg)], signal ? { signal } : {});
+    return ret;
+  }
+
+  /** Runs a wheel function (keys...) on the master; returns `data.return`, throws if `success` is false. */
+  async wheel(fun: string, kwarg: Record<string, unknown> = {}, signal?: AbortSignal): Promise<unknown> {
+    const [ret] = await this.lowstate([buildMasterCall('wheel', fun, kwarg)], signal ? { signal } : {});
+    const data = (ret as { data?: { return?: unknown; success?: unknown } } | null)?.data;
+    if (!data || data.success === false) {
+      const text = typeof data?.return === 'string' ? data.return.split('\n').filter(Boolean).pop() : 'no data';
+      throw new SaltApiRequestError(`wheel ${fun} failed: ${text}`, 200);
+    }
+    return data.return;
+  }
+}

@@ -1,0 +1,82 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { AuthError, InputError, PluginError } from '../errors.js';
+import type { Runtime } from '../runtime.js';
+import { buildResponse, errorResponse, parseEnvelope, type ResponseEnvelope } from './envelope.js';
+import { jwtAuth } from './jwt-auth.js';
+import type { Operation } from './operation.js';
+import { resolveRoute } from './routes.js';
+import { runOperation } from './run-operation.js';
+
+type HttpResult = APIGatewayProxyStructuredResultV2;
+
+const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+
+const requestIdOf = (event: APIGatewayProxyEventV2, context: Context): string =>
+  context?.awsRequestId || event.requestContext?.requestId || 'local';
+
+/** Turns every failure before the items run into the WeCube envelope with the right HTTP status. */
+export function envelopeErrors(runtime: Pick<Runtime, 'logger'>): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
+  return {
+    onError: async (request) => {
+      const error = request.error;
+      const logger = runtime.logger.child({ requestId: requestIdOf(request.event, request.context) });
+      if (error instanceof AuthError) {
+        logger.warn('request rejected by auth', { reason: error.message, path: request.event.rawPath });
+        request.response = json(401, errorResponse('Token illegal'));
+      } else if (error instanceof InputError) {
+        request.response = json(400, errorResponse(error.message));
+      } else {
+        logger.error('request failed', { error, path: request.event.rawPath });
+        const message = error instanceof PluginError ? error.message : 'Internal error';
+        request.response = json(error instanceof PluginError ? 502 : 500, errorResponse(message));
+      }
+    },
+  };
+}
+
+function notFound(plugin: string | undefined, action: string | undefined, ops: readonly Operation[]): HttpResult {
+  const message =
+    plugin && ops.some((o) => o.plugin === plugin)
+      ? `${plugin} plugin, action = ${action} not found`
+      : `plugin[${plugin ?? ''}] not found`;
+  return json(404, errorResponse(message));
+}
+
+/**
+ * The HTTP handler (API Gateway HTTP API or Lambda Function URL event) for one or more operations:
+ * JWT auth unless AUTH_MODE=off, envelope parsing, per-item validation and run, response envelope.
+ */
+export function makeHttpHandler(ops: readonly Operation[], runtime: Runtime) {
+  const byRoute = new Map(ops.map((op) => [`${op.plugin}/${op.action}`, op]));
+  const handler = middy<APIGatewayProxyEventV2, HttpResult>().use(envelopeErrors(runtime));
+  if (runtime.config.authMode === 'jwt') handler.use(jwtAuth({ key: runtime.config.jwtKey! }));
+  return handler.handler(async (event, context, { signal }) => {
+    const route = resolveRoute(event.rawPath ?? '');
+    const op = route && byRoute.get(`${route.plugin}/${route.action}`);
+    if (!op) return notFound(route?.plugin ?? event.rawPath?.split('/')[3], route?.action, ops);
+    const body = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+    const inputs = parseEnvelope(body);
+    const logger = runtime.logger.child({ requestId: requestIdOf(event, context), operation: `${op.plugin}/${op.action}` });
+    const started = Date.now();
+    const outputs = await runOperation(op, inputs, { logger, signal, concurrency: runtime.config.itemConcurrency });
+    const response = buildResponse(outputs);
+    logger.info('request done', { items: inputs.length, resultCode: response.resultCode, ms: Date.now() - started });
+    return json(200, response);
+  });
+}
+
+/** The Step Functions task handler: takes `{inputs:[...]}` and returns the envelope (no HTTP wrapping). */
+export function makeTaskHandler(op: Operation, runtime: Runtime) {
+  return async (event: { inputs?: unknown }, context?: Partial<Context>): Promise<ResponseEnvelope> => {
+    const inputs = parseEnvelope(JSON.stringify(event ?? {}));
+    const logger = runtime.logger.child({ requestId: context?.awsRequestId ?? 'task', operation: `${op.plugin}/${op.action}` });
+    const remaining = context?.getRemainingTimeInMillis?.() ?? 15 * 60_000;
+    const signal = AbortSignal.timeout(Math.max(1000, remaining - 2000));
+    return buildResponse(await runOperation(op, inputs, { logger, signal, concurrency: runtime.config.itemConcurrency }));
+  };
+}

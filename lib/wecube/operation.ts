@@ -1,0 +1,61 @@
+import type { z } from 'zod';
+import type { Logger } from '../log/logger.js';
+
+/** What one item produced: its output fields, or the error that stopped it (with any partial output). */
+export type ItemOutcome<O> =
+  | { ok: true; output: O }
+  | { ok: false; error: unknown; output?: Partial<O> };
+
+export interface RunContext {
+  logger: Logger;
+  signal: AbortSignal;
+  /** Item concurrency limit for per-item work (API_CONCURRENT_NUM). */
+  concurrency: number;
+}
+
+/**
+ * One WeCube operation. `run` receives every valid item of a request at once so that it can batch
+ * work across hosts (one salt job for a host list) and returns one outcome per item, in order.
+ */
+export interface Operation<S extends z.ZodType = z.ZodType, O extends object = Record<string, unknown>> {
+  plugin: string;
+  action: string;
+  summary: string;
+  input: S;
+  output: z.ZodType<O>;
+  run(items: z.output<S>[], ctx: RunContext): Promise<ItemOutcome<O>[]>;
+}
+
+/** The canonical path of an operation. */
+export const operationPath = (op: Pick<Operation, 'plugin' | 'action'>): string =>
+  `/saltstack/v1/${op.plugin}/${op.action}`;
+
+/** Declares an operation with its types inferred from the schemas. */
+export function defineOperation<S extends z.ZodType, O extends object>(op: Operation<S, O>): Operation<S, O> {
+  return op;
+}
+
+/**
+ * Turns a per-item function into a batch runner: at most `concurrency` items at a time, outcomes in
+ * input order, a throw becomes that item's failure and never stops the others.
+ */
+export function eachItem<I, O>(
+  fn: (item: I, ctx: RunContext, index: number) => Promise<O>,
+): (items: I[], ctx: RunContext) => Promise<ItemOutcome<O>[]> {
+  return async (items, ctx) => {
+    const outcomes = new Array<ItemOutcome<O>>(items.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < items.length) {
+        const index = next++;
+        try {
+          outcomes[index] = { ok: true, output: await fn(items[index]!, ctx, index) };
+        } catch (error) {
+          outcomes[index] = { ok: false, error };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(Math.max(1, ctx.concurrency), items.length) }, worker));
+    return outcomes;
+  };
+}

@@ -1,0 +1,51 @@
+import type { z } from 'zod';
+import { publicMessage } from '../errors.js';
+import type { ItemOutput } from './envelope.js';
+import type { ItemOutcome, Operation, RunContext } from './operation.js';
+import { validateItem } from './validate-item.js';
+
+type Slot = { valid: true; item: unknown } | { valid: false; error: unknown };
+
+const echo = (raw: unknown, key: 'guid' | 'callbackParameter'): string | undefined => {
+  const v = (raw as Record<string, unknown> | null)?.[key];
+  return v === undefined || v === null || v === '' ? undefined : String(v);
+};
+
+/**
+ * Validates every item first (a bad item fails alone, nothing runs for it), runs the valid ones through
+ * the operation in one batch, and shapes one output per input in input order.
+ */
+export async function runOperation<S extends z.ZodType, O extends object>(
+  op: Operation<S, O>,
+  rawItems: unknown[],
+  ctx: RunContext,
+): Promise<ItemOutput[]> {
+  const slots: Slot[] = rawItems.map((raw) => {
+    try {
+      return { valid: true, item: validateItem(op.input, raw) };
+    } catch (error) {
+      return { valid: false, error };
+    }
+  });
+  const validItems = slots.flatMap((s) => (s.valid ? [s.item as z.output<S>] : []));
+  const outcomes: ItemOutcome<O>[] = validItems.length ? await op.run(validItems, ctx) : [];
+  if (outcomes.length !== validItems.length) {
+    throw new Error(`${op.plugin}/${op.action} returned ${outcomes.length} outcomes for ${validItems.length} items`);
+  }
+
+  let next = 0;
+  return slots.map((slot, index) => {
+    const raw = rawItems[index];
+    const outcome: ItemOutcome<O> = slot.valid ? outcomes[next++]! : { ok: false, error: slot.error };
+    const guid = echo(raw, 'guid');
+    const callbackParameter = echo(raw, 'callbackParameter');
+    const base = { ...(guid !== undefined && { guid }), ...(callbackParameter !== undefined && { callbackParameter }) };
+    if (outcome.ok) return { ...base, ...outcome.output, errorCode: '0', errorMessage: '' };
+    if (!slot.valid) {
+      ctx.logger.info('item rejected', { item: index + 1, guid, error: outcome.error });
+    } else {
+      ctx.logger.warn('item failed', { item: index + 1, guid, error: outcome.error });
+    }
+    return { ...base, ...outcome.output, errorCode: '1', errorMessage: publicMessage(outcome.error) };
+  });
+}
