@@ -39,11 +39,13 @@ export function envelopeErrors(runtime: Pick<Runtime, 'logger'>): MiddlewareObj<
   };
 }
 
-function notFound(plugin: string | undefined, action: string | undefined, ops: readonly Operation[]): HttpResult {
-  const message =
-    plugin && ops.some((o) => o.plugin === plugin)
-      ? `${plugin} plugin, action = ${action} not found`
-      : `plugin[${plugin ?? ''}] not found`;
+/** The 404 envelope for a path that names no operation among `ops`, with upstream's texts. */
+export function notFound(rawPath: string, ops: readonly Pick<Operation, 'plugin' | 'action'>[]): HttpResult {
+  const route = resolveRoute(rawPath);
+  const plugin = route?.plugin ?? rawPath.split('/')[3] ?? '';
+  const message = route && ops.some((o) => o.plugin === plugin)
+    ? `${plugin} plugin, action = ${route.action} not found`
+    : `plugin[${plugin}] not found`;
   return json(404, errorResponse(message));
 }
 
@@ -58,7 +60,7 @@ export function makeHttpHandler(ops: readonly Operation[], runtime: Runtime) {
   return handler.handler(async (event, context, { signal }) => {
     const route = resolveRoute(event.rawPath ?? '');
     const op = route && byRoute.get(`${route.plugin}/${route.action}`);
-    if (!op) return notFound(route?.plugin ?? event.rawPath?.split('/')[3], route?.action, ops);
+    if (!op) return notFound(event.rawPath ?? '', ops);
     const body = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
     const inputs = parseEnvelope(body);
     const logger = runtime.logger.child({ requestId: requestIdOf(event, context), operation: `${op.plugin}/${op.action}` });

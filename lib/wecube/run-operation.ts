@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { publicMessage } from '../errors.js';
+import { PluginError, publicMessage } from '../errors.js';
 import type { ItemOutput } from './envelope.js';
 import type { ItemOutcome, Operation, RunContext } from './operation.js';
 import { validateItem } from './validate-item.js';
@@ -46,6 +46,7 @@ export async function runOperation<S extends z.ZodType, O extends object>(
     } else {
       ctx.logger.warn('item failed', { item: index + 1, guid, error: outcome.error });
     }
-    return { ...base, ...outcome.output, errorCode: '1', errorMessage: publicMessage(outcome.error) };
+    const errorType = outcome.error instanceof PluginError ? outcome.error.code : 'E_INTERNAL';
+    return { ...base, ...outcome.output, errorCode: '1', errorMessage: publicMessage(outcome.error), errorType };
   });
 }

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { notFound } from '../../lib/wecube/http-handler.js';
+import { resolveRoute } from '../../lib/wecube/routes.js';
+
+type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+interface FunctionModule {
+  operation?: { plugin: string; action: string };
+  handler: HttpHandler;
+}
+
+const MAX_BODY = 8 * 1024 * 1024;
+
+/** Loads every functions/*.ts module: the very handlers that are deployed, keyed by route. */
+export async function loadFunctions(functionsDir: string) {
+  const byRoute = new Map<string, HttpHandler>();
+  const operations: Array<{ plugin: string; action: string }> = [];
+  let openapi: HttpHandler | undefined;
+  for (const file of readdirSync(functionsDir).filter((f) => f.endsWith('.ts')).sort()) {
+    const mod = (await import(pathToFileURL(join(functionsDir, file)).href)) as FunctionModule;
+    if (mod.operation) {
+      byRoute.set(`${mod.operation.plugin}/${mod.operation.action}`, mod.handler);
+      operations.push(mod.operation);
+    }
+    else if (file === 'openapi.ts') openapi = mod.handler;
+  }
+  return { byRoute, openapi, operations };
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new Error('body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function lambdaContext(requestId: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    awsRequestId: requestId,
+    functionName: 'local',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:local',
+    memoryLimitInMB: '512',
+    logGroupName: 'local',
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/**
+ * A local HTTP server that turns requests into API Gateway HTTP API (payload 2.0) events and calls the
+ * same handler a deployed function runs, like a Function URL with its 15-minute limit.
+ */
+export async function startLocalServer(options: { functionsDir: string; host: string; port: number }): Promise<Server> {
+  const { byRoute, openapi, operations } = await loadFunctions(options.functionsDir);
+  const server = createServer(async (req, res) => {
+    const requestId = randomUUID();
+    try {
+      const url = new URL(req.url ?? '/', 'http://local');
+      const body = await readBody(req);
+      const route = resolveRoute(url.pathname);
+      let handler: HttpHandler | undefined;
+      if (req.method === 'GET' && url.pathname === '/saltstack/v1/openapi.json') handler = openapi;
+      else if (req.method === 'POST') handler = route && byRoute.get(`${route.plugin}/${route.action}`);
+      else if (route) {
+        res.writeHead(405, { 'content-type': 'application/json', allow: 'POST' });
+        return res.end(JSON.stringify({ resultCode: '1', resultMessage: `method ${req.method} not allowed`, results: null }));
+      }
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v ?? '']));
+      const event = {
+        version: '2.0',
+        routeKey: `${req.method} ${url.pathname}`,
+        rawPath: url.pathname,
+        rawQueryString: url.search.slice(1),
+        headers,
+        body,
+        isBase64Encoded: false,
+        requestContext: {
+          requestId,
+          http: { method: req.method ?? 'GET', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '', userAgent: headers['user-agent'] ?? '' },
+        },
+      } as unknown as APIGatewayProxyEventV2;
+      const result = handler ? await handler(event, lambdaContext(requestId, 15 * 60_000)) : notFound(url.pathname, operations);
+      res.writeHead(result.statusCode ?? 200, (result.headers ?? {}) as Record<string, string>);
+      res.end(result.body ?? '');
+    } catch {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ resultCode: '1', resultMessage: `Internal error (request ${requestId})`, results: null }));
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, resolve);
+  });
+  return server;
+}
