@@ -1,0 +1,59 @@
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { projectRoot } from '../support/stack.js';
+
+interface Template {
+  Resources: Record<string, { Type: string; Properties: Record<string, any> }>;
+}
+
+const functionFiles = readdirSync(join(projectRoot, 'functions')).filter((f) => f.endsWith('.ts'));
+const logicalId = (name: string) => name.charAt(0).toUpperCase() + name.slice(1) + 'LambdaFunction';
+const camel = (file: string) => file.replace(/\.ts$/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+
+describe('npm run package (osls, offline, no AWS credentials)', () => {
+  let dir: string;
+  let template: Template;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sls-package-'));
+    const env = { ...process.env };
+    for (const k of Object.keys(env)) if (k.startsWith('AWS_')) delete env[k];
+    await promisify(execFile)(join(projectRoot, 'node_modules', '.bin', 'serverless'), ['package', '--stage', 'ci', '--package', dir], {
+      cwd: projectRoot,
+      env,
+      timeout: 180_000,
+    });
+    template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  }, 200_000);
+
+  it.each(functionFiles)('declares a Lambda function on nodejs22.x for functions/%s', (file) => {
+    const resource = template.Resources[logicalId(camel(file))];
+    expect(resource?.Type).toBe('AWS::Lambda::Function');
+    expect(resource!.Properties['Runtime']).toBe('nodejs22.x');
+    expect(resource!.Properties['Handler']).toBe(`functions/${file.replace(/\.ts$/, '')}.handler`);
+  });
+
+  it('routes every operation at its /saltstack/v1 path and its /v1/deploy alias', () => {
+    const routes = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map((r) => r.Properties['RouteKey'] as string);
+    for (const file of functionFiles.filter((f) => f !== 'openapi.ts')) {
+      const [plugin, ...action] = file.replace(/\.ts$/, '').split('-');
+      // plugin names may contain a dash (host-info): find the split that matches a route
+      const candidates = action.map((_, i) => [[plugin, ...action.slice(0, i)].join('-'), action.slice(i).join('-')]);
+      const found = candidates.find(([p, a]) => routes.includes(`POST /saltstack/v1/${p}/${a}`));
+      expect(found).toBeDefined();
+      expect(routes).toContain(`POST /v1/deploy/${found![0]}/${found![1]}`);
+    }
+    expect(routes).toContain('GET /saltstack/v1/openapi.json');
+  });
+
+  it('keeps every bundled function under 1.5 MB', () => {
+    const zips = readdirSync(dir).filter((f) => f.endsWith('.zip'));
+    expect(zips.length).toBe(functionFiles.length);
+    for (const zip of zips) expect(statSync(join(dir, zip)).size).toBeLessThan(1.5 * 1024 * 1024);
+  });
+});
