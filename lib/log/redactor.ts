@@ -23,7 +23,8 @@ export class Redactor {
     if (Array.isArray(value)) return value.map((v) => this.redact(v, depth + 1));
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[k] = SECRET_KEY.test(k) && v !== undefined && v !== null && v !== '' ? '[redacted]' : this.redact(v, depth + 1);
+      // Keys carry data too: salt state results are keyed by the command line they ran.
+      out[this.redactString(k)] = SECRET_KEY.test(k) && v !== undefined && v !== null && v !== '' ? '[redacted]' : this.redact(v, depth + 1);
     }
     return out;
   }

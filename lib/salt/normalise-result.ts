@@ -30,6 +30,7 @@ export interface NormaliseOptions {
 const TRIMMED = 'VALUE_TRIMMED';
 const NO_RETURN_TEXT = /^Minion did not return/;
 const TIMED_OUT = /: Timed out after (\d+) seconds/;
+const SALT_ERROR_TEXT = /^(The minion function caused an exception|Passed invalid arguments|'[\w.]+' is not available)/;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -95,9 +96,15 @@ export function normaliseHostReturn(host: string, value: unknown, options: Norma
   if (isObject(ret) && 'retcode' in ret && ('stdout' in ret || 'stderr' in ret)) {
     return commandResult(host, ret);
   }
-  if (typeof ret === 'string' && (jobRetcode !== null && jobRetcode !== 0 || options.expectObject || /^(The minion function caused an exception|Passed invalid arguments|'[\w.]+' is not available)/.test(ret))) {
-    const kind: HostErrorKind = jobRetcode !== null && jobRetcode !== 0 ? 'FUNCTION_ERROR' : options.expectObject ? 'BAD_SHAPE' : 'FUNCTION_ERROR';
-    return fail(host, kind, `Salt function failed on ${host}: ${summariseSaltError(ret)}`, { retcode: jobRetcode, ret });
+  if (typeof ret === 'string') {
+    if (SALT_ERROR_TEXT.test(ret) || (options.expectObject && (jobRetcode ?? 0) === 0)) {
+      const kind: HostErrorKind = SALT_ERROR_TEXT.test(ret) || jobRetcode ? 'FUNCTION_ERROR' : 'BAD_SHAPE';
+      return fail(host, kind, `Salt function failed on ${host}: ${summariseSaltError(ret)}`, { retcode: jobRetcode, ret });
+    }
+    if (jobRetcode !== null && jobRetcode !== 0) {
+      // cmd.run with full_return: the text is the command's output and the job retcode its exit code.
+      return fail(host, 'NONZERO_EXIT', `Command on ${host} exited with code ${jobRetcode}`, { retcode: jobRetcode, stdout: ret, ret });
+    }
   }
   if (isObject(ret)) {
     const failures = stateFailures(ret);
