@@ -45,6 +45,16 @@ const envSchema = z.object({
   SALT_API_LOGIN_TIMEOUT_MS: int(15_000),
   SALT_JOB_TIMEOUT_S: int(300),
   SALT_API_CALL_ENABLED: flag(false),
+
+  S3_ENDPOINT: optional,
+  S3_REGION: z.string().default('us-east-1'),
+  S3_ACCESS_KEY: optional,
+  S3_SECRET_KEY: optional,
+  DEFAULT_S3_KEY: optional,
+  DEFAULT_S3_PASSWORD: optional,
+  S3_BUCKET: optional,
+  S3_FORCE_PATH_STYLE: flag(true),
+  S3_PRESIGN_EXPIRES_S: int(900, 60),
 });
 
 /** The parsed configuration: the only view of process.env the rest of the code gets. */
@@ -68,6 +78,17 @@ export interface Config {
     jobTimeoutS: number;
   };
   saltApiCallEnabled: boolean;
+  s3: {
+    /** Custom endpoint (MinIO, s3rver...); undefined means AWS S3 itself. */
+    endpoint: string | undefined;
+    region: string;
+    /** Static credentials; undefined means the default AWS chain (the Lambda role). */
+    credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+    /** Bucket for artifacts the plugin writes (re-packed packages, release results). */
+    bucket: string | undefined;
+    forcePathStyle: boolean;
+    presignExpiresS: number;
+  };
 }
 
 /**
@@ -80,6 +101,14 @@ export function decodeJwtKey(text: string): Uint8Array {
   const bytes = Buffer.from(normalised, 'base64');
   if (bytes.length < 16) throw new ConfigError('JWT_SIGNING_KEY decodes to fewer than 16 bytes');
   return new Uint8Array(bytes);
+}
+
+function s3Credentials(accessKeyId: string | undefined, secretAccessKey: string | undefined) {
+  if (!accessKeyId && !secretAccessKey) return undefined;
+  if (!accessKeyId || !secretAccessKey) {
+    throw new ConfigError('S3_ACCESS_KEY and S3_SECRET_KEY must be set together (or neither, for the AWS role)');
+  }
+  return { accessKeyId, secretAccessKey };
 }
 
 /** Parses and checks the environment once; throws ConfigError naming the variable. */
@@ -126,5 +155,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       jobTimeoutS: e.SALT_JOB_TIMEOUT_S,
     },
     saltApiCallEnabled: e.SALT_API_CALL_ENABLED,
+    s3: {
+      endpoint: e.S3_ENDPOINT,
+      region: e.S3_REGION,
+      credentials: s3Credentials(e.S3_ACCESS_KEY ?? e.DEFAULT_S3_KEY, e.S3_SECRET_KEY ?? e.DEFAULT_S3_PASSWORD),
+      bucket: e.S3_BUCKET,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE,
+      presignExpiresS: e.S3_PRESIGN_EXPIRES_S,
+    },
   };
 }
