@@ -37,6 +37,13 @@ const envelopeSchema = (outputItem: Record<string, unknown>) => ({
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+  if (io === 'input' && schema instanceof z.ZodObject) {
+    // WeCube fields accept null/absent at the type level; the refinements decide: a field is required
+    // when an absent value does not validate.
+    const shape = schema.shape as Record<string, z.ZodType>;
+    const required = Object.keys(shape).filter((key) => !shape[key]!.safeParse(undefined).success);
+    if (required.length) rest['required'] = required;
+  }
   return rest;
 }
 

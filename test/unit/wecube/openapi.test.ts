@@ -1,0 +1,38 @@
+import { describe, expect, it } from '@jest/globals';
+import { loadConfig } from '../../../lib/config.js';
+import { allOperations } from '../../../lib/operations.js';
+import { createRuntime } from '../../../lib/runtime.js';
+import { buildOpenApi } from '../../../lib/wecube/openapi.js';
+
+const ops = allOperations(createRuntime(loadConfig({ AUTH_MODE: 'off' })));
+const doc = buildOpenApi(ops, '1.2.3') as { openapi: string; paths: Record<string, any> };
+const itemSchema = (path: string) =>
+  doc.paths[path].post.requestBody.content['application/json'].schema.properties.inputs.items;
+
+describe('the OpenAPI document', () => {
+  it('is OpenAPI 3.1 with the given version', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    expect((doc as any).info.version).toBe('1.2.3');
+  });
+
+  it.each(ops.map((op) => [`${op.plugin}/${op.action}`]))('documents %s at its current path and its /v1/deploy alias', (name) => {
+    expect(doc.paths[`/saltstack/v1/${name}`].post.deprecated).toBe(false);
+    expect(doc.paths[`/v1/deploy/${name}`].post.deprecated).toBe(true);
+  });
+
+  it('marks exactly the fields an absent value fails as required', () => {
+    expect(itemSchema('/saltstack/v1/password/sshkeygen').required).toEqual(['guid', 'keyName']);
+    expect(itemSchema('/saltstack/v1/host-info/query').required).toEqual(['target']);
+  });
+
+  it('lets string fields be numbers or booleans, as WeCube callers send them', () => {
+    expect(itemSchema('/saltstack/v1/host-info/query').properties.target.type).toEqual(['string', 'number', 'boolean', 'null']);
+  });
+
+  it('describes the output fields of an operation', () => {
+    const outputs = doc.paths['/saltstack/v1/host-info/query'].post.responses['200'].content['application/json'].schema.properties.results.properties.outputs;
+    expect(Object.keys(outputs.items.allOf[0].properties)).toEqual(
+      expect.arrayContaining(['numCpus', 'memTotal', 'diskTotal', 'os', 'kernel', 'diskMounts', 'hwaddrInterfaces']),
+    );
+  });
+});
