@@ -15,7 +15,7 @@ export const EMPTY = 'EMPTY';
 
 /** A required string field: absent, null, '' or blank gives `Parameter <name> can not empty.` */
 export const requiredString = () =>
-  looseString().refine((v): v is string => v !== undefined && v.trim() !== '', { message: EMPTY });
+  looseString().refine((v): v is string => v !== undefined && v.trim() !== '', { message: EMPTY, abort: true });
 
 /** Fields every WeCube item carries. */
 export const commonFields = {

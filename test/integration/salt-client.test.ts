@@ -62,7 +62,7 @@ describe('salt-api client against the real stack', () => {
     const started = Date.now();
     const [result] = await salt.local({
       fun: 'cmd.run_all',
-      arg: [['sh', '-c', `exec -a ${marker} sleep 30`]],
+      arg: [['bash', '-c', `exec -a ${marker} sleep 30`]],
       kwarg: { python_shell: false, timeout: 2 },
       tgt: [first],
     });
