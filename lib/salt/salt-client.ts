@@ -226,6 +226,7 @@ export class SaltClient {
         throw new SaltApiRequestError(`salt did not start ${calls[i]!.fun}: no minion matched ${calls[i]!.tgt.join(',')}`, 200);
       }
       const minions = (element as { minions?: unknown }).minions;
+      this.options.logger?.info('salt job started', { jid, fun: calls[i]!.fun, targets: calls[i]!.tgt.length });
       return { jid, minions: Array.isArray(minions) ? minions.map(String) : [] };
     });
   }
@@ -259,6 +260,7 @@ export class SaltClient {
       seen = done;
       const timedOut = this.now() >= options.deadlineMs;
       if (done === wanted.length || timedOut) {
+        this.options.logger?.info('salt job gathered', { jid, answered: done, expected: wanted.length, timedOut: done < wanted.length });
         return wanted.map((host) => {
           if (host in status.results) return normaliseHostReturn(host, status.results[host], options.normalise);
           const result = normaliseHostReturn(host, undefined);

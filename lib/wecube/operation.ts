@@ -49,7 +49,10 @@ export function eachItem<I, O>(
       while (next < items.length) {
         const index = next++;
         try {
-          outcomes[index] = { ok: true, output: await fn(items[index]!, ctx, index) };
+          const item = items[index]!;
+          const guid = (item as { guid?: unknown } | null)?.guid;
+          const logger = ctx.logger.child({ item: index + 1, ...(guid !== undefined && { guid }) });
+          outcomes[index] = { ok: true, output: await fn(item, { ...ctx, logger }, index) };
         } catch (error) {
           outcomes[index] = { ok: false, error };
         }

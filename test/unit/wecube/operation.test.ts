@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { JobFailedError } from '../../../lib/errors.js';
 import { defineOperation, eachItem, operationPath, type RunContext } from '../../../lib/wecube/operation.js';
 import { captureLogger, deferred, flush, type Deferred } from '../helpers.js';
+import { createLogger } from '../../../lib/log/logger.js';
 
 const ctx = (concurrency: number): RunContext => ({
   logger: captureLogger().logger,
@@ -89,17 +90,24 @@ describe('eachItem', () => {
     expect(outcomes[4]).toEqual({ ok: true, output: 4 });
   });
 
-  it('passes each item its index and the run context', async () => {
-    const context = ctx(3);
-    const calls: Array<[string, number, boolean]> = [];
-    await eachItem(async (item: string, c, index) => {
-      calls.push([item, index, c === context]);
+  it('passes each item its index, the run context and a logger keyed by item and guid', async () => {
+    const lines: string[] = [];
+    const context = { ...ctx(3), logger: createLogger('info', (line) => lines.push(line)) };
+    const calls: Array<[string, number, boolean, number]> = [];
+    await eachItem(async (item: { guid: string }, c, index) => {
+      calls.push([item.guid, index, c.signal === context.signal, c.concurrency]);
+      c.logger.info('working');
       return null;
-    })(['a', 'b', 'c'], context);
+    })([{ guid: 'a' }, { guid: 'b' }, { guid: 'c' }], context);
     expect(calls.sort()).toEqual([
-      ['a', 0, true],
-      ['b', 1, true],
-      ['c', 2, true],
+      ['a', 0, true, 3],
+      ['b', 1, true, 3],
+      ['c', 2, true, 3],
+    ]);
+    expect(lines.map((l) => JSON.parse(l) as { item: number; guid: string }).map((l) => [l.item, l.guid]).sort()).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'c'],
     ]);
   });
 
