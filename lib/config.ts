@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_PREFIXES, parsePrefixList, prefixProblem, type PlaceholderPrefixes } from './artifacts/placeholder-prefixes.js';
 import { ConfigError } from './errors.js';
 
 const flag = (fallback: boolean) =>
@@ -55,6 +56,30 @@ const envSchema = z.object({
   S3_BUCKET: optional,
   S3_FORCE_PATH_STYLE: flag(true),
   S3_PRESIGN_EXPIRES_S: int(900, 60),
+
+  // Placeholder prefixes and the null check of package-variable/replace, under upstream's names (§8.3).
+  SALTSTACK_DEFAULT_SPECIAL_REPLACE: optional,
+  SALTSTACK_ENCRYPT_VARIBLE_PREFIX: optional,
+  SALTSTACK_SINGLE_ENCRYPT_VARIBLE_PREFIX: optional,
+  SALTSTACK_FILE_VARIBLE_PREFIX: optional,
+  SALTSTACK_VARIABLE_NULL_CHECK: optional,
+  VARIABLE_NULL_CHECK: optional,
+
+  DB_CONNECT_TIMEOUT_MS: int(10_000),
+  DB_QUERY_TIMEOUT_MS: int(300_000),
+
+  // host-script: default kill timeout of a script, cap of an item's detail, where inline scripts are staged.
+  SCRIPT_TIMEOUT_S: int(600),
+  SCRIPT_OUTPUT_MAX_CHARS: int(65_536, 1024),
+  SCRIPT_TEMP_PREFIX: z.string().default('tmp/host-script/'),
+  // ssh-run: connection timeout, host key policy, where first-seen host keys are recorded (artifact bucket).
+  SSH_CONNECT_TIMEOUT_MS: int(10_000),
+  SSH_HOST_KEY_POLICY: z.enum(['record-on-first-use', 'known-only']).default('record-on-first-use'),
+  SSH_KNOWN_HOSTS_PREFIX: z.string().default('ssh-known-hosts/'),
+
+  // Host operations: which lsblk device types count as data disks, the lowest uid host-user may touch.
+  DISK_DEVICE_TYPES: optional,
+  HOST_USER_MIN_UID: int(1000, 0),
 });
 
 /** The parsed configuration: the only view of process.env the rest of the code gets. */
@@ -88,6 +113,40 @@ export interface Config {
     bucket: string | undefined;
     forcePathStyle: boolean;
     presignExpiresS: number;
+  };
+  /** Placeholder prefixes of package-variable/replace (plain, double-RSA, single-RSA, whole-file). */
+  placeholders: PlaceholderPrefixes;
+  /** Unresolved placeholders (and legacy `NULL\x01` values) are an error, not left in place. */
+  variableNullCheck: boolean;
+  /** MySQL/MariaDB and Redis connections the database operations open per item. */
+  db: {
+    connectTimeoutMs: number;
+    /** Bound of one SQL statement or Redis command; a statement past it is killed on the server. */
+    queryTimeoutMs: number;
+  };
+  /** host-script operations. */
+  scripts: {
+    /** Seconds before a script is killed when the item gives no `timeout`. */
+    timeoutS: number;
+    /** An item's detail is capped at this many characters (beginning and end kept). */
+    outputMaxChars: number;
+    /** Key prefix (in the artifact bucket) of the temporary objects holding inline scripts. */
+    tempPrefix: string;
+  };
+  /** host-script/ssh-run. */
+  ssh: {
+    connectTimeoutMs: number;
+    /** `record-on-first-use`: an unknown host's key is recorded and trusted; `known-only`: refused. */
+    hostKeyPolicy: 'record-on-first-use' | 'known-only';
+    /** Key prefix (in the artifact bucket) of the recorded host keys, one object per host:port. */
+    knownHostsPrefix: string;
+  };
+  /** Host operations (disk, host-user). */
+  hosts: {
+    /** lsblk TYPEs that disk/* treats as data disks (default `disk`; tests use `loop`). */
+    diskDeviceTypes: string[];
+    /** Existing accounts below this uid (root, daemons) are never changed or deleted by host-user. */
+    userMinUid: number;
   };
 }
 
@@ -128,6 +187,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.SALT_API_INSECURE && e.SALT_API_CA_FILE) {
     throw new ConfigError('SALT_API_INSECURE and SALT_API_CA_FILE are mutually exclusive');
   }
+  const placeholders: PlaceholderPrefixes = {
+    plain: parsePrefixList(e.SALTSTACK_DEFAULT_SPECIAL_REPLACE, DEFAULT_PREFIXES.plain),
+    doubleRsa: parsePrefixList(e.SALTSTACK_ENCRYPT_VARIBLE_PREFIX, DEFAULT_PREFIXES.doubleRsa),
+    singleRsa: parsePrefixList(e.SALTSTACK_SINGLE_ENCRYPT_VARIBLE_PREFIX, DEFAULT_PREFIXES.singleRsa),
+    file: parsePrefixList(e.SALTSTACK_FILE_VARIBLE_PREFIX, DEFAULT_PREFIXES.file),
+  };
+  const prefixError = prefixProblem(placeholders);
+  if (prefixError) {
+    throw new ConfigError(
+      `SALTSTACK_DEFAULT_SPECIAL_REPLACE / SALTSTACK_ENCRYPT_VARIBLE_PREFIX / SALTSTACK_SINGLE_ENCRYPT_VARIBLE_PREFIX / SALTSTACK_FILE_VARIBLE_PREFIX: ${prefixError}`,
+    );
+  }
   let ca: string | undefined;
   if (e.SALT_API_CA_FILE) {
     try {
@@ -162,6 +233,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       bucket: e.S3_BUCKET,
       forcePathStyle: e.S3_FORCE_PATH_STYLE,
       presignExpiresS: e.S3_PRESIGN_EXPIRES_S,
+    },
+    placeholders,
+    variableNullCheck: /^(y|yes|true|1|on)$/i.test(e.SALTSTACK_VARIABLE_NULL_CHECK ?? e.VARIABLE_NULL_CHECK ?? ''),
+    db: { connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS, queryTimeoutMs: e.DB_QUERY_TIMEOUT_MS },
+    scripts: { timeoutS: e.SCRIPT_TIMEOUT_S, outputMaxChars: e.SCRIPT_OUTPUT_MAX_CHARS, tempPrefix: e.SCRIPT_TEMP_PREFIX },
+    ssh: {
+      connectTimeoutMs: e.SSH_CONNECT_TIMEOUT_MS,
+      hostKeyPolicy: e.SSH_HOST_KEY_POLICY,
+      knownHostsPrefix: e.SSH_KNOWN_HOSTS_PREFIX,
+    },
+    hosts: {
+      diskDeviceTypes: (e.DISK_DEVICE_TYPES ?? 'disk').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean),
+      userMinUid: e.HOST_USER_MIN_UID,
     },
   };
 }

@@ -99,16 +99,59 @@ export class JobTimeoutError extends PluginError {
   }
 }
 
+/**
+ * An SSH server offered a host key other than the pinned or recorded one (or an unknown key under a
+ * known-only policy): verify the host, then update the record or pin its fingerprint. Never retried.
+ */
+export class HostKeyError extends PluginError {
+  override readonly name = 'HostKeyError';
+  readonly code = 'E_HOST_KEY';
+}
+
 /** An S3 object named by an endpoint does not exist. */
 export class ArtifactNotFoundError extends PluginError {
   override readonly name = 'ArtifactNotFoundError';
   readonly code = 'E_ARTIFACT_NOT_FOUND';
 }
 
+/** The artifact store (S3) refused or failed a request other than "not found": permissions, network, server. */
+export class ArtifactStoreError extends PluginError {
+  override readonly name = 'ArtifactStoreError';
+  readonly code = 'E_ARTIFACT_STORE';
+}
+
 /** The operation exists but is switched off by configuration. */
 export class OperationDisabledError extends PluginError {
   override readonly name = 'OperationDisabledError';
   readonly code = 'E_DISABLED';
+}
+
+/**
+ * A database server (MySQL/MariaDB, Redis) refused a statement or a command: fix the script, the names or
+ * the grants. `errno`/`sqlState`/`serverCode` carry the server's own error code when it sent one.
+ */
+export class DatabaseError extends PluginError {
+  override readonly name = 'DatabaseError';
+  readonly code = 'E_DATABASE';
+  readonly errno: number | undefined;
+  readonly sqlState: string | undefined;
+  readonly serverCode: string | undefined;
+  constructor(
+    message: string,
+    details: { errno?: number | undefined; sqlState?: string | undefined; serverCode?: string | undefined } = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.errno = details.errno;
+    this.sqlState = details.sqlState;
+    this.serverCode = details.serverCode;
+  }
+}
+
+/** A database server could not be reached, or did not answer in time: transient, retry later. */
+export class DatabaseUnavailableError extends PluginError {
+  override readonly name = 'DatabaseUnavailableError';
+  readonly code = 'E_DB_UNAVAILABLE';
 }
 
 /** A message safe to show to a caller: our own errors verbatim, anything else generic. */

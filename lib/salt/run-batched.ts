@@ -1,5 +1,5 @@
 import { callKey, type LocalCall } from './build-lowstate.js';
-import type { HostResult, NormaliseOptions } from './normalise-result.js';
+import { normaliseHostReturn, type HostResult, type NormaliseOptions } from './normalise-result.js';
 import type { SaltClient } from './salt-client.js';
 
 /** One function for one host: what an item of a request needs. */
@@ -11,6 +11,11 @@ export interface BatchOptions {
   signal?: AbortSignal;
   normalise?: NormaliseOptions;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Start even a single group as an async job and poll it against `deadlineMs`: for work that can outlast
+   * one HTTP request to salt-api (a download, mkfs), which a synchronous `local` call would cut short.
+   */
+  forceAsync?: boolean;
 }
 
 /** Groups calls that run the same function with the same arguments: one salt job per group. */
@@ -43,22 +48,35 @@ export async function runBatched(salt: SaltClient, calls: readonly HostCall[], o
     for (const i of indexes) results[i] = { ...byHost.get(calls[i]!.host)! };
   };
 
-  if (groups.length === 1) {
+  if (groups.length === 1 && !options.forceAsync) {
     const [group] = groups;
-    place(group!.indexes, await salt.local(group!.call, { ...(options.signal && { signal: options.signal }), ...(options.normalise && { normalise: options.normalise }) }));
+    place(
+      group!.indexes,
+      await salt.local(group!.call, {
+        ...(options.signal && { signal: options.signal }),
+        ...(options.normalise && { normalise: options.normalise }),
+        // the sync request lasts as long as the job runs: let it run until the caller's deadline
+        httpTimeoutMs: options.deadlineMs - Date.now(),
+      }),
+    );
     return results;
   }
 
+  // A group whose ids all lack an accepted key starts no job (jid ''): its hosts are all "not known".
   const jobs = await salt.localAsync(
     groups.map((g) => g.call),
-    options.signal ? { signal: options.signal } : {},
+    { ...(options.signal && { signal: options.signal }), noMatch: 'empty' },
   );
   const total = calls.length;
   const doneByJob = new Array<number>(jobs.length).fill(0);
   await Promise.all(
     jobs.map(async (job, i) => {
       const group = groups[i]!;
-      const hostResults = await salt.waitForJob(job.jid, group.call.tgt, {
+      // Ids without an accepted key are left out of the job's minions by salt: they will never answer.
+      const expected = new Set(job.minions);
+      const unknown = job.minions.length || !job.jid ? group.call.tgt.filter((h) => !expected.has(h)) : [];
+      const waiting = group.call.tgt.filter((h) => !unknown.includes(h));
+      const hostResults = !waiting.length ? [] : await salt.waitForJob(job.jid, waiting, {
         deadlineMs: options.deadlineMs,
         ...(options.signal && { signal: options.signal }),
         ...(options.normalise && { normalise: options.normalise }),
@@ -67,7 +85,11 @@ export async function runBatched(salt: SaltClient, calls: readonly HostCall[], o
           options.onProgress?.(doneByJob.reduce((a, b) => a + b, 0), total);
         },
       });
-      place(group.indexes, hostResults);
+      const notKnown = unknown.map((host) => ({
+        ...normaliseHostReturn(host, undefined),
+        message: `Minion ${host} did not return: not a known minion (no accepted key for this id)`,
+      }));
+      place(group.indexes, [...hostResults, ...notKnown]);
     }),
   );
   return results;

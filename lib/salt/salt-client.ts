@@ -209,20 +209,29 @@ export class SaltClient {
    * Runs a function synchronously on a host list (full_return) and normalises every targeted host,
    * in target order; hosts absent from the answer are NO_RETURN.
    */
-  async local(call: LocalCall, options: { signal?: AbortSignal; normalise?: NormaliseOptions } = {}): Promise<HostResult[]> {
+  async local(
+    call: LocalCall,
+    options: { signal?: AbortSignal; normalise?: NormaliseOptions; httpTimeoutMs?: number } = {},
+  ): Promise<HostResult[]> {
     // salt waits `timeout` + `gather_job_timeout` for a silent minion: the HTTP timeout must outlast both.
+    // A running job keeps the request open until it ends (salt re-checks it with find_job), so callers
+    // running long functions pass `httpTimeoutMs` (their deadline) rather than raising salt's `timeout`.
     const saltWaitS = (call.timeout ?? 5) + (call.gatherJobTimeout ?? 10);
-    const timeoutMs = Math.max(this.options.timeoutMs, (saltWaitS + 15) * 1000);
+    const timeoutMs = Math.max(this.options.timeoutMs, (saltWaitS + 15) * 1000, options.httpTimeoutMs ?? 0);
     const [element] = await this.lowstate([buildLocal(call, 'sync')], { timeoutMs, ...(options.signal && { signal: options.signal }) });
     return normaliseLocalReturn(call.tgt, element, options.normalise);
   }
 
-  /** Starts one or more functions asynchronously in one POST; returns their jids. */
-  async localAsync(calls: LocalCall[], options: { signal?: AbortSignal } = {}): Promise<AsyncJob[]> {
-    const ret = await this.lowstate(calls.map((c) => buildLocal(c, 'async')), options);
+  /**
+   * Starts one or more functions asynchronously in one POST; returns their jids. A call that matched no
+   * minion at all (salt starts no job) throws, or with `noMatch: 'empty'` gives `{jid: '', minions: []}`.
+   */
+  async localAsync(calls: LocalCall[], options: { signal?: AbortSignal; noMatch?: 'throw' | 'empty' } = {}): Promise<AsyncJob[]> {
+    const ret = await this.lowstate(calls.map((c) => buildLocal(c, 'async')), options.signal ? { signal: options.signal } : {});
     return ret.map((element, i) => {
       const jid = (element as { jid?: unknown } | null)?.jid;
       if (typeof jid !== 'string' || !jid) {
+        if (options.noMatch === 'empty') return { jid: '', minions: [] };
         throw new SaltApiRequestError(`salt did not start ${calls[i]!.fun}: no minion matched ${calls[i]!.tgt.join(',')}`, 200);
       }
       const minions = (element as { minions?: unknown }).minions;

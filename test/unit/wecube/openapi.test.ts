@@ -36,3 +36,12 @@ describe('the OpenAPI document', () => {
     );
   });
 });
+
+describe('the committed openapi.json', () => {
+  it('matches the schemas (run `npm run openapi` after changing an operation)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const committed = JSON.parse(readFileSync(new URL('../../../openapi.json', import.meta.url), 'utf8')) as unknown;
+    expect(committed).toEqual(JSON.parse(JSON.stringify(buildOpenApi(ops, version))));
+  });
+});

@@ -1,0 +1,5 @@
+import { mysqlDatabaseDelete } from '../lib/mysql/mysql-database-operations.js';
+import { mysqlDeps } from '../lib/mysql/mysql-deps.js';
+import { serveOperation } from '../lib/wecube/serve-operation.js';
+
+export const { operation, handler, task } = serveOperation((rt) => mysqlDatabaseDelete(mysqlDeps(rt)));

@@ -1,0 +1,5 @@
+import { redisDeps } from '../lib/redis/redis-deps.js';
+import { redisUserDelete } from '../lib/redis/redis-user-operations.js';
+import { serveOperation } from '../lib/wecube/serve-operation.js';
+
+export const { operation, handler, task } = serveOperation((rt) => redisUserDelete(redisDeps(rt)));

@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import { decodeCipherA, resolveSeed } from '../crypto/cipher-a.js';
+import { InputError, SecretError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { commonFields, looseString, requiredString } from '../wecube/fields.js';
+import { defineOperation, eachItem } from '../wecube/operation.js';
+import { splitList } from '../wecube/split-list.js';
+import type { ArtifactStore } from './artifact-store.js';
+import { parseRsaKeyPair, type RsaKeyPair } from './encrypt-variable.js';
+import { confinePath } from './entry-guard.js';
+import { HashingStream } from './hashing-stream.js';
+import { archiveType, rand4, repackedName } from './package-name.js';
+import { baseName, endpointFor, keyDir, parseEndpoint, type ObjectRef } from './parse-endpoint.js';
+import { combinedPrefixes } from './placeholder-prefixes.js';
+import { parseVariableList } from './parse-variable-list.js';
+import { rewriteTar, rewriteZip, SecondPassNeeded, type RewriteRequest } from './rewrite-package.js';
+import { unresolvedError, VariableResolver, type UnresolvedVariable } from './variable-resolver.js';
+import { downloadToTemp } from './visit-package.js';
+
+export interface PackageVariableDeps {
+  config: Pick<Config, 'encryptSeed' | 'placeholders' | 'variableNullCheck'> & { s3: Pick<Config['s3'], 'bucket'> };
+  store: () => ArtifactStore;
+  /** Clock and random suffix of the new package name (fixed in tests). */
+  now?: () => Date;
+  rand?: () => string;
+}
+
+export interface ReplaceRequest {
+  guid?: string | undefined;
+  endpoint: string;
+  confFiles?: string | undefined;
+  variableList?: string | undefined;
+  seed?: string | undefined;
+  appPublicKey?: string | undefined;
+  sysPrivateKey?: string | undefined;
+  variableNullCheck?: string | undefined;
+}
+
+export type ReplaceResult = {
+  s3PkgPath: string;
+  unresolvedVariables: UnresolvedVariable[];
+};
+
+/** Where re-packed packages are staged until their md5 (part of their name) is known. */
+export const STAGING_PREFIX = '.saltstack-upload/';
+
+const yes = (v: string | undefined) => v !== undefined && /^(y|yes|true|1|on)$/i.test(v.trim());
+
+function decodeKey(guid: string, seed: string, value: string | undefined, label: string): string {
+  if (!value) return '';
+  try {
+    return decodeCipherA(guid, seed, value);
+  } catch (error) {
+    throw new SecretError(`Password decoding failed, details: decode ${label} fail,${(error as Error).message} `);
+  }
+}
+
+/** Streams what `produce` writes into the store at `ref`, hashing it on the way; any failure aborts the upload. */
+async function produceInto<T>(
+  store: ArtifactStore,
+  ref: ObjectRef,
+  signal: AbortSignal | undefined,
+  produce: (dest: Writable) => Promise<T>,
+): Promise<{ result: T; md5: string; bytes: number }> {
+  const hashing = new HashingStream();
+  const uploading = store.put(ref, hashing, { signal });
+  uploading.catch((error: Error) => hashing.destroy(error));
+  try {
+    const result = await produce(hashing);
+    await uploading;
+    return { result, md5: hashing.digest(), bytes: hashing.bytes };
+  } catch (error) {
+    hashing.destroy(error as Error);
+    await uploading.catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * package-variable/replace for one item (upstream §8): downloads the package, substitutes placeholders in
+ * `confFiles`, re-packs it in the same format and uploads it as `<md5>_<name>_<timestamp>_<rand4><ext>`,
+ * next to the original or in the configured artifact bucket. Streams end to end (a tar never touches the
+ * disk; a zip, which needs random access, is staged in the OS temp dir), so memory stays bounded.
+ * Returns the original endpoint untouched when there are no confFiles or no variables.
+ */
+export async function replacePackageVariables(
+  request: ReplaceRequest,
+  deps: PackageVariableDeps,
+  ctx: { logger: Logger; signal?: AbortSignal | undefined },
+): Promise<ReplaceResult> {
+  const { config } = deps;
+  const guid = request.guid ?? '';
+  const seed = resolveSeed(request.seed, config.encryptSeed);
+  const appPublicKey = decodeKey(guid, seed, request.appPublicKey, 'appPlubicKey');
+  const sysPrivateKey = decodeKey(guid, seed, request.sysPrivateKey, 'sysPrivateKey');
+  ctx.logger.redactor.register(sysPrivateKey);
+
+  const confFiles = splitList(request.confFiles);
+  if (!confFiles.length || !request.variableList?.trim()) return { s3PkgPath: request.endpoint, unresolvedVariables: [] };
+
+  const source = parseEndpoint(request.endpoint);
+  const archive = baseName(source);
+  const type = archiveType(archive);
+  if (!type) throw new InputError(`File ${request.endpoint} is illegal to be recognized as a compressed file type`);
+  const paths = [
+    ...new Set(
+      confFiles.map((file) => {
+        const path = confinePath(file);
+        if (path === undefined) throw new InputError(`confFiles entry ${file} escapes the package root`);
+        if (path === '') throw new InputError(`path:${file} is dir`);
+        return path;
+      }),
+    ),
+  ];
+
+  const prefixes = combinedPrefixes(config.placeholders);
+  const nullCheck = config.variableNullCheck || yes(request.variableNullCheck);
+  const register = (value: string) => ctx.logger.redactor.register(value);
+  const variables = parseVariableList(request.variableList, { seed, prefixes, nullCheck, onSecret: register });
+  let keys: RsaKeyPair | undefined;
+  const fileReplacements = new Map<string, string>();
+  const store = deps.store();
+  const signal = ctx.signal;
+
+  const targetBucket = config.s3.bucket ?? source.bucket;
+  const targetDir = config.s3.bucket ? '' : keyDir(source);
+  const stagingKey = `${STAGING_PREFIX}${randomUUID()}`;
+  const staging: ObjectRef = {
+    bucket: targetBucket,
+    key: stagingKey,
+    url: endpointFor(source, { bucket: targetBucket, key: stagingKey }),
+  };
+  const started = Date.now();
+  const workDir = await mkdtemp(join(tmpdir(), 'pkg-'));
+  let staged = false;
+  try {
+    const pass = (resolver: VariableResolver): RewriteRequest => ({
+      archive,
+      format: type.format,
+      confFiles: paths,
+      prefixes,
+      resolve: (ph, file, line) => resolver.resolve(ph, file, line),
+      fileReplacements,
+      openReplacement: (url) => store.get(parseEndpoint(url), { signal }),
+      tmpDir: workDir,
+      beforeFinish: () => {
+        if (nullCheck && resolver.unresolved.length) throw unresolvedError(resolver.unresolved);
+      },
+      signal,
+    });
+    const newResolver = () =>
+      new VariableResolver({ variables, keys: () => (keys ??= parseRsaKeyPair(appPublicKey, sysPrivateKey)), onSecret: register, fileReplacements });
+
+    let resolver = newResolver();
+    let produced: { result: { entries: number }; md5: string; bytes: number };
+    if (type.format === 'zip') {
+      const local = await downloadToTemp(store, source, signal);
+      try {
+        staged = true;
+        produced = await produceInto(store, staging, signal, (dest) => rewriteZip(local.file, dest, pass(resolver)));
+      } finally {
+        await local.cleanup();
+      }
+    } else {
+      try {
+        const { body } = await store.get(source, { signal });
+        staged = true;
+        produced = await produceInto(store, staging, signal, (dest) => rewriteTar(body, dest, pass(resolver)));
+      } catch (error) {
+        if (!(error instanceof SecondPassNeeded)) throw error;
+        // A whole-file target came before the conf file naming it; every target is known now.
+        ctx.logger.info('whole-file target precedes its conf file: second pass', { archive });
+        resolver = newResolver();
+        const { body } = await store.get(source, { signal });
+        produced = await produceInto(store, staging, signal, (dest) => rewriteTar(body, dest, pass(resolver)));
+      }
+    }
+
+    const name = repackedName(archive, { md5: produced.md5, now: (deps.now ?? (() => new Date()))(), rand: (deps.rand ?? rand4)() });
+    const key = targetDir + name;
+    const target: ObjectRef = { bucket: targetBucket, key, url: endpointFor(source, { bucket: targetBucket, key }) };
+    await store.copy(staging, target, { signal });
+    ctx.logger.info('package re-packed', {
+      source: request.endpoint,
+      s3PkgPath: target.url,
+      entries: produced.result.entries,
+      bytes: produced.bytes,
+      unresolved: resolver.unresolved.length,
+      ms: Date.now() - started,
+    });
+    return { s3PkgPath: target.url, unresolvedVariables: resolver.unresolved };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+    if (staged) {
+      await store.remove(staging).catch((error: unknown) => ctx.logger.warn('staging object not removed', { staging: staging.url, error }));
+    }
+  }
+}
+
+const unresolvedVariable = z.object({ file: z.string(), line: z.string(), key: z.string(), type: z.string() });
+
+/** package-variable/replace (and the old `/v1/deploy/variable/replace`). */
+export const packageVariableReplace = (deps: PackageVariableDeps) =>
+  defineOperation({
+    plugin: 'package-variable',
+    action: 'replace',
+    summary:
+      'Substitute [<prefix><name>] placeholders in the confFiles of a zip/tar/tgz package in S3, re-pack it and upload it as <md5>_<name>_<timestamp>_<rand4><ext>',
+    input: z.object({
+      ...commonFields,
+      endpoint: requiredString(),
+      confFiles: looseString().describe('paths inside the package, separated by , or |; a leading / is the package root'),
+      variableList: looseString().describe('legacy \\x01 form, JSON [{"key","value"}], or name=value, name2="v, 2"'),
+      seed: looseString(),
+      appPublicKey: looseString(),
+      sysPrivateKey: looseString(),
+      fileReplacePrefix: looseString().describe('accepted and ignored, as upstream (prefixes come from config)'),
+      variableNullCheck: looseString().describe('Y: an unresolved placeholder fails the item (also VARIABLE_NULL_CHECK)'),
+    }),
+    output: z.object({ s3PkgPath: z.string(), unresolvedVariables: z.array(unresolvedVariable) }),
+    run: eachItem((item, ctx) => replacePackageVariables(item, deps, ctx)),
+  });

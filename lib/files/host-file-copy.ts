@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { archiveType, type ArchiveFormat } from '../artifacts/package-name.js';
+import { baseName, parseEndpoint, type ParsedEndpoint } from '../artifacts/parse-endpoint.js';
+import { InputError } from '../errors.js';
+import { applySteps, stepsError } from '../salt/apply-steps.js';
+import { commonFields, requiredString, safeToken } from '../wecube/fields.js';
+import { defineOperation, type ItemOutcome, type RunContext } from '../wecube/operation.js';
+import { copySteps, md5Detail } from './copy-states.js';
+import { batchOptions, type HostDeps } from './deps.js';
+import { absolutePathProblem, destinationFile, normalisePath } from './host-path.js';
+import { inspectArtifact, type ArtifactFacts } from './inspect-artifact.js';
+import { flagField, hostPathField, ownerField } from './path-fields.js';
+
+const input = z.object({
+  ...commonFields,
+  endpoint: requiredString(),
+  target: safeToken('target'),
+  destinationPath: hostPathField(),
+  unpack: flagField(),
+  fileOwner: ownerField(),
+});
+type CopyItem = z.output<typeof input>;
+
+const output = z.object({ detail: z.string().describe('{"return": [{"<target>": "<md5 of the file>"}]}, as upstream') });
+type CopyOutput = z.output<typeof output>;
+
+interface Prepared {
+  item: CopyItem;
+  ref: ParsedEndpoint;
+  destination: string;
+  format: ArchiveFormat | undefined;
+  key: string;
+}
+
+/** Parses one item's endpoint and destination; throws InputError with upstream's texts. */
+export function prepareCopy(item: CopyItem): Prepared {
+  const ref = parseEndpoint(item.endpoint);
+  const file = destinationFile(item.destinationPath, baseName(ref));
+  const problem = absolutePathProblem(file);
+  if (problem) throw new InputError(`Parameter destinationPath validation failed: ${problem}`);
+  const destination = normalisePath(file);
+  if (destination === '/') throw new InputError('Parameter destinationPath validation failed: must name a file');
+  let format: ArchiveFormat | undefined;
+  if (item.unpack) {
+    format = archiveType(destination)?.format;
+    if (!format) throw new InputError(`File ${destination.toLowerCase()} is illegal to be recognized as a compressed file type`);
+  }
+  return { item, ref, destination, format, key: `${ref.bucket}\u0000${ref.key}\u0000${format ?? ''}` };
+}
+
+/** Runs `fn` over `values` with at most `limit` at a time; results in order, failures kept per value. */
+async function settleLimited<T, R>(values: T[], limit: number, fn: (v: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const results = new Array<PromiseSettledResult<R>>(values.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < values.length) {
+      const i = next++;
+      try {
+        results[i] = { status: 'fulfilled', value: await fn(values[i]!) };
+      } catch (reason) {
+        results[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), values.length) }, worker));
+  return results;
+}
+
+/**
+ * host-file/copy: every distinct object is read once by the handler (md5, sha256, zip-slip check of an
+ * archive), then each host fetches it from a presigned URL with `file.managed` (sha256 verified), unpacks
+ * it through a staging directory when asked, and owns it as `fileOwner`. Items that copy the same object
+ * to the same place go to salt as one job on a host list.
+ */
+export const hostFileCopy = (deps: HostDeps) =>
+  defineOperation({
+    plugin: 'host-file',
+    action: 'copy',
+    summary: 'Copy an S3 object to hosts (sha256-verified), optionally unpack zip/tar/tar.gz/tgz and chown to fileOwner',
+    input,
+    output,
+    run: async (items, ctx: RunContext): Promise<ItemOutcome<CopyOutput>[]> => {
+      const outcomes = new Array<ItemOutcome<CopyOutput>>(items.length);
+      const prepared = items.map((item, i) => {
+        try {
+          return prepareCopy(item);
+        } catch (error) {
+          outcomes[i] = { ok: false, error };
+          return undefined;
+        }
+      });
+
+      const distinct = [...new Map(prepared.flatMap((p) => (p ? [[p.key, p] as const] : []))).values()];
+      const inspected = await settleLimited(distinct, ctx.concurrency, async (p) => {
+        const facts = await inspectArtifact(deps.store(), p.ref, { format: p.format, archive: baseName(p.ref), signal: ctx.signal });
+        const url = await deps.store().presignGet(p.ref, deps.config.s3.presignExpiresS);
+        ctx.logger.info('artifact inspected', { endpoint: p.ref.url, size: facts.size, md5: facts.md5, entries: facts.entries });
+        return { facts, url };
+      });
+      const byKey = new Map<string, PromiseSettledResult<{ facts: ArtifactFacts; url: string }>>(
+        distinct.map((p, i) => [p.key, inspected[i]!]),
+      );
+
+      const stagingName = `.wecube-unpack-${randomBytes(6).toString('hex')}`;
+      const calls: Array<{ index: number; host: string; md5: string; steps: ReturnType<typeof copySteps> }> = [];
+      prepared.forEach((p, index) => {
+        if (!p) return;
+        const got = byKey.get(p.key)!;
+        if (got.status === 'rejected') {
+          outcomes[index] = { ok: false, error: got.reason };
+          return;
+        }
+        const { facts, url } = got.value;
+        const steps = copySteps({
+          destination: p.destination,
+          source: url,
+          sha256: facts.sha256,
+          owner: p.item.fileOwner,
+          ...(p.format && { unpack: { format: p.format, topLevel: facts.topLevel ?? [], stagingName } }),
+        });
+        calls.push({ index, host: p.item.target, md5: facts.md5, steps });
+      });
+
+      const results = await applySteps(deps.salt(), calls, batchOptions(deps, ctx, true));
+      results.forEach((result, i) => {
+        const call = calls[i]!;
+        outcomes[call.index] = result.ok
+          ? { ok: true, output: { detail: md5Detail(call.host, call.md5) } }
+          : { ok: false, error: stepsError(result, `Copy of ${prepared[call.index]!.ref.url} to ${prepared[call.index]!.destination}`) };
+      });
+      return outcomes;
+    },
+  });

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { InputError, JobFailedError } from '../errors.js';
+import { hostError } from '../salt/host-error.js';
+import { runBatched, type HostCall } from '../salt/run-batched.js';
+import { commonFields, requiredString, safeToken } from '../wecube/fields.js';
+import { defineOperation, type ItemOutcome } from '../wecube/operation.js';
+import { batchOptions, type HostDeps } from './deps.js';
+import { globToRegex } from './glob-regex.js';
+import { absolutePathProblem, nameOf, normalisePath, parentOf } from './host-path.js';
+
+const input = z.object({
+  ...commonFields,
+  target: safeToken('target'),
+  filePath: requiredString(),
+  filePattern: requiredString(),
+});
+
+const output = z.object({ files: z.string().describe('matching paths joined with ",", "" when none') });
+
+/**
+ * Upstream's search (§7.3): `filePath` joined with `filePattern`, then file.find of the last segment as a
+ * glob (`*`, `?`, `[a-z]`, `{a,b}`, everything else literal) under the directory part, recursively.
+ * Throws InputError.
+ */
+export function findArgs(filePath: string, filePattern: string): { path: string; name: string } {
+  const joined = `${filePath.trim()}/${filePattern.trim()}`;
+  const problem = absolutePathProblem(joined);
+  if (problem) throw new InputError(`Parameter filePath/filePattern validation failed: ${problem}`);
+  const full = normalisePath(joined);
+  if (full === '/') throw new InputError('Parameter filePattern validation failed: names no file');
+  return { path: parentOf(full), name: nameOf(full) };
+}
+
+/** host-file/find: glob search on hosts; items with the same search share one file.find job. */
+export const hostFileFind = (deps: HostDeps) =>
+  defineOperation({
+    plugin: 'host-file',
+    action: 'find',
+    summary: 'Find files on hosts by glob (filePath + filePattern); returns the paths joined with ","',
+    input,
+    output,
+    run: async (items, ctx): Promise<ItemOutcome<z.output<typeof output>>[]> => {
+      const outcomes = new Array<ItemOutcome<z.output<typeof output>>>(items.length);
+      const calls: Array<HostCall & { index: number }> = [];
+      items.forEach((item, index) => {
+        try {
+          const { path, name } = findArgs(item.filePath, item.filePattern);
+          calls.push({ index, host: item.target, fun: 'file.find', arg: [path], kwarg: { regex: globToRegex(name), print: 'path' } });
+        } catch (error) {
+          outcomes[index] = { ok: false, error };
+        }
+      });
+      const results = await runBatched(deps.salt(), calls, batchOptions(deps, ctx));
+      results.forEach((result, i) => {
+        const call = calls[i]!;
+        if (!result.ok) outcomes[call.index] = { ok: false, error: hostError(result) };
+        else if (!Array.isArray(result.ret)) {
+          outcomes[call.index] = { ok: false, error: new JobFailedError(`unmarshal salt file.find result error: not a list from ${result.host}`, result.host) };
+        } else {
+          outcomes[call.index] = { ok: true, output: { files: result.ret.map(String).sort().join(',') } };
+        }
+      });
+      return outcomes;
+    },
+  });

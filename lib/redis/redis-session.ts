@@ -1,0 +1,95 @@
+import { ConnectionTimeoutError, createClient, ErrorReply, SocketClosedUnexpectedlyError, TimeoutError } from '@redis/client';
+import { DatabaseError, DatabaseUnavailableError } from '../errors.js';
+
+/** Where and as whom to connect; no `username` means Redis's `default` user (requirepass). */
+export interface RedisTarget {
+  host: string;
+  port: number;
+  username?: string | undefined;
+  password: string;
+}
+
+/** The one thing the redis-user operations need; fakes implement it in unit tests. */
+export interface RedisSession {
+  /** Sends one command as an argument array (never a string to be parsed). */
+  command(args: string[]): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Opens a session; throws DatabaseUnavailableError (unreachable, timed out) or DatabaseError (refused, e.g. WRONGPASS). */
+export type RedisConnector = (target: RedisTarget, signal?: AbortSignal) => Promise<RedisSession>;
+
+/**
+ * Translates a node-redis error: a server reply (`ERR ...`, `WRONGPASS ...`) is a DatabaseError with its
+ * first word as the code; anything else (refused, reset, timed out) is DatabaseUnavailableError.
+ */
+export function toRedisError(error: unknown, where?: string): DatabaseError | DatabaseUnavailableError {
+  if (error instanceof DatabaseError || error instanceof DatabaseUnavailableError) return error;
+  const prefix = where ? `${where}: ` : '';
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof ErrorReply) {
+    return new DatabaseError(prefix + message, { serverCode: message.split(' ')[0] });
+  }
+  if (error instanceof ConnectionTimeoutError) return new DatabaseUnavailableError(prefix + 'connect timed out');
+  if (error instanceof TimeoutError) return new DatabaseUnavailableError(prefix + 'command timed out');
+  if (error instanceof SocketClosedUnexpectedlyError) {
+    return new DatabaseUnavailableError(prefix + 'connection closed unexpectedly (unreachable, or timed out)');
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  return new DatabaseUnavailableError(prefix + (typeof code === 'string' ? code : message));
+}
+
+/** A connector over node-redis: one connection per call, no reconnects, connect and command timeouts. */
+export function redisConnector(options: { connectTimeoutMs: number; commandTimeoutMs: number }): RedisConnector {
+  return async (target, signal) => {
+    const where = `${target.host}:${target.port}`;
+    const client = createClient({
+      socket: { host: target.host, port: target.port, connectTimeout: options.connectTimeoutMs, reconnectStrategy: false },
+      ...(target.username ? { username: target.username } : {}),
+      password: target.password,
+      disableOfflineQueue: true,
+    });
+    // node-redis reports socket errors as events as well as rejections; an unheard event would crash.
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+    } catch (error) {
+      client.destroy();
+      throw toRedisError(error, where);
+    }
+    return {
+      async command(args) {
+        try {
+          return await client.sendCommand(args, {
+            timeout: options.commandTimeoutMs,
+            ...(signal ? { abortSignal: signal } : {}),
+          });
+        } catch (error) {
+          throw toRedisError(error);
+        }
+      },
+      async close() {
+        try {
+          await client.close();
+        } catch {
+          client.destroy();
+        }
+      },
+    };
+  };
+}
+
+/** Opens a session, runs `fn` with it and always closes it. */
+export async function withRedis<T>(
+  connect: RedisConnector,
+  target: RedisTarget,
+  signal: AbortSignal | undefined,
+  fn: (session: RedisSession) => Promise<T>,
+): Promise<T> {
+  const session = await connect(target, signal);
+  try {
+    return await fn(session);
+  } finally {
+    await session.close();
+  }
+}

@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import { hostError } from '../salt/host-error.js';
+import type { HostResult } from '../salt/normalise-result.js';
+import { runBatched, type HostCall } from '../salt/run-batched.js';
+import type { SaltClient } from '../salt/salt-client.js';
+import { commonFields, looseString } from '../wecube/fields.js';
+import { defineOperation, type ItemOutcome, type RunContext } from '../wecube/operation.js';
+import { hostField } from '../wecube/server-fields.js';
+import { argsFormFor, buildScriptCall, type ArgsForm } from './build-script-call.js';
+import { formatDetail } from './format-detail.js';
+import type { MinionVersions } from './minion-versions.js';
+import { planScripts, type ScriptStep } from './plan-scripts.js';
+import { runScriptRounds, type ScriptJob } from './run-script-rounds.js';
+import { argsField, endpointTypeField, runAsField, timeoutField, workDirField, type EndpointType } from './script-fields.js';
+import { ScriptSources } from './script-sources.js';
+
+export interface HostScriptSettings {
+  /** Default seconds before a script is killed (SCRIPT_TIMEOUT_S). */
+  timeoutS: number;
+  /** Cap of an item's detail (SCRIPT_OUTPUT_MAX_CHARS). */
+  outputMaxChars: number;
+  /** Bucket and key prefix where inline scripts are staged (S3_BUCKET, SCRIPT_TEMP_PREFIX). */
+  bucket: string | undefined;
+  tempPrefix: string;
+  presignExpiresS: number;
+}
+
+/** The clients and settings of the host-script operations over salt. */
+export interface HostScriptDeps {
+  salt: () => SaltClient;
+  store: () => ArtifactStore;
+  versions: MinionVersions;
+  settings: HostScriptSettings;
+}
+
+export type ScriptAction = 'run' | 'run-local' | 'run-s3' | 'run-user-param';
+
+/** register.xml fills endpointType per action; a caller that leaves it out gets the action's type. */
+const ACTION_TYPE: Record<ScriptAction, EndpointType | undefined> = {
+  run: undefined,
+  'run-local': 'LOCAL',
+  'run-s3': 'S3',
+  'run-user-param': 'USER_PARAM',
+};
+
+/** The fields of a script item shared by run* and ssh-run. */
+export const scriptFields = (action: ScriptAction | 'ssh-run', defaultTimeoutS: number) => ({
+  ...commonFields,
+  endpointType: endpointTypeField(action === 'ssh-run' ? undefined : ACTION_TYPE[action]),
+  endpoint: looseString(),
+  scriptContent: looseString(),
+  target: hostField(),
+  runAs: runAsField(),
+  args: argsField(),
+  workDir: workDirField(),
+  timeout: timeoutField(defaultTimeoutS),
+});
+
+type ScriptItemFields = { endpointType: EndpointType; endpoint?: string | undefined; scriptContent?: string | undefined; args: string[]; workDir?: string | undefined };
+
+/** The item's scripts; validation already proved that planning succeeds. */
+export const stepsOf = (item: ScriptItemFields): ScriptStep[] => {
+  const plan = planScripts({ ...item, endpoint: item.endpoint, scriptContent: item.scriptContent, workDir: item.workDir });
+  if ('field' in plan) throw new Error(`unplannable item passed validation: ${plan.message}`);
+  return plan;
+};
+
+/** Refines a script item schema: the endpoint / scriptContent must plan into scripts. */
+export const planRefinement = (item: ScriptItemFields, ctx: z.RefinementCtx) => {
+  const plan = planScripts({ ...item, endpoint: item.endpoint, scriptContent: item.scriptContent, workDir: item.workDir });
+  if ('field' in plan) ctx.addIssue({ code: 'custom', path: [plan.field], message: plan.message });
+};
+
+export const scriptOutput = z.object({
+  target: z.string(),
+  retCode: z.number().int().describe("the script's exit code (124: killed by its timeout; 126: could not be started)"),
+  detail: z.string().describe('stdout then stderr; several scripts: "script <i> result: <out>" joined with " | "; capped'),
+});
+type ScriptOutput = z.infer<typeof scriptOutput>;
+
+const needsArgsForm = (steps: ScriptStep[]) => steps.some((s) => s.source.kind !== 'local' && s.args.length > 0);
+
+/**
+ * host-script/run, run-local, run-s3, run-user-param over salt. Every item's scripts run in order and stop
+ * at the first failure; the k-th scripts of all items go to salt together (runBatched), so the same script
+ * on N hosts is one job. The real exit code is returned in retCode.
+ */
+export const hostScriptRun = (deps: HostScriptDeps, action: ScriptAction) => {
+  const input = z.object(scriptFields(action, deps.settings.timeoutS)).superRefine(planRefinement);
+  return defineOperation({
+    plugin: 'host-script',
+    action,
+    summary:
+      action === 'run'
+        ? 'Run scripts on hosts through salt: LOCAL paths, S3 objects or inline content, as a user, with args and workDir'
+        : `Run ${ACTION_TYPE[action]} scripts on hosts through salt (endpointType defaults to ${ACTION_TYPE[action]})`,
+    input,
+    output: scriptOutput,
+    run: async (items, ctx: RunContext): Promise<ItemOutcome<ScriptOutput>[]> => {
+      const { settings } = deps;
+      const sources = new ScriptSources({
+        store: deps.store(),
+        bucket: settings.bucket,
+        tempPrefix: settings.tempPrefix,
+        presignExpiresS: settings.presignExpiresS,
+        logger: ctx.logger,
+        signal: ctx.signal,
+      });
+      const planned = items.map((item) => ({ item, steps: stepsOf(item) }));
+      const outcomes = new Array<ItemOutcome<ScriptOutput> | undefined>(items.length);
+
+      // One quick test.version on the hosts not seen lately (cached): cmd.script takes args differently
+      // across salt versions; a host that does not answer it fails here, before any script job.
+      const withSteps = planned.filter((p) => p.steps.length > 0).map((p) => p.item.target);
+      const versions = withSteps.length ? await deps.versions.of(withSteps, ctx.signal) : new Map<string, string | HostResult>();
+      const jobs: ScriptJob[] = [];
+      const jobIndex: number[] = [];
+      planned.forEach(({ item, steps }, i) => {
+        const version = versions.get(item.target);
+        if (steps.length > 0 && typeof version !== 'string') {
+          const error = version ? hostError(version) : new Error(`no version for ${item.target}`);
+          outcomes[i] = { ok: false, error, output: { target: item.target, retCode: 1, detail: '' } };
+          return;
+        }
+        const argsForm: ArgsForm | undefined = needsArgsForm(steps) ? argsFormFor(version as string) : undefined;
+        jobs.push({ host: item.target, steps, runAs: item.runAs.user, timeoutS: item.timeout, argsForm });
+        jobIndex.push(i);
+      });
+
+      const maxTimeoutS = Math.max(1, ...jobs.map((j) => j.timeoutS));
+      try {
+        const results = await runScriptRounds(jobs, {
+          buildCall: async (job, step, variant) => {
+            const sourceUrl = step.source.kind === 'local' ? undefined : await sources.url(step.source, variant);
+            return buildScriptCall(step, { runAs: job.runAs, timeoutS: job.timeoutS, argsForm: job.argsForm, ...(sourceUrl && { sourceUrl }) });
+          },
+          runRound: (calls: HostCall[]) =>
+            runBatched(
+              deps.salt(),
+              calls.map((c): HostCall => ({ ...c, timeout: 5, gatherJobTimeout: 10 })),
+              {
+                // The script's own timeout kwarg kills it; the deadline only has to outlast that.
+                deadlineMs: Date.now() + (maxTimeoutS + 60) * 1000,
+                signal: ctx.signal,
+                onProgress: (done, total) => ctx.logger.debug('script round progress', { done, total }),
+              },
+            ),
+        });
+        results.forEach((r, k) => {
+          const i = jobIndex[k]!;
+          const output = { target: items[i]!.target, retCode: r.retCode, detail: formatDetail(r.outputs, settings.outputMaxChars) };
+          outcomes[i] = r.ok ? { ok: true, output } : { ok: false, error: r.error, output };
+        });
+      } finally {
+        await sources.cleanup();
+      }
+      return outcomes.map((o) => o!);
+    },
+  });
+};

@@ -1,0 +1,315 @@
+import { z } from 'zod';
+import { resolveSeed } from '../crypto/cipher-a.js';
+import { randomPassword } from '../crypto/random-password.js';
+import { openSecret, sealSecret } from '../crypto/secret-fields.js';
+import { InputError, JobFailedError } from '../errors.js';
+import { batchOptions, type HostDeps } from '../files/deps.js';
+import { depthOf } from '../files/host-path.js';
+import type { Redactor } from '../log/redactor.js';
+import { applySteps, stepsError } from '../salt/apply-steps.js';
+import { hostError } from '../salt/host-error.js';
+import type { HostResult } from '../salt/normalise-result.js';
+import { runBatched } from '../salt/run-batched.js';
+import { commonFields, looseString, requiredString, safeToken } from '../wecube/fields.js';
+import { defineOperation, type ItemOutcome, type RunContext } from '../wecube/operation.js';
+import { sha512Crypt } from './sha512-crypt.js';
+import { parseDir, parseId, parsePathList, splitUserName } from './user-request.js';
+import { addUserSteps, deleteUserSteps, type UserPlan } from './user-states.js';
+
+type UserDeps = Pick<HostDeps, 'salt' | 'config'>;
+
+/** An account as `user.info` / `group.info` describe it; undefined when it does not exist. */
+interface Account {
+  id: number;
+  home?: string;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Reads an account from a `user.info`/`group.info` result (`{}` = no such account). */
+export function accountOf(ret: unknown, kind: 'user' | 'group'): Account | undefined {
+  if (!isObject(ret) || Object.keys(ret).length === 0) return undefined;
+  const id = Number(ret[kind === 'user' ? 'uid' : 'gid']);
+  return { id, ...(typeof ret['home'] === 'string' && { home: ret['home'] }) };
+}
+
+/** Looks accounts up on hosts, one job per distinct name: one result per pair, in order. */
+function lookup(deps: UserDeps, ctx: RunContext, kind: 'user' | 'group', pairs: Array<{ host: string; name: string }>) {
+  return runBatched(
+    deps.salt(),
+    pairs.map(({ host, name }) => ({ host, fun: `${kind}.info`, arg: [name] })),
+    batchOptions(deps, ctx),
+  );
+}
+
+/** Refuses an existing account below HOST_USER_MIN_UID: host-user never changes root or daemon accounts. */
+function guardSystem(kind: 'user' | 'group', name: string, account: Account | undefined, minUid: number, host: string): void {
+  if (account && account.id < minUid) {
+    throw new InputError(`${kind} ${name} on ${host} is a system account (${kind === 'user' ? 'uid' : 'gid'} ${account.id} < ${minUid}); host-user does not change it`);
+  }
+}
+
+/**
+ * Hashes each distinct password once per request (random salt): items setting the same password on several
+ * hosts send the same arguments and share one salt job. Hashes are registered for redaction too.
+ */
+function hasher(redactor: Redactor) {
+  const hashes = new Map<string, string>();
+  return (password: string) => {
+    let hash = hashes.get(password);
+    if (!hash) {
+      hash = sha512Crypt(password);
+      hashes.set(password, hash);
+      redactor.register(hash);
+    }
+    return hash;
+  };
+}
+
+/** The password handed back: `{cipher_a}` with a seed; without one, only the caller's own input, as it came. */
+function passwordOut(guid: string, seed: string, plain: string, given: string | undefined): string {
+  if (seed) return sealSecret(guid, seed, plain);
+  if (given !== undefined) return given;
+  throw new InputError('Parameter seed can not empty.');
+}
+
+const resultOf = (r: HostResult) => (r.ok ? undefined : hostError(r));
+
+const addInput = z.object({
+  target: safeToken('target'),
+  userName: requiredString(),
+  guid: requiredString(),
+  callbackParameter: looseString(),
+  seed: looseString(),
+  password: looseString(),
+  userGroup: looseString(),
+  userId: looseString(),
+  groupId: looseString(),
+  homeDir: looseString(),
+  rwDir: looseString(),
+  rwFile: looseString(),
+});
+const passwordOutput = z.object({ password: z.string().describe('{cipher_a}-encrypted with guid + seed'), detail: z.string() });
+type PasswordOutput = z.output<typeof passwordOutput>;
+
+/**
+ * host-user/add: creates the user (and its group), or updates an existing one: uid, home, group membership,
+ * password when one is given. The password (given, `{cipher_a}` or plain, or generated) reaches the host
+ * only as a SHA-512 crypt hash and is returned `{cipher_a}`-encrypted.
+ */
+export const hostUserAdd = (deps: UserDeps) =>
+  defineOperation({
+    plugin: 'host-user',
+    action: 'add',
+    summary: 'Create or update a Linux user (user:group, uid/gid, home, rwDir/rwFile); password set as a SHA-512 hash',
+    input: addInput,
+    output: passwordOutput,
+    run: async (items, ctx): Promise<ItemOutcome<PasswordOutput>[]> => {
+      const minUid = deps.config.hosts.userMinUid;
+      const hash = hasher(ctx.logger.redactor);
+      const outcomes = new Array<ItemOutcome<PasswordOutput>>(items.length);
+      type Req = { index: number; host: string; user: string; group: string | undefined; gid: number | undefined; plan: Omit<UserPlan, 'exists' | 'gid'>; password: string; generated: boolean };
+      const reqs: Req[] = [];
+      items.forEach((item, index) => {
+        try {
+          const { user, group } = splitUserName(item.userName, item.userGroup);
+          const seed = resolveSeed(item.seed, deps.config.encryptSeed);
+          const given = item.password?.trim() ? item.password : undefined;
+          const password = given !== undefined ? openSecret(item.guid, seed, given, ctx.logger.redactor) : randomPassword();
+          ctx.logger.redactor.register(password);
+          passwordOut(item.guid, seed, password, given);
+          const gid = parseId(item.groupId, 'groupId', 1);
+          if (gid !== undefined && !group) throw new InputError('Parameter userGroup can not empty. (groupId needs a group name)');
+          reqs.push({
+            index,
+            host: item.target,
+            user,
+            group,
+            gid,
+            password,
+            generated: given === undefined,
+            plan: {
+              user,
+              group,
+              uid: parseId(item.userId, 'userId', minUid),
+              home: parseDir(item.homeDir, 'homeDir'),
+              passwordHash: hash(password),
+              rwDirs: parsePathList(item.rwDir, 'rwDir'),
+              rwFiles: parsePathList(item.rwFile, 'rwFile'),
+            },
+          });
+        } catch (error) {
+          outcomes[index] = { ok: false, error };
+        }
+      });
+
+      const grouped = reqs.filter((r) => r.group);
+      const [users, groups] = await Promise.all([
+        lookup(deps, ctx, 'user', reqs.map((r) => ({ host: r.host, name: r.user }))),
+        lookup(deps, ctx, 'group', grouped.map((r) => ({ host: r.host, name: r.group! }))),
+      ]);
+      const groupOf = new Map(grouped.map((r, i) => [r, groups[i]!]));
+
+      const calls: Array<{ req: Req; exists: boolean; steps: ReturnType<typeof addUserSteps> }> = [];
+      reqs.forEach((req, i) => {
+        const u = users[i]!;
+        const g = groupOf.get(req);
+        const failed = resultOf(u) ?? (g && resultOf(g));
+        if (failed) {
+          outcomes[req.index] = { ok: false, error: failed };
+          return;
+        }
+        try {
+          const existing = accountOf(u.ret, 'user');
+          const existingGroup = g && accountOf(g.ret, 'group');
+          guardSystem('user', req.user, existing, minUid, req.host);
+          guardSystem('group', req.group ?? '', existingGroup, minUid, req.host);
+          // An existing user keeps the password it has unless the caller gave one.
+          const plan: UserPlan = {
+            ...req.plan,
+            exists: !!existing,
+            gid: existingGroup ? undefined : req.gid,
+            passwordHash: existing && req.generated ? undefined : req.plan.passwordHash,
+          };
+          calls.push({ req, exists: !!existing, steps: addUserSteps(plan) });
+        } catch (error) {
+          outcomes[req.index] = { ok: false, error };
+        }
+      });
+
+      const results = await applySteps(deps.salt(), calls.map((c) => ({ host: c.req.host, steps: c.steps })), batchOptions(deps, ctx));
+      results.forEach((result, i) => {
+        const { req, exists } = calls[i]!;
+        const item = items[req.index]!;
+        if (!result.ok) {
+          outcomes[req.index] = { ok: false, error: stepsError(result, `Adding user ${req.user}`) };
+          return;
+        }
+        const seed = resolveSeed(item.seed, deps.config.encryptSeed);
+        const keptPassword = exists && req.generated;
+        ctx.logger.info(exists ? 'user updated' : 'user created', { host: req.host, user: req.user, group: req.group });
+        outcomes[req.index] = {
+          ok: true,
+          output: {
+            password: keptPassword ? '' : passwordOut(item.guid, seed, req.password, req.generated ? undefined : item.password),
+            detail: `user ${req.user} ${exists ? 'updated' : 'created'} on ${req.host}${req.group ? ` (group ${req.group})` : ''}${keptPassword ? ', password unchanged' : ''}`,
+          },
+        };
+      });
+      return outcomes;
+    },
+  });
+
+const deleteInput = z.object({ ...commonFields, target: safeToken('target'), userName: requiredString() });
+const detailOutput = z.object({ detail: z.string() });
+
+/** host-user/delete: removes the user with its home (`userdel -rf`); an absent user is a success that says so. */
+export const hostUserDelete = (deps: UserDeps) =>
+  defineOperation({
+    plugin: 'host-user',
+    action: 'delete',
+    summary: 'Delete a Linux user and its home directory (an absent user is reported, not an error)',
+    input: deleteInput,
+    output: detailOutput,
+    run: async (items, ctx): Promise<ItemOutcome<z.output<typeof detailOutput>>[]> => {
+      const minUid = deps.config.hosts.userMinUid;
+      const outcomes = new Array<ItemOutcome<z.output<typeof detailOutput>>>(items.length);
+      const reqs: Array<{ index: number; host: string; user: string }> = [];
+      items.forEach((item, index) => {
+        try {
+          reqs.push({ index, host: item.target, user: splitUserName(item.userName).user });
+        } catch (error) {
+          outcomes[index] = { ok: false, error };
+        }
+      });
+      const found = await lookup(deps, ctx, 'user', reqs.map((r) => ({ host: r.host, name: r.user })));
+      const calls: Array<{ req: (typeof reqs)[number]; steps: ReturnType<typeof deleteUserSteps> }> = [];
+      reqs.forEach((req, i) => {
+        const r = found[i]!;
+        if (!r.ok) return void (outcomes[req.index] = { ok: false, error: hostError(r) });
+        const account = accountOf(r.ret, 'user');
+        if (!account) return void (outcomes[req.index] = { ok: true, output: { detail: `user ${req.user} does not exist on ${req.host}, nothing to delete` } });
+        try {
+          guardSystem('user', req.user, account, minUid, req.host);
+          const purge = !!account.home && depthOf(account.home) >= 2;
+          calls.push({ req, steps: deleteUserSteps(req.user, purge) });
+        } catch (error) {
+          outcomes[req.index] = { ok: false, error };
+        }
+      });
+      const results = await applySteps(deps.salt(), calls.map((c) => ({ host: c.req.host, steps: c.steps })), batchOptions(deps, ctx));
+      results.forEach((result, i) => {
+        const { req } = calls[i]!;
+        if (result.ok) ctx.logger.info('user deleted', { host: req.host, user: req.user });
+        outcomes[req.index] = result.ok
+          ? { ok: true, output: { detail: `user ${req.user} deleted on ${req.host}` } }
+          : { ok: false, error: stepsError(result, `Deleting user ${req.user}`) };
+      });
+      return outcomes;
+    },
+  });
+
+const passwordInput = z.object({
+  target: safeToken('target'),
+  userName: requiredString(),
+  password: requiredString(),
+  guid: requiredString(),
+  seed: looseString(),
+  callbackParameter: looseString(),
+});
+
+/** host-user/password: sets an existing user's password (as a SHA-512 hash via shadow.set_password). */
+export const hostUserPassword = (deps: UserDeps) =>
+  defineOperation({
+    plugin: 'host-user',
+    action: 'password',
+    summary: "Change an existing Linux user's password (sent to the host as a SHA-512 crypt hash)",
+    input: passwordInput,
+    output: passwordOutput,
+    run: async (items, ctx): Promise<ItemOutcome<PasswordOutput>[]> => {
+      const minUid = deps.config.hosts.userMinUid;
+      const hash = hasher(ctx.logger.redactor);
+      const outcomes = new Array<ItemOutcome<PasswordOutput>>(items.length);
+      const reqs: Array<{ index: number; host: string; user: string; hash: string; out: string }> = [];
+      items.forEach((item, index) => {
+        try {
+          const { user } = splitUserName(item.userName);
+          const seed = resolveSeed(item.seed, deps.config.encryptSeed);
+          const password = openSecret(item.guid, seed, item.password, ctx.logger.redactor);
+          reqs.push({ index, host: item.target, user, hash: hash(password), out: passwordOut(item.guid, seed, password, item.password) });
+        } catch (error) {
+          outcomes[index] = { ok: false, error };
+        }
+      });
+      const found = await lookup(deps, ctx, 'user', reqs.map((r) => ({ host: r.host, name: r.user })));
+      const calls: Array<(typeof reqs)[number]> = [];
+      reqs.forEach((req, i) => {
+        const r = found[i]!;
+        if (!r.ok) return void (outcomes[req.index] = { ok: false, error: hostError(r) });
+        const account = accountOf(r.ret, 'user');
+        if (!account) return void (outcomes[req.index] = { ok: false, error: new InputError(`user ${req.user} not exist on ${req.host}`) });
+        try {
+          guardSystem('user', req.user, account, minUid, req.host);
+          calls.push(req);
+        } catch (error) {
+          outcomes[req.index] = { ok: false, error };
+        }
+      });
+      const results = await runBatched(
+        deps.salt(),
+        calls.map((c) => ({ host: c.host, fun: 'shadow.set_password', arg: [c.user, c.hash] })),
+        batchOptions(deps, ctx),
+      );
+      results.forEach((result, i) => {
+        const req = calls[i]!;
+        if (!result.ok) outcomes[req.index] = { ok: false, error: hostError(result) };
+        else if (result.ret !== true) {
+          outcomes[req.index] = { ok: false, error: new JobFailedError(`Password of user ${req.user} was not changed on ${req.host}`, req.host) };
+        } else {
+          ctx.logger.info('user password changed', { host: req.host, user: req.user });
+          outcomes[req.index] = { ok: true, output: { password: req.out, detail: `password of user ${req.user} changed on ${req.host}` } };
+        }
+      });
+      return outcomes;
+    },
+  });

@@ -1,0 +1,60 @@
+import type { StateStep } from '../salt/high-data.js';
+
+/** What host-user/add does on one host. */
+export interface UserPlan {
+  user: string;
+  group: string | undefined;
+  uid: number | undefined;
+  /** Only for a group that does not exist yet: an existing group's gid is never changed. */
+  gid: number | undefined;
+  home: string | undefined;
+  /** SHA-512 crypt hash; undefined leaves the password as it is. */
+  passwordHash: string | undefined;
+  /** The user exists already: the group becomes a supplementary group, the primary group stays. */
+  exists: boolean;
+  rwDirs: string[];
+  rwFiles: string[];
+}
+
+/**
+ * The states of host-user/add, one `state.high` job: the group (created if missing), the user (created,
+ * or updated: uid, home, group membership, password when given; other groups kept), then rwDir
+ * directories and rwFile files owned by the user. The password reaches the host only as its hash.
+ */
+export function addUserSteps(plan: UserPlan): StateStep[] {
+  const steps: StateStep[] = [];
+  if (plan.group) steps.push({ id: `group ${plan.group}`, state: 'group.present', args: { name: plan.group, gid: plan.gid } });
+  const userId = `user ${plan.user}`;
+  steps.push({
+    id: userId,
+    state: 'user.present',
+    args: {
+      name: plan.user,
+      uid: plan.uid,
+      ...(plan.group && (plan.exists ? { groups: [plan.group] } : { gid: plan.group })),
+      remove_groups: false,
+      home: plan.home,
+      createhome: true,
+      ...(plan.passwordHash && { password: plan.passwordHash, hash_password: false, enforce_password: true }),
+    },
+    ...(plan.group && { require: [`group ${plan.group}`] }),
+  });
+  const owner = { user: plan.user, group: plan.group };
+  for (const dir of plan.rwDirs) {
+    steps.push({ id: `rwDir ${dir}`, state: 'file.directory', args: { name: dir, makedirs: true, ...owner, dir_mode: '0755' }, require: [userId] });
+  }
+  for (const file of plan.rwFiles) {
+    steps.push({
+      id: `rwFile ${file}`,
+      state: 'file.managed',
+      args: { name: file, replace: false, makedirs: true, ...owner, mode: '0644' },
+      require: [userId],
+    });
+  }
+  return steps;
+}
+
+/** host-user/delete: the account, its home and mail spool (`userdel -rf`); a shared or top-level home is kept. */
+export function deleteUserSteps(user: string, purgeHome: boolean): StateStep[] {
+  return [{ id: `user ${user}`, state: 'user.absent', args: { name: user, purge: purgeHome, force: true } }];
+}

@@ -1,0 +1,139 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { loadConfig } from '../../../lib/config.js';
+import { decodeCipherA, encodeCipherA } from '../../../lib/crypto/cipher-a.js';
+import { SaltClient } from '../../../lib/salt/salt-client.js';
+import { hostUserAdd, hostUserDelete, hostUserPassword } from '../../../lib/users/host-user-operations.js';
+import { sha512Crypt } from '../../../lib/users/sha512-crypt.js';
+import { runOperation } from '../../../lib/wecube/run-operation.js';
+import { FakeSaltApi } from '../salt/fake-salt-api.js';
+import { captureLogger } from '../helpers.js';
+
+const PASSWORD = 'Clear-Text-Pw!42';
+
+type Chunk = { fun: string; tgt: string[]; arg?: unknown[]; kwarg?: Record<string, unknown> };
+
+/** A fake salt-api where `existing` users/groups exist (uid/gid) and every state succeeds. */
+function fakeHosts(api: FakeSaltApi, existing: Record<string, number> = {}) {
+  const jobs = new Map<string, Record<string, unknown>>();
+  const answer = (chunk: Chunk) => {
+    const name = String(chunk.arg?.[0] ?? '');
+    const value = (() => {
+      switch (chunk.fun) {
+        case 'user.info':
+          return name in existing ? { name, uid: existing[name], home: `/home/${name}` } : {};
+        case 'group.info':
+          return name in existing ? { name, gid: existing[name] } : {};
+        case 'state.high':
+          return { 'user_|-u_|-u_|-present': { __id__: 'u', __run_num__: 0, result: true, comment: 'ok', changes: {} } };
+        case 'shadow.set_password':
+          return true;
+        default:
+          return `'${chunk.fun}' is not available.`;
+      }
+    })();
+    return Object.fromEntries(chunk.tgt.map((h) => [h, value]));
+  };
+  // Sync calls answer with full_return; async ones get a jid whose result GET /jobs/<jid> gives.
+  api.root = (chunks) => ({
+    body: {
+      return: (chunks as Array<Chunk & { client: string }>).map((chunk) => {
+        const byHost = answer(chunk);
+        if (chunk.client === 'local') return Object.fromEntries(Object.entries(byHost).map(([h, v]) => [h, { ret: v, retcode: 0, jid: '20260101000000000001' }]));
+        const jid = String(20260101000000000000n + BigInt(jobs.size + 2));
+        jobs.set(jid, byHost);
+        return { jid, minions: chunk.tgt };
+      }),
+    },
+  });
+  api.jobs = (jid) => {
+    const byHost = jobs.get(jid) ?? {};
+    const Result = Object.fromEntries(Object.entries(byHost).map(([h, v]) => [h, { return: v, retcode: 0, success: true }]));
+    return { body: { info: [{ jid, Minions: Object.keys(byHost), Result }], return: [byHost] } };
+  };
+}
+
+describe('host-user operations against a local fake salt-api', () => {
+  let api: FakeSaltApi | undefined;
+  afterEach(async () => {
+    await api?.stop();
+    api = undefined;
+  });
+
+  const setup = async (existing: Record<string, number> = {}) => {
+    api = await new FakeSaltApi().start();
+    fakeHosts(api, existing);
+    const salt = new SaltClient({ url: api.url, eauth: 'pam', username: api.user, password: api.password, timeoutMs: 5000, loginTimeoutMs: 5000 });
+    const config = loadConfig({ STAGE: 'local', AUTH_MODE: 'off' });
+    const log = captureLogger();
+    const ctx = { logger: log.logger, signal: new AbortController().signal, concurrency: 5 };
+    return { deps: { salt: () => salt, config }, ctx, lines: log.lines, api };
+  };
+
+  it('sends the password to hosts only as a SHA-512 crypt hash, returns it {cipher_a}-encrypted, never logs it', async () => {
+    const { deps, ctx, lines, api } = await setup();
+    const sealed = encodeCipherA('g1', 'seed1', PASSWORD);
+    const outputs = await runOperation(hostUserAdd(deps), [
+      { guid: 'g1', seed: 'seed1', target: '10.0.0.1', userName: 'app:apps', password: sealed },
+      { guid: 'g2', seed: 'seed1', target: '10.0.0.2', userName: 'app:apps', password: encodeCipherA('g2', 'seed1', PASSWORD) },
+    ], ctx);
+    expect(outputs.map((o) => o.errorCode)).toEqual(['0', '0']);
+    expect(decodeCipherA('g1', 'seed1', String(outputs[0]!['password']))).toBe(PASSWORD);
+    const wire = JSON.stringify(api.received);
+    expect(wire).not.toContain(PASSWORD);
+    const states = api.lowstateCalls.flatMap((c) => c.body as Chunk[]).filter((c) => c.fun === 'state.high');
+    // the same password on two hosts: one hash, one job on both hosts
+    expect(states).toHaveLength(1);
+    expect(states[0]!.tgt).toEqual(['10.0.0.1', '10.0.0.2']);
+    const user = (states[0]!.arg![0] as Record<string, { user: unknown[] }>)['user app']!.user;
+    const hash = (user.find((a) => typeof a === 'object' && a !== null && 'password' in a) as { password: string }).password;
+    const salt = hash.split('$')[2]!;
+    expect(hash).toBe(sha512Crypt(PASSWORD, salt));
+    expect(lines.join('\n')).not.toContain(PASSWORD);
+    expect(lines.join('\n')).not.toContain(hash);
+  });
+
+  it('refuses system accounts and a generated password that could not be returned encrypted, before any state runs', async () => {
+    const { deps, ctx, api } = await setup({ root: 0, daemon: 1, wheel: 10 });
+    const outputs = await runOperation(hostUserAdd(deps), [
+      { guid: 'g1', target: '10.0.0.1', userName: 'root', password: 'x1234567' },
+      { guid: 'g2', target: '10.0.0.1', userName: 'newbie', userGroup: 'wheel', password: 'x1234567' },
+      { guid: 'g3', target: '10.0.0.1', userName: 'newbie' },
+      { guid: 'g4', target: '10.0.0.1', userName: 'ok', userId: '0', password: 'x1234567' },
+    ], ctx);
+    expect(outputs.map((o) => o.errorMessage)).toEqual([
+      'user root on 10.0.0.1 is a system account (uid 0 < 1000); host-user does not change it',
+      'group wheel on 10.0.0.1 is a system account (gid 10 < 1000); host-user does not change it',
+      'Parameter seed can not empty.',
+      'Parameter userId validation failed: 0 is below 1000 (reserved for system accounts)',
+    ]);
+    expect(api.lowstateCalls.flatMap((c) => (c.body as Chunk[]).map((x) => x.fun))).not.toContain('state.high');
+  });
+
+  it('returns the caller\'s own plain password when there is no seed (upstream), and reports a missing user on password change', async () => {
+    const { deps, ctx } = await setup({ app: 1001 });
+    const [added] = await runOperation(hostUserAdd(deps), [{ guid: 'g', target: '10.0.0.1', userName: 'app', password: 'Apps@2018!' }], ctx);
+    expect(added).toMatchObject({ errorCode: '0', password: 'Apps@2018!', detail: 'user app updated on 10.0.0.1' });
+    const outputs = await runOperation(hostUserPassword(deps), [
+      { guid: 'g', target: '10.0.0.1', userName: 'app', password: 'N3w-pass' },
+      { guid: 'g', target: '10.0.0.1', userName: 'ghost', password: 'N3w-pass' },
+      { guid: 'g', target: '10.0.0.1', userName: 'app' },
+    ], ctx);
+    expect(outputs.map((o) => [o.errorCode, o.errorMessage])).toEqual([
+      ['0', ''],
+      ['1', 'user ghost not exist on 10.0.0.1'],
+      ['1', 'Parameter password can not empty.'],
+    ]);
+  });
+
+  it('deletes an existing user and reports an absent one as nothing to do', async () => {
+    const { deps, ctx, api } = await setup({ app: 1001 });
+    const outputs = await runOperation(hostUserDelete(deps), [
+      { guid: 'a', target: '10.0.0.1', userName: 'app:apps' },
+      { guid: 'b', target: '10.0.0.1', userName: 'gone' },
+    ], ctx);
+    expect(outputs.map((o) => o['detail'])).toEqual(['user app deleted on 10.0.0.1', 'user gone does not exist on 10.0.0.1, nothing to delete']);
+    const states = api.lowstateCalls.flatMap((c) => c.body as Chunk[]).filter((c) => c.fun === 'state.high');
+    expect(JSON.stringify(states[0]!.arg)).toContain('"absent"');
+    expect(states[0]!.kwarg).toEqual({ queue: true });
+  });
+});

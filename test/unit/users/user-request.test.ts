@@ -1,0 +1,137 @@
+import { describe, expect, it } from '@jest/globals';
+import { InputError } from '../../../lib/errors.js';
+import { accountOf } from '../../../lib/users/host-user-operations.js';
+import { parseDir, parseId, parsePathList, splitUserName } from '../../../lib/users/user-request.js';
+import { addUserSteps, deleteUserSteps, type UserPlan } from '../../../lib/users/user-states.js';
+
+describe('splitUserName', () => {
+  it.each([
+    ['app', undefined, { user: 'app', group: undefined }],
+    ['app:apps', undefined, { user: 'app', group: 'apps' }],
+    ['app:apps', 'other', { user: 'app', group: 'other' }],
+    ['app', 'apps', { user: 'app', group: 'apps' }],
+    [' app ', ' ', { user: 'app', group: undefined }],
+  ])('splits %j with userGroup %j (upstream panicked on user:group without userGroup)', (name, group, expected) => {
+    expect(splitUserName(name, group)).toEqual(expected);
+  });
+
+  it.each([
+    ['app;id', undefined, 'Parameter userName validation failed'],
+    ['$(touch /tmp/x)', undefined, 'Parameter userName validation failed'],
+    ['`id`', undefined, 'Parameter userName validation failed'],
+    ["a'b", undefined, 'Parameter userName validation failed'],
+    ['a b', undefined, 'Parameter userName validation failed'],
+    ['app\nroot', undefined, 'Parameter userName validation failed'],
+    ['app', 'g;rm -rf /', 'Parameter userGroup validation failed'],
+    ['app:-g', undefined, 'Parameter userGroup validation failed'],
+  ])('refuses %j / %j', (name, group, message) => {
+    expect(() => splitUserName(name, group)).toThrow(message);
+  });
+});
+
+describe('ids, directories, lists', () => {
+  it.each([
+    [undefined, undefined],
+    ['', undefined],
+    ['1500', 1500],
+    [' 2000 ', 2000],
+  ])('parseId(%j) is %j', (text, expected) => {
+    expect(parseId(text, 'userId', 1000)).toBe(expected);
+  });
+
+  it.each([
+    ['0', 'is below 1000'],
+    ['999', 'is below 1000'],
+    ['-1', 'must be a number'],
+    ['1e4', 'must be a number'],
+    ['2147483647', 'must be a number'],
+  ])('parseId refuses %j', (text, message) => {
+    expect(() => parseId(text, 'userId', 1000)).toThrow(message);
+  });
+
+  it.each([
+    ['/home/app/', '/home/app'],
+    [undefined, undefined],
+  ])('parseDir(%j) is %j', (text, expected) => {
+    expect(parseDir(text, 'homeDir')).toBe(expected);
+  });
+
+  it.each([['/'], ['home/app'], ['/home/../etc']])('parseDir refuses %j', (text) => {
+    expect(() => parseDir(text, 'homeDir')).toThrow(InputError);
+  });
+
+  it('drops upstream\'s [ ] & characters and splits on , and |', () => {
+    expect(parsePathList('[/data/a],/data/b|/data/a&', 'rwDir')).toEqual(['/data/a', '/data/b']);
+    expect(parsePathList(undefined, 'rwDir')).toEqual([]);
+    expect(() => parsePathList('/ok,relative', 'rwDir')).toThrow('Parameter rwDir validation failed: must be an absolute path');
+  });
+});
+
+describe('addUserSteps', () => {
+  const plan: UserPlan = {
+    user: 'app',
+    group: 'apps',
+    uid: 1500,
+    gid: 1600,
+    home: '/data/app',
+    passwordHash: '$6$salt$hash',
+    exists: false,
+    rwDirs: ['/data/app/logs'],
+    rwFiles: ['/data/app/app.pid'],
+  };
+
+  it('creates the group, then the user with it as primary group and the hash as password, then rw paths', () => {
+    const steps = addUserSteps(plan);
+    expect(steps.map((s) => [s.id, s.state, s.require])).toEqual([
+      ['group apps', 'group.present', undefined],
+      ['user app', 'user.present', ['group apps']],
+      ['rwDir /data/app/logs', 'file.directory', ['user app']],
+      ['rwFile /data/app/app.pid', 'file.managed', ['user app']],
+    ]);
+    expect(steps[0]!.args).toEqual({ name: 'apps', gid: 1600 });
+    expect(steps[1]!.args).toEqual({
+      name: 'app',
+      uid: 1500,
+      gid: 'apps',
+      remove_groups: false,
+      home: '/data/app',
+      createhome: true,
+      password: '$6$salt$hash',
+      hash_password: false,
+      enforce_password: true,
+    });
+    expect(steps[2]!.args).toMatchObject({ name: '/data/app/logs', user: 'app', group: 'apps', makedirs: true });
+    expect(steps[3]!.args).toMatchObject({ name: '/data/app/app.pid', user: 'app', group: 'apps', replace: false });
+  });
+
+  it('adds an existing user to the group as a supplementary group and keeps its password when none is given', () => {
+    const steps = addUserSteps({ ...plan, exists: true, gid: undefined, passwordHash: undefined, rwDirs: [], rwFiles: [] });
+    expect(steps[1]!.args).toEqual({ name: 'app', uid: 1500, groups: ['apps'], remove_groups: false, home: '/data/app', createhome: true });
+  });
+
+  it('creates a user without group or options with useradd defaults', () => {
+    const steps = addUserSteps({ ...plan, group: undefined, gid: undefined, uid: undefined, home: undefined, rwDirs: [], rwFiles: [] });
+    expect(steps).toEqual([
+      {
+        id: 'user app',
+        state: 'user.present',
+        args: { name: 'app', uid: undefined, remove_groups: false, home: undefined, createhome: true, password: '$6$salt$hash', hash_password: false, enforce_password: true },
+      },
+    ]);
+  });
+
+  it('deletes with userdel -rf semantics', () => {
+    expect(deleteUserSteps('app', true)).toEqual([{ id: 'user app', state: 'user.absent', args: { name: 'app', purge: true, force: true } }]);
+  });
+});
+
+describe('accountOf', () => {
+  it.each([
+    [{}, 'user', undefined],
+    [{ name: 'app', uid: 1001, home: '/home/app' }, 'user', { id: 1001, home: '/home/app' }],
+    [{ name: 'apps', gid: 1002, members: [] }, 'group', { id: 1002 }],
+    ['not a dict', 'user', undefined],
+  ] as const)('reads %j as a %s', (ret, kind, expected) => {
+    expect(accountOf(ret, kind)).toEqual(expected);
+  });
+});
