@@ -51,6 +51,8 @@ export interface WaitOptions {
   normalise?: NormaliseOptions;
   /** Called each time more hosts have answered (progress on long work). */
   onProgress?: (done: number, total: number) => void;
+  /** How often silent hosts get a liveness probe (default 10 s). */
+  livenessEveryMs?: number;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -260,6 +262,11 @@ export class SaltClient {
    */
   async waitForJob(jid: string, hosts: readonly string[], options: WaitOptions): Promise<HostResult[]> {
     const wanted = [...new Set(hosts)];
+    const livenessEveryMs = options.livenessEveryMs ?? 10_000;
+    let nextProbeAt = this.now() + livenessEveryMs;
+    // Hosts found gone by a liveness probe, with why; a host needs two probes in a row to be given up.
+    const gone = new Map<string, string>();
+    const idleProbes = new Map<string, number>();
     let delay = 150;
     let seen = -1;
     for (;;) {
@@ -267,19 +274,55 @@ export class SaltClient {
       const done = wanted.filter((h) => h in status.results).length;
       if (done !== seen) options.onProgress?.(done, wanted.length);
       seen = done;
+      const silent = wanted.filter((h) => !(h in status.results) && !gone.has(h));
       const timedOut = this.now() >= options.deadlineMs;
-      if (done === wanted.length || timedOut) {
-        this.options.logger?.info('salt job gathered', { jid, answered: done, expected: wanted.length, timedOut: done < wanted.length });
+      if (!silent.length || timedOut) {
+        this.options.logger?.info('salt job gathered', { jid, answered: done, expected: wanted.length, timedOut: done + gone.size < wanted.length });
         return wanted.map((host) => {
           if (host in status.results) return normaliseHostReturn(host, status.results[host], options.normalise);
           const result = normaliseHostReturn(host, undefined);
-          result.message = `Minion ${host} did not return before the deadline (job ${jid})`;
+          result.message = gone.get(host) ?? `Minion ${host} did not return before the deadline (job ${jid})`;
           return result;
         });
       }
-      await sleep(Math.min(delay, Math.max(0, options.deadlineMs - this.now())), options.signal);
+      if (this.now() >= nextProbeAt) {
+        await this.probeLiveness(jid, silent, gone, idleProbes, options.signal);
+        nextProbeAt = this.now() + livenessEveryMs;
+        continue;
+      }
+      await sleep(Math.min(delay, Math.max(0, Math.min(options.deadlineMs, nextProbeAt) - this.now())), options.signal);
       delay = Math.min(delay * 2, 1000);
     }
+  }
+
+  /**
+   * Asks silent hosts whether they still run the job (`saltutil.find_job`, as salt's own CLI does), so a
+   * stopped minion is reported within seconds instead of at the deadline. A host that does not answer
+   * the probe is gone; one that answers but no longer runs the job and has not returned is given up
+   * after two probes in a row (a return may be in flight the first time).
+   */
+  private async probeLiveness(
+    jid: string,
+    silent: string[],
+    gone: Map<string, string>,
+    idleProbes: Map<string, number>,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const probes = await this.local(
+      { fun: 'saltutil.find_job', arg: [jid], tgt: silent, timeout: 5, gatherJobTimeout: 5 },
+      signal ? { signal } : {},
+    );
+    for (const probe of probes) {
+      if (!probe.ok && probe.error === 'NO_RETURN') {
+        gone.set(probe.host, `Minion ${probe.host} did not return: it does not answer (stopped or unreachable) (job ${jid})`);
+        continue;
+      }
+      const running = probe.ok && probe.ret !== null && typeof probe.ret === 'object' && Object.keys(probe.ret).length > 0;
+      const idle = running ? 0 : (idleProbes.get(probe.host) ?? 0) + 1;
+      idleProbes.set(probe.host, idle);
+      if (idle >= 2) gone.set(probe.host, `Minion ${probe.host} did not return: the job is not running there and no result came back (job ${jid})`);
+    }
+    if (gone.size) this.options.logger?.warn('salt job: hosts given up', { jid, hosts: [...gone.keys()] });
   }
 
   /** Runs a runner function on the master; returns its raw value. */

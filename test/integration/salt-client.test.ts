@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
 import {
   SaltApiAuthError,
   SaltApiUnavailableError,
@@ -11,6 +13,15 @@ import { capturedLogs, captureLogger, stackCommand, stackConfig, stackEnv, stack
 const config = stackConfig();
 const client = (overrides: Partial<ConstructorParameters<typeof SaltClient>[0]> = {}) =>
   new SaltClient({ ...config.salt, logger: captureLogger(), ...overrides });
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** Counts /login calls by watching the token: a new login yields a new salt-api session id. */
 const tokenOf = (c: SaltClient) => c.login();
@@ -96,6 +107,25 @@ describe('salt-api client against the real stack', () => {
     const results = await salt.waitForJob(job!.jid, [first, '10.255.255.253'], { deadlineMs: Date.now() + 3000 });
     expect(results[0]).toMatchObject({ host: first, ok: true });
     expect(results[1]).toMatchObject({ host: '10.255.255.253', ok: false, error: 'NO_RETURN' });
+  });
+
+  it('reports a stopped minion NO_RETURN after a liveness probe, long before the deadline', async () => {
+    const pidFile = join(stackEnv()['STACK_DIR']!, 'salt', 'minions', second, 'salt-minion.pid');
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    process.kill(pid, 'SIGTERM');
+    try {
+      for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 200));
+      expect(isAlive(pid)).toBe(false);
+      const [job] = await salt.localAsync([{ fun: 'cmd.run_all', arg: [['sleep', '1']], kwarg: { python_shell: false }, tgt: [first, second] }]);
+      const started = Date.now();
+      const results = await salt.waitForJob(job!.jid, [first, second], { deadlineMs: started + 120_000, livenessEveryMs: 2000 });
+      expect(results[0]).toMatchObject({ host: first, ok: true, retcode: 0 });
+      expect(results[1]).toMatchObject({ host: second, ok: false, error: 'NO_RETURN' });
+      expect(results[1]!.message).toMatch(/does not answer/);
+      expect(Date.now() - started).toBeLessThan(60_000);
+    } finally {
+      await stackCommand('up');
+    }
   });
 
   it('batches identical calls into one job and different calls into concurrent async jobs', async () => {
