@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -42,6 +42,7 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     });
     template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
   }, 200_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it.each(functionFiles)('declares a Lambda function on nodejs22.x for functions/%s', (file) => {
     const resource = template.Resources[logicalId(camel(file))];
