@@ -28,7 +28,17 @@ export async function runOperation<S extends z.ZodType, O extends object>(
     }
   });
   const validItems = slots.flatMap((s) => (s.valid ? [s.item as z.output<S>] : []));
-  const outcomes: ItemOutcome<O>[] = validItems.length ? await op.run(validItems, ctx) : [];
+  let outcomes: ItemOutcome<O>[] = [];
+  if (validItems.length) {
+    try {
+      outcomes = await op.run(validItems, ctx);
+    } catch (error) {
+      // A failure of the whole batch (salt-api down, S3 unreachable) is every item's failure: each
+      // output still carries its guid and the reason, and the envelope stays a normal response.
+      ctx.logger.error('operation failed for all items', { error });
+      outcomes = validItems.map(() => ({ ok: false, error }));
+    }
+  }
   if (outcomes.length !== validItems.length) {
     throw new Error(`${op.plugin}/${op.action} returned ${outcomes.length} outcomes for ${validItems.length} items`);
   }

@@ -102,3 +102,25 @@ describe('salt-api/call', () => {
     }
   });
 });
+
+describe('host-info/query when salt-api cannot be reached', () => {
+  it('fails each item with E_SALT_UNAVAILABLE inside a normal envelope', async () => {
+    const server = await startServer({ AUTH_MODE: 'off', SALT_API_URL: 'https://127.0.0.1:9', SALT_API_LOGIN_TIMEOUT_MS: '2000' });
+    try {
+      const { status, body } = await postJson(server.url + '/saltstack/v1/host-info/query', {
+        inputs: [
+          { guid: 'a', target: '127.0.0.1' },
+          { guid: 'b', target: '127.0.0.2' },
+        ],
+      });
+      expect(status).toBe(200);
+      expect(body['resultCode']).toBe('1');
+      for (const output of body['results'].outputs as Array<Record<string, string>>) {
+        expect(output).toMatchObject({ errorCode: '1', errorType: 'E_SALT_UNAVAILABLE' });
+        expect(output['errorMessage']).toMatch(/salt-api at https:\/\/127\.0\.0\.1:9 could not be reached/);
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+});

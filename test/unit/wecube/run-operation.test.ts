@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
-import { JobFailedError, TargetNoReturnError } from '../../../lib/errors.js';
+import { JobFailedError, SaltApiUnavailableError, TargetNoReturnError } from '../../../lib/errors.js';
+import { createLogger } from '../../../lib/log/logger.js';
 import { buildResponse } from '../../../lib/wecube/envelope.js';
 import { commonFields, looseString, requiredString } from '../../../lib/wecube/fields.js';
 import { defineOperation, eachItem, type Operation, type RunContext } from '../../../lib/wecube/operation.js';
@@ -141,5 +142,33 @@ describe('runOperation', () => {
       run: async () => [],
     });
     await expect(runOperation(broken, [{ target: 'a' }], context().ctx)).rejects.toThrow('fake/broken returned 0 outcomes for 1 items');
+  });
+});
+
+describe('runOperation when the whole batch fails', () => {
+  it('fails every valid item with the reason and keeps invalid items their own message', async () => {
+    const op = defineOperation({
+      plugin: 'p',
+      action: 'a',
+      summary: 's',
+      input: z.object({ ...commonFields, target: requiredString() }),
+      output: z.object({}),
+      run: async () => {
+        throw new SaltApiUnavailableError('salt-api at https://salt:8080 did not answer within 1000 ms for POST /');
+      },
+    });
+    const lines: string[] = [];
+    const outputs = await runOperation(op, [{ guid: 'a', target: 'h1' }, { guid: 'b' }, { guid: 'c', target: 'h2' }], {
+      logger: createLogger('info', (l) => lines.push(l)),
+      signal: new AbortController().signal,
+      concurrency: 2,
+    });
+    expect(outputs.map((o) => [o.guid, o.errorCode, o['errorType']])).toEqual([
+      ['a', '1', 'E_SALT_UNAVAILABLE'],
+      ['b', '1', 'E_INPUT'],
+      ['c', '1', 'E_SALT_UNAVAILABLE'],
+    ]);
+    expect(outputs[0]!.errorMessage).toMatch(/did not answer/);
+    expect(lines.some((l) => l.includes('operation failed for all items'))).toBe(true);
   });
 });
