@@ -14,7 +14,7 @@ import { commonFields, looseString, requiredString, safeToken } from '../wecube/
 import { defineOperation, type ItemOutcome, type RunContext } from '../wecube/operation.js';
 import { sha512Crypt } from './sha512-crypt.js';
 import { parseDir, parseId, parsePathList, splitUserName } from './user-request.js';
-import { addUserSteps, deleteUserSteps, type UserPlan } from './user-states.js';
+import { addUserSteps, deleteUserSteps, type UserPlan, setPasswordCall } from './user-states.js';
 
 type UserDeps = Pick<HostDeps, 'salt' | 'config'>;
 
@@ -258,7 +258,7 @@ const passwordInput = z.object({
   callbackParameter: looseString(),
 });
 
-/** host-user/password: sets an existing user's password (as a SHA-512 hash via shadow.set_password). */
+/** host-user/password: sets an existing user's password (as a SHA-512 hash through `chpasswd -e`). */
 export const hostUserPassword = (deps: UserDeps) =>
   defineOperation({
     plugin: 'host-user',
@@ -297,15 +297,13 @@ export const hostUserPassword = (deps: UserDeps) =>
       });
       const results = await runBatched(
         deps.salt(),
-        calls.map((c) => ({ host: c.host, fun: 'shadow.set_password', arg: [c.user, c.hash] })),
+        calls.map((c) => ({ host: c.host, ...setPasswordCall(c.user, c.hash) })),
         batchOptions(deps, ctx),
       );
       results.forEach((result, i) => {
         const req = calls[i]!;
         if (!result.ok) outcomes[req.index] = { ok: false, error: hostError(result) };
-        else if (result.ret !== true) {
-          outcomes[req.index] = { ok: false, error: new JobFailedError(`Password of user ${req.user} was not changed on ${req.host}`, req.host) };
-        } else {
+        else {
           ctx.logger.info('user password changed', { host: req.host, user: req.user });
           outcomes[req.index] = { ok: true, output: { password: req.out, detail: `password of user ${req.user} changed on ${req.host}` } };
         }

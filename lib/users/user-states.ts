@@ -35,10 +35,18 @@ export function addUserSteps(plan: UserPlan): StateStep[] {
       remove_groups: false,
       home: plan.home,
       createhome: true,
-      ...(plan.passwordHash && { password: plan.passwordHash, hash_password: false, enforce_password: true }),
     },
     ...(plan.group && { require: [`group ${plan.group}`] }),
   });
+  if (plan.passwordHash) {
+    // cmd.run state: a constant command line, the hash on stdin (the state sets python_shell itself).
+    steps.push({
+      id: `password ${plan.user}`,
+      state: 'cmd.run',
+      args: { name: CHPASSWD.join(' '), stdin: chpasswdInput(plan.user, plan.passwordHash), timeout: 30 },
+      require: [userId],
+    });
+  }
   const owner = { user: plan.user, group: plan.group };
   for (const dir of plan.rwDirs) {
     steps.push({ id: `rwDir ${dir}`, state: 'file.directory', args: { name: dir, makedirs: true, ...owner, dir_mode: '0755' }, require: [userId] });
@@ -52,6 +60,20 @@ export function addUserSteps(plan: UserPlan): StateStep[] {
     });
   }
   return steps;
+}
+
+/**
+ * Passwords are set from their crypt hash with `chpasswd -e`: the hash travels on stdin (in no argv on
+ * the host) and chpasswd takes the shadow lock. Salt's shadow.set_password (and user.present's
+ * `password`) rewrite /etc/shadow without that lock, so a concurrent useradd/usermod on the host can
+ * silently undo the change.
+ */
+export const CHPASSWD = ['chpasswd', '-e'] as const;
+export const chpasswdInput = (user: string, hash: string): string => `${user}:${hash}\n`;
+
+/** The execution-module call that sets one user's password from its hash. */
+export function setPasswordCall(user: string, hash: string) {
+  return { fun: 'cmd.run_all', arg: [[...CHPASSWD]], kwarg: { stdin: chpasswdInput(user, hash), python_shell: false, timeout: 30 } };
 }
 
 /** host-user/delete: the account, its home and mail spool (`userdel -rf`); a shared or top-level home is kept. */

@@ -25,8 +25,8 @@ function fakeHosts(api: FakeSaltApi, existing: Record<string, number> = {}) {
           return name in existing ? { name, gid: existing[name] } : {};
         case 'state.high':
           return { 'user_|-u_|-u_|-present': { __id__: 'u', __run_num__: 0, result: true, comment: 'ok', changes: {} } };
-        case 'shadow.set_password':
-          return true;
+        case 'cmd.run_all':
+          return { pid: 1, retcode: 0, stdout: '', stderr: '' };
         default:
           return `'${chunk.fun}' is not available.`;
       }
@@ -84,8 +84,10 @@ describe('host-user operations against a local fake salt-api', () => {
     // the same password on two hosts: one hash, one job on both hosts
     expect(states).toHaveLength(1);
     expect(states[0]!.tgt).toEqual(['10.0.0.1', '10.0.0.2']);
-    const user = (states[0]!.arg![0] as Record<string, { user: unknown[] }>)['user app']!.user;
-    const hash = (user.find((a) => typeof a === 'object' && a !== null && 'password' in a) as { password: string }).password;
+    const cmd = (states[0]!.arg![0] as Record<string, { cmd: unknown[] }>)['password app']!.cmd;
+    const stdin = (cmd.find((a) => typeof a === 'object' && a !== null && 'stdin' in a) as { stdin: string }).stdin;
+    expect(stdin).toMatch(/^app:\$6\$/);
+    const hash = stdin.slice('app:'.length).trimEnd();
     const salt = hash.split('$')[2]!;
     expect(hash).toBe(sha512Crypt(PASSWORD, salt));
     expect(lines.join('\n')).not.toContain(PASSWORD);

@@ -85,6 +85,7 @@ describe('addUserSteps', () => {
     expect(steps.map((s) => [s.id, s.state, s.require])).toEqual([
       ['group apps', 'group.present', undefined],
       ['user app', 'user.present', ['group apps']],
+      ['password app', 'cmd.run', ['user app']],
       ['rwDir /data/app/logs', 'file.directory', ['user app']],
       ['rwFile /data/app/app.pid', 'file.managed', ['user app']],
     ]);
@@ -96,12 +97,11 @@ describe('addUserSteps', () => {
       remove_groups: false,
       home: '/data/app',
       createhome: true,
-      password: '$6$salt$hash',
-      hash_password: false,
-      enforce_password: true,
     });
-    expect(steps[2]!.args).toMatchObject({ name: '/data/app/logs', user: 'app', group: 'apps', makedirs: true });
-    expect(steps[3]!.args).toMatchObject({ name: '/data/app/app.pid', user: 'app', group: 'apps', replace: false });
+    // the hash goes to chpasswd on stdin (shadow lock taken), never in user.present nor in an argv
+    expect(steps[2]!.args).toEqual({ name: 'chpasswd -e', stdin: 'app:$6$salt$hash\n', timeout: 30 });
+    expect(steps[3]!.args).toMatchObject({ name: '/data/app/logs', user: 'app', group: 'apps', makedirs: true });
+    expect(steps[4]!.args).toMatchObject({ name: '/data/app/app.pid', user: 'app', group: 'apps', replace: false });
   });
 
   it('adds an existing user to the group as a supplementary group and keeps its password when none is given', () => {
@@ -115,8 +115,9 @@ describe('addUserSteps', () => {
       {
         id: 'user app',
         state: 'user.present',
-        args: { name: 'app', uid: undefined, remove_groups: false, home: undefined, createhome: true, password: '$6$salt$hash', hash_password: false, enforce_password: true },
+        args: { name: 'app', uid: undefined, remove_groups: false, home: undefined, createhome: true },
       },
+      { id: 'password app', state: 'cmd.run', args: { name: 'chpasswd -e', stdin: 'app:$6$salt$hash\n', timeout: 30 }, require: ['user app'] },
     ]);
   });
 
