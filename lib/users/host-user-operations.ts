@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { resolveSeed } from '../crypto/cipher-a.js';
 import { randomPassword } from '../crypto/random-password.js';
 import { openSecret, sealSecret } from '../crypto/secret-fields.js';
-import { InputError, JobFailedError } from '../errors.js';
+import { InputError } from '../errors.js';
 import { batchOptions, type HostDeps } from '../files/deps.js';
 import { depthOf } from '../files/host-path.js';
 import type { Redactor } from '../log/redactor.js';
