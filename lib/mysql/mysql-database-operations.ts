@@ -50,7 +50,7 @@ export async function accountExists(admin: AdminSession, user: string): Promise<
 }
 
 /** Runs compensating statements after a failure, keeping the original error. */
-async function undo(admin: AdminSession, steps: (() => Promise<unknown>)[]): Promise<string[]> {
+async function undo(steps: (() => Promise<unknown>)[]): Promise<string[]> {
   const failed: string[] = [];
   for (const step of steps) {
     try {
@@ -110,7 +110,7 @@ export const mysqlDatabaseAdd = (deps: MysqlDeps) =>
           }
           await admin.exec(grantOnDatabase(db, owner));
         } catch (error) {
-          const leftovers = await undo(admin, compensations);
+          const leftovers = await undo(compensations);
           const note = leftovers.length ? ` (undo failed: ${leftovers.join('; ')})` : ' (database removed again)';
           throw wrap(prefix, error instanceof DatabaseError ? new DatabaseError(error.message + note, error) : error);
         }

@@ -13,7 +13,7 @@ function fakeSalt(exitCodes: Record<string, number> = {}) {
   return {
     rounds,
     deps: {
-      buildCall: async (j: ScriptJob, s: ScriptStep, variant: number) => ({
+      buildCall: async (_job: ScriptJob, s: ScriptStep, variant: number) => ({
         fun: 'cmd.run_all',
         kwarg: { cmd: [(s.source as { path: string }).path, ...s.args], variant },
       }),
