@@ -77,6 +77,20 @@ const envSchema = z.object({
   SSH_HOST_KEY_POLICY: z.enum(['record-on-first-use', 'known-only']).default('record-on-first-use'),
   SSH_KNOWN_HOSTS_PREFIX: z.string().default('ssh-known-hosts/'),
 
+  // agent/install: what minions are told (masters as seen from the hosts, ports), where their config lives,
+  // the default install method, the bootstrap script URL, and the bounds of each step.
+  AGENT_MINION_MASTERS: optional,
+  AGENT_MINION_MASTER_PORT: int(4506),
+  AGENT_MINION_PUBLISH_PORT: optional,
+  AGENT_MINION_CONFIG_DIR: z.string().default('/etc/salt'),
+  AGENT_MINION_BIN: z.string().default('salt-minion'),
+  AGENT_INSTALL_METHOD: z.enum(['repository', 'bootstrap', 'bundle', 'preinstalled']).default('repository'),
+  AGENT_BUNDLE_URL: optional,
+  AGENT_BOOTSTRAP_URL: z.string().default('https://github.com/saltstack/salt-bootstrap/releases/latest/download/bootstrap-salt.sh'),
+  AGENT_COMMAND_TIMEOUT_S: int(300),
+  AGENT_KEY_WAIT_S: int(60),
+  AGENT_PING_WAIT_S: int(60),
+
   // Host operations: which lsblk device types count as data disks, the lowest uid host-user may touch.
   DISK_DEVICE_TYPES: optional,
   HOST_USER_MIN_UID: int(1000, 0),
@@ -141,6 +155,26 @@ export interface Config {
     /** Key prefix (in the artifact bucket) of the recorded host keys, one object per host:port. */
     knownHostsPrefix: string;
   };
+  /** agent/install and agent/uninstall. */
+  agent: {
+    /** Master addresses written into the minion config (`master`); empty means install is refused. */
+    masters: string[];
+    masterPort: number;
+    publishPort: number | undefined;
+    /** Minion config dir on the hosts; `/etc/salt` uses systemd where it exists, any other dir starts salt-minion directly. */
+    configDir: string;
+    /** The salt-minion program on the hosts (a name on PATH or an absolute path). */
+    minionBin: string;
+    defaultMethod: 'repository' | 'bootstrap' | 'bundle' | 'preinstalled';
+    bootstrapUrl: string;
+    /** S3 endpoint of the offline bundle (method bundle); hosts get a presigned URL of it. */
+    bundleUrl: string | undefined;
+    /** Bound of each command run over SSH (pre-command, install, uninstall). */
+    commandTimeoutS: number;
+    /** How long to wait for the minion's key to reach the master, then for test.ping to answer. */
+    keyWaitS: number;
+    pingWaitS: number;
+  };
   /** Host operations (disk, host-user). */
   hosts: {
     /** lsblk TYPEs that disk/* treats as data disks (default `disk`; tests use `loop`). */
@@ -168,6 +202,12 @@ function s3Credentials(accessKeyId: string | undefined, secretAccessKey: string 
     throw new ConfigError('S3_ACCESS_KEY and S3_SECRET_KEY must be set together (or neither, for the AWS role)');
   }
   return { accessKeyId, secretAccessKey };
+}
+
+function agentPort(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new ConfigError(`AGENT_MINION_PUBLISH_PORT must be a TCP port, got "${text}"`);
+  return n;
 }
 
 /** Parses and checks the environment once; throws ConfigError naming the variable. */
@@ -242,6 +282,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       connectTimeoutMs: e.SSH_CONNECT_TIMEOUT_MS,
       hostKeyPolicy: e.SSH_HOST_KEY_POLICY,
       knownHostsPrefix: e.SSH_KNOWN_HOSTS_PREFIX,
+    },
+    agent: {
+      masters: (e.AGENT_MINION_MASTERS ?? '').split(',').map((m) => m.trim()).filter(Boolean),
+      masterPort: e.AGENT_MINION_MASTER_PORT,
+      publishPort: e.AGENT_MINION_PUBLISH_PORT === undefined ? undefined : agentPort(e.AGENT_MINION_PUBLISH_PORT),
+      configDir: e.AGENT_MINION_CONFIG_DIR.replace(/(.)\/+$/, '$1'),
+      minionBin: e.AGENT_MINION_BIN,
+      defaultMethod: e.AGENT_INSTALL_METHOD,
+      bootstrapUrl: e.AGENT_BOOTSTRAP_URL,
+      bundleUrl: e.AGENT_BUNDLE_URL,
+      commandTimeoutS: e.AGENT_COMMAND_TIMEOUT_S,
+      keyWaitS: e.AGENT_KEY_WAIT_S,
+      pingWaitS: e.AGENT_PING_WAIT_S,
     },
     hosts: {
       diskDeviceTypes: (e.DISK_DEVICE_TYPES ?? 'disk').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean),

@@ -159,3 +159,37 @@ export function publicMessage(error: unknown): string {
   if (error instanceof PluginError) return error.message;
   return 'Internal error (see the plugin log for the request id)';
 }
+
+/**
+ * agent/install or agent/uninstall failed at a named step on a host (sudo refused, package or start failed,
+ * step timed out): read the message, fix the host, then retry. `step` names the step for a state machine.
+ */
+export class AgentInstallError extends PluginError {
+  override readonly name = 'AgentInstallError';
+  readonly code = 'E_AGENT_INSTALL';
+  constructor(
+    message: string,
+    readonly host: string,
+    readonly step: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The master holds a key for the minion id whose fingerprint is not the one read from the host (a pending
+ * key from another machine, or a stale accepted key without `reinstall`): nothing was accepted; verify
+ * which machine owns the id, then delete the wrong key or retry with reinstall.
+ */
+export class AgentKeyError extends PluginError {
+  override readonly name = 'AgentKeyError';
+  readonly code = 'E_AGENT_KEY';
+  constructor(
+    message: string,
+    readonly host: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,3 +1,6 @@
+import { agentDeps } from './agent/agent-deps.js';
+import { agentInstall } from './agent/agent-install.js';
+import { agentUninstall } from './agent/agent-uninstall.js';
 import { packageVariableReplace } from './artifacts/package-variable-replace.js';
 import { releasedPackageGetConfigFileKey, releasedPackageListCurrentDir } from './artifacts/released-package.js';
 import { passwordDecode, passwordEncode, passwordSshkeygen } from './crypto/password-operations.js';
@@ -29,6 +32,8 @@ export function allOperations(rt: Runtime): Operation[] {
     passwordDecode(rt.config),
     passwordSshkeygen(rt.config),
     hostInfoQuery(rt.salt),
+    agentInstall(agentDeps(rt)),
+    agentUninstall(agentDeps(rt)),
     saltApiCall(rt.salt, rt.config.saltApiCallEnabled),
     hostScriptRun(hostScriptDeps(rt), 'run'),
     hostScriptRun(hostScriptDeps(rt), 'run-local'),

@@ -115,9 +115,10 @@ export class SshSession {
 
   /**
    * Runs a command line (a POSIX shell on the server parses it: quote every word with shellQuote).
+   * `stdin`, when given, is written to the command's standard input, which is then closed.
    * After `timeoutMs` the channel is signalled and closed and `timedOut` is set.
    */
-  exec(command: string, options: { timeoutMs: number; maxOutputChars: number }): Promise<ExecResult> {
+  exec(command: string, options: { timeoutMs: number; maxOutputChars: number; stdin?: string | undefined }): Promise<ExecResult> {
     return new Promise<ExecResult>((resolve, reject) => {
       this.client.exec(command, (error: Error | undefined, stream: ClientChannel) => {
         if (error) return reject(new TargetNoReturnError(`SSH exec on ${this.target.host} failed: ${error.message.slice(0, 200)}`, this.target.host));
@@ -135,6 +136,8 @@ export class SshSession {
         }, options.timeoutMs);
         stream.on('data', (d: Buffer) => stdout.push(d.toString('utf8')));
         stream.stderr.on('data', (d: Buffer) => stderr.push(d.toString('utf8')));
+        // A secret for the remote program (sudo -S) goes on stdin, never on the command line.
+        if (options.stdin !== undefined) stream.end(options.stdin);
         stream.on('close', (code: number | null, signal?: string) => {
           clearTimeout(timer);
           resolve({

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { normaliseFingerprint } from '../ssh/host-key-policy.js';
+import { looseString, requiredString } from '../wecube/fields.js';
+import { hostField, portField } from '../wecube/server-fields.js';
+import type { InstallMethod } from './remote-scripts.js';
+
+/** upstream `method`: yum/apt/dnf name a package repository; absent or `local` (upstream's offline package) take the configured default. */
+export function parseMethod(value: string | undefined, fallback: InstallMethod): InstallMethod | undefined {
+  const v = (value ?? '').trim().toLowerCase();
+  if (v === '' || v === 'local') return fallback;
+  if (['repository', 'yum', 'apt', 'dnf'].includes(v)) return 'repository';
+  if (v === 'bootstrap' || v === 'bundle' || v === 'preinstalled') return v;
+  if (v === 'offline') return 'bundle';
+  return undefined;
+}
+
+/** The SSH fields of agent/install and agent/uninstall (upstream's names). */
+export const agentSshFields = (fallback: InstallMethod) => ({
+  guid: requiredString(),
+  callbackParameter: looseString(),
+  seed: looseString(),
+  host: hostField(),
+  port: portField(22),
+  // The seed's example sends no user: it means root, as the old plugin did.
+  user: looseString()
+    .transform((v) => (v?.trim() ? v.trim() : 'root'))
+    .refine((v) => /^[a-z_][a-z0-9_.-]*\$?$/i.test(v), { message: 'user contains an illegal character' }),
+  password: requiredString(),
+  passwordType: looseString(),
+  method: looseString().transform((v, ctx) => {
+    const method = parseMethod(v, fallback);
+    if (!method) ctx.addIssue({ code: 'custom', message: 'must be repository (or yum/apt/dnf), bootstrap, bundle (offline) or preinstalled' });
+    return method ?? fallback;
+  }),
+  hostKeyFingerprint: looseString().transform((v, ctx) => {
+    if (!v?.trim()) return undefined;
+    const fp = normaliseFingerprint(v);
+    if (!fp) ctx.addIssue({ code: 'custom', message: 'must be an OpenSSH SHA256 fingerprint (SHA256:<43 base64 characters>)' });
+    return fp;
+  }),
+});
+
+export const agentOutputFields = {
+  host: z.string().optional(),
+  detail: z.string().optional().describe('What was done, step by step'),
+  hostKeyFingerprint: z.string().optional().describe('SHA256 fingerprint of the SSH host key the server presented'),
+  hostKeyStatus: z
+    .enum(['pinned', 'known', 'recorded'])
+    .optional()
+    .describe('pinned: matched hostKeyFingerprint; known: matched the recorded key; recorded: first connection, the key was recorded now'),
+};
