@@ -117,6 +117,7 @@ export const mysqlDatabaseAdd = (deps: MysqlDeps) =>
         ctx.logger.info('mysql database added', { database: db, owner, ownerCreated: !ownerExists });
         return { databaseOwnerGuid: item.databaseOwnerGuid, ...(created && { databaseOwnerPassword: created.sealed }) };
       }),
+      { sequential: true },
     ),
   });
 
@@ -153,5 +154,6 @@ export const mysqlDatabaseDelete = (deps: MysqlDeps) =>
           throw wrap(prefix, error);
         }
       }),
+      { sequential: true },
     ),
   });

@@ -55,6 +55,7 @@ export const mysqlUserAdd = (deps: MysqlDeps) =>
         ctx.logger.info('mysql user added', { user, database: item.databaseName });
         return { databaseUserGuid: item.databaseUserGuid, databaseUserPassword: sealed };
       }),
+      { sequential: true },
     ),
   });
 
@@ -76,6 +77,7 @@ export const mysqlUserDelete = (deps: MysqlDeps) =>
         ctx.logger.info('mysql user deleted', { user });
         return { databaseUserGuid: item.databaseUserGuid, detail: `user ${user} dropped` };
       }),
+      { sequential: true },
     ),
   });
 
@@ -103,5 +105,6 @@ export const mysqlUserChangePassword = (deps: MysqlDeps) =>
         ctx.logger.info('mysql user password changed', { user });
         return { databaseUserGuid: item.databaseUserGuid, databaseUserPassword: sealed };
       }),
+      { sequential: true },
     ),
   });

@@ -108,7 +108,7 @@ export const redisUserAdd = (deps: RedisDeps) =>
           : `user ${item.userName} created`;
         return { userGuid: item.userGuid, ...(sealed !== undefined && { userPassword: sealed }), detail };
       });
-    }),
+    }, { sequential: true }),
   });
 
 /** redis-user/delete: ACL DELUSER; a missing user is reported in detail, not an error. */
@@ -129,5 +129,5 @@ export const redisUserDelete = (deps: RedisDeps) =>
           detail: deleted > 0 ? `user ${item.userName} deleted` : `user ${item.userName} does not exist, nothing to delete`,
         };
       });
-    }),
+    }, { sequential: true }),
   });

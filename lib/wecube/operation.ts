@@ -36,11 +36,13 @@ export function defineOperation<S extends z.ZodType, O extends object>(op: Opera
 }
 
 /**
- * Turns a per-item function into a batch runner: at most `concurrency` items at a time, outcomes in
- * input order, a throw becomes that item's failure and never stops the others.
+ * Turns a per-item function into a batch runner: at most `concurrency` items at a time (one at a time
+ * with `sequential`, for items that may depend on each other: add then delete the same account),
+ * outcomes in input order, a throw becomes that item's failure and never stops the others.
  */
 export function eachItem<I, O>(
   fn: (item: I, ctx: RunContext, index: number) => Promise<O>,
+  options: { sequential?: boolean } = {},
 ): (items: I[], ctx: RunContext) => Promise<ItemOutcome<O>[]> {
   return async (items, ctx) => {
     const outcomes = new Array<ItemOutcome<O>>(items.length);
@@ -58,7 +60,8 @@ export function eachItem<I, O>(
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(Math.max(1, ctx.concurrency), items.length) }, worker));
+    const limit = options.sequential ? 1 : Math.max(1, ctx.concurrency);
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
     return outcomes;
   };
 }

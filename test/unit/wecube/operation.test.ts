@@ -134,3 +134,24 @@ describe('operationPath', () => {
     expect(operationPath(op)).toBe('/saltstack/v1/host-info/query');
   });
 });
+
+describe('eachItem with sequential', () => {
+  it('runs one item at a time in input order whatever the concurrency', async () => {
+    const order: string[] = [];
+    let running = 0;
+    let most = 0;
+    await eachItem(
+      async (item: string) => {
+        running++;
+        most = Math.max(most, running);
+        order.push(`start ${item}`);
+        await new Promise((r) => setTimeout(r, item === 'a' ? 20 : 1));
+        order.push(`end ${item}`);
+        running--;
+      },
+      { sequential: true },
+    )(['a', 'b', 'c'], { ...ctx(5) });
+    expect(most).toBe(1);
+    expect(order).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
+  });
+});
