@@ -7,7 +7,7 @@ import type { KnownHosts } from '../ssh/host-key-policy.js';
 import type { SshSession } from '../ssh/ssh-session.js';
 import { shellJoin } from '../scripts/shell-quote.js';
 import { looseString } from '../wecube/fields.js';
-import { defineOperation, eachItem, type ItemOutcome, type RunContext } from '../wecube/operation.js';
+import { defineOperation, eachOutcome, type ItemOutcome, type RunContext } from '../wecube/operation.js';
 import { acceptMinionKey } from './accept-minion-key.js';
 import { agentOutputFields, agentSshFields } from './agent-fields.js';
 import { checkSudo, openAgentSession, runStep, type AgentSession, type AgentSshSettings } from './agent-session.js';
@@ -129,13 +129,12 @@ export const agentInstall = (deps: AgentDeps) => {
     }
   };
 
-  const each = eachItem(runItem);
   return defineOperation({
     plugin: 'agent',
     action: 'install',
     summary: 'Install, configure and start salt-minion over SSH; accept its key by fingerprint; wait for test.ping',
     input,
     output,
-    run: async (items, ctx) => (await each(items, ctx)).map((o) => (o.ok ? o.output : { ok: false as const, error: o.error })),
+    run: eachOutcome(runItem),
   });
 };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AgentInstallError, PluginError } from '../errors.js';
-import { defineOperation, eachItem, type ItemOutcome, type RunContext } from '../wecube/operation.js';
+import { defineOperation, eachOutcome, type ItemOutcome, type RunContext } from '../wecube/operation.js';
 import { agentOutputFields, agentSshFields } from './agent-fields.js';
 import type { AgentDeps } from './agent-install.js';
 import { checkSudo, openAgentSession, runStep, type AgentSession } from './agent-session.js';
@@ -55,13 +55,12 @@ export const agentUninstall = (deps: AgentDeps) => {
     return sshError ? { ok: false, error: sshError, output: out } : { ok: true, output: out };
   };
 
-  const each = eachItem(runItem);
   return defineOperation({
     plugin: 'agent',
     action: 'uninstall',
     summary: 'Stop and remove salt-minion over SSH and delete its key on the master (idempotent)',
     input,
     output,
-    run: async (items, ctx) => (await each(items, ctx)).map((o) => (o.ok ? o.output : { ok: false as const, error: o.error })),
+    run: eachOutcome(runItem),
   });
 };

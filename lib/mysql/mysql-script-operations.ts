@@ -3,7 +3,7 @@ import { resolveSeed } from '../crypto/cipher-a.js';
 import { openSecret } from '../crypto/secret-fields.js';
 import { DatabaseError, DatabaseUnavailableError } from '../errors.js';
 import { EMPTY, looseString } from '../wecube/fields.js';
-import { defineOperation, eachItem, type ItemOutcome, type RunContext } from '../wecube/operation.js';
+import { defineOperation, eachItem, eachOutcome, type ItemOutcome, type RunContext } from '../wecube/operation.js';
 import { splitList } from '../wecube/split-list.js';
 import { adminConnectionFields, scrubbed, type MysqlDeps } from './admin-session.js';
 import { optionalDatabaseNameField } from './mysql-database-operations.js';
@@ -146,14 +146,6 @@ async function runScripts(deps: MysqlScriptDeps, item: ScriptItem, ctx: RunConte
     error instanceof DatabaseError ? new DatabaseError(message, error, { cause: error }) : new DatabaseUnavailableError(message, { cause: error });
   return { ok: false, error: scrubbed(translated, ctx.logger.redactor, ''), output };
 }
-
-/** Turns per-item outcomes (which may carry partial output) into eachItem's shape. */
-const eachOutcome =
-  <I, O>(fn: (item: I, ctx: RunContext) => Promise<ItemOutcome<O>>) =>
-  async (items: I[], ctx: RunContext): Promise<ItemOutcome<O>[]> => {
-    const outer = await eachItem(fn)(items, ctx);
-    return outer.map((o): ItemOutcome<O> => (o.ok ? o.output : { ok: false, error: o.error }));
-  };
 
 /**
  * mysql-script/run: runs .sql files from S3 (or an archive plus `sql_files`) with mysql2, each file in

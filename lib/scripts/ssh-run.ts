@@ -7,7 +7,7 @@ import { checkHostKey, normaliseFingerprint, type HostKeyPolicy, type HostKeySta
 import { remoteScriptCommand } from '../ssh/remote-command.js';
 import { SshSession, type SshTarget } from '../ssh/ssh-session.js';
 import { EMPTY, looseString } from '../wecube/fields.js';
-import { defineOperation, eachItem, type ItemOutcome, type RunContext } from '../wecube/operation.js';
+import { defineOperation, eachOutcome, type ItemOutcome, type RunContext } from '../wecube/operation.js';
 import { portField } from '../wecube/server-fields.js';
 import { EXIT_TIMEOUT, joinOutput } from './classify-script-result.js';
 import { formatDetail } from './format-detail.js';
@@ -162,13 +162,12 @@ export const hostScriptSshRun = (deps: SshRunDeps) => {
     }
   };
 
-  const each = eachItem(runItem);
   return defineOperation({
     plugin: 'host-script',
     action: 'ssh-run',
     summary: 'Run scripts over SSH on hosts without a minion (password or key; S3/inline scripts sent over SFTP; host key pinned or recorded on first use)',
     input,
     output,
-    run: async (items, ctx) => (await each(items, ctx)).map((o) => (o.ok ? o.output : { ok: false as const, error: o.error })),
+    run: eachOutcome(runItem),
   });
 };

@@ -65,3 +65,15 @@ export function eachItem<I, O>(
     return outcomes;
   };
 }
+
+/**
+ * Like eachItem, for per-item functions that return their own outcome, so that a failure can carry
+ * partial output (what was already done on the host) next to its error.
+ */
+export function eachOutcome<I, O>(
+  fn: (item: I, ctx: RunContext, index: number) => Promise<ItemOutcome<O>>,
+  options: { sequential?: boolean } = {},
+): (items: I[], ctx: RunContext) => Promise<ItemOutcome<O>[]> {
+  const run = eachItem(fn, options);
+  return async (items, ctx) => (await run(items, ctx)).map((o): ItemOutcome<O> => (o.ok ? o.output : { ok: false, error: o.error }));
+}
