@@ -94,6 +94,13 @@ const envSchema = z.object({
   // Host operations: which lsblk device types count as data disks, the lowest uid host-user may touch.
   DISK_DEVICE_TYPES: optional,
   HOST_USER_MIN_UID: int(1000, 0),
+
+  // Releases: where the state machine runs (AWS Step Functions, or in-process on the same ASL file), its
+  // ARN on AWS, where release records live in the artifact bucket, the distribution job poll interval.
+  RELEASE_RUNNER: z.enum(['aws', 'local']).optional(),
+  RELEASE_STATE_MACHINE_ARN: optional,
+  RELEASE_PREFIX: z.string().default('.saltstack-releases/'),
+  RELEASE_POLL_SECONDS: int(3),
 });
 
 /** The parsed configuration: the only view of process.env the rest of the code gets. */
@@ -174,6 +181,16 @@ export interface Config {
     /** How long to wait for the minion's key to reach the master, then for test.ping to answer. */
     keyWaitS: number;
     pingWaitS: number;
+  };
+  /** Releases (the release state machine). */
+  releases: {
+    /** `local`: the ASL runs in-process (aws-local-stepfunctions); `aws`: AWS Step Functions. */
+    runner: 'aws' | 'local';
+    stateMachineArn: string | undefined;
+    /** Key prefix of release records in the artifact bucket (request, plan, per-host progress, result). */
+    prefix: string;
+    /** Seconds between two looks at a distribution job (the state machine's Wait). */
+    pollSeconds: number;
   };
   /** Host operations (disk, host-user). */
   hosts: {
@@ -295,6 +312,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       commandTimeoutS: e.AGENT_COMMAND_TIMEOUT_S,
       keyWaitS: e.AGENT_KEY_WAIT_S,
       pingWaitS: e.AGENT_PING_WAIT_S,
+    },
+    releases: {
+      runner: e.RELEASE_RUNNER ?? (e.STAGE === 'local' ? 'local' : 'aws'),
+      stateMachineArn: e.RELEASE_STATE_MACHINE_ARN,
+      prefix: e.RELEASE_PREFIX.replace(/^\/+/, '').replace(/\/*$/, '/'),
+      pollSeconds: e.RELEASE_POLL_SECONDS,
     },
     hosts: {
       diskDeviceTypes: (e.DISK_DEVICE_TYPES ?? 'disk').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean),

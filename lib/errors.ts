@@ -193,3 +193,47 @@ export class AgentKeyError extends PluginError {
     super(message, options);
   }
 }
+
+/** A release's health check kept failing on a host (the state machine retries it, then rolls the host back). */
+export class HealthCheckFailedError extends PluginError {
+  override readonly name = 'HealthCheckFailedError';
+  readonly code = 'E_HEALTH_CHECK';
+  constructor(
+    message: string,
+    readonly host: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Putting a failed host back (stop the new version, restore the snapshot, start the previous one) failed. */
+export class RollbackFailedError extends PluginError {
+  override readonly name = 'RollbackFailedError';
+  readonly code = 'E_ROLLBACK';
+  constructor(
+    message: string,
+    readonly host: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A release with this id (execution name) exists already: the same manifest or request was started before. */
+export class ReleaseExistsError extends PluginError {
+  override readonly name = 'ReleaseExistsError';
+  readonly code = 'E_RELEASE_EXISTS';
+}
+
+/** No release (execution) with this id. */
+export class ReleaseNotFoundError extends PluginError {
+  override readonly name = 'ReleaseNotFoundError';
+  readonly code = 'E_RELEASE_NOT_FOUND';
+}
+
+/** Step Functions refused or failed a call other than "exists" / "not found" (permissions, throttling, network). */
+export class StepFunctionsError extends PluginError {
+  override readonly name = 'StepFunctionsError';
+  readonly code = 'E_STEP_FUNCTIONS';
+}

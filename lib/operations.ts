@@ -11,6 +11,8 @@ import { mysqlUserAdd, mysqlUserChangePassword, mysqlUserDelete } from './mysql/
 import { mysqlScriptDeps } from './mysql/script-deps.js';
 import { redisDeps } from './redis/redis-deps.js';
 import { redisUserAdd, redisUserDelete } from './redis/redis-user-operations.js';
+import { applyDeploymentDelete, applyDeploymentNew, applyDeploymentUpdate } from './deploy/apply-deployment.js';
+import { releaseStart, releaseStatus } from './releases/release-api.js';
 import { diskFormatAndMountDisk, diskGetUnformatedDisk } from './disks/disk-operations.js';
 import { hostFileCopy } from './files/host-file-copy.js';
 import { hostFileCreate } from './files/host-file-create.js';
@@ -61,5 +63,10 @@ export function allOperations(rt: Runtime): Operation[] {
     hostUserPassword(rt),
     diskGetUnformatedDisk(rt),
     diskFormatAndMountDisk(rt),
+    applyDeploymentNew(rt),
+    applyDeploymentUpdate(rt),
+    applyDeploymentDelete(rt),
+    releaseStart(rt),
+    releaseStatus(rt),
   ] as Operation[];
 }

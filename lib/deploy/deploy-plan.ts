@@ -1,0 +1,95 @@
+import { InputError } from '../errors.js';
+import { absolutePathProblem, accountNameProblem, normalisePath } from '../files/host-path.js';
+import { splitList } from '../wecube/split-list.js';
+
+/** The application user and its group (`user:group`; a bare user is its own group, as upstream). */
+export interface AppUser {
+  user: string;
+  group: string;
+}
+
+/** Parses `userName` (`user` or `user:group`); throws InputError naming the field. */
+export function parseAppUser(userName: string): AppUser {
+  const [user = '', group, ...rest] = userName.trim().split(':');
+  if (rest.length) throw new InputError('Parameter userName validation failed: must be user or user:group');
+  const problem = accountNameProblem(user) ?? (group ? accountNameProblem(group) : undefined);
+  if (problem) throw new InputError(`Parameter userName validation failed: ${problem}`);
+  return { user, group: group || user };
+}
+
+/** Where the application lives on its hosts: the install directory and its snapshot next to it. */
+export interface InstallDir {
+  /** As the caller gave it, with a trailing `/` (upstream's scripts and copy join onto it). */
+  given: string;
+  /** Normalised, no trailing `/`. */
+  path: string;
+  /** The previous install is kept here (hard links) until the new one is up: `<path>.saltstack-previous`. */
+  snapshot: string;
+}
+
+/** Minimum depth of an install directory: `/srv/app`, never `/` or `/srv` (a restore replaces the whole directory). */
+const MIN_DEPTH = 2;
+
+/** Parses `destinationPath`; throws InputError naming the field. */
+export function parseInstallDir(destinationPath: string, field = 'destinationPath'): InstallDir {
+  const text = destinationPath.trim();
+  const problem = absolutePathProblem(text);
+  if (problem) throw new InputError(`Parameter ${field} validation failed: ${problem}`);
+  const path = normalisePath(text);
+  if (path.split('/').length - 1 < MIN_DEPTH) {
+    throw new InputError(`Parameter ${field} validation failed: ${path} is too close to / (an install directory is at least /<dir>/<app>)`);
+  }
+  return { given: `${path}/`, path, snapshot: `${path}.saltstack-previous` };
+}
+
+/**
+ * Upstream's script paths (§16.4 step 2): a `startScript` that does not start with destinationPath is a
+ * `,`/`|` list of paths relative to it (one leading `/` dropped); one that does is taken as it is.
+ * Unlike upstream, the result is checked: every script must stay inside the install directory.
+ */
+export function scriptPaths(script: string, dir: InstallDir, field: string): string {
+  const text = script.trim();
+  const pieces = text.startsWith(dir.given) || text.startsWith(`${dir.path}/`)
+    ? splitList(text)
+    : splitList(text).map((p) => dir.given + (p.startsWith('/') ? p.slice(1) : p));
+  if (!pieces.length) throw new InputError(`Parameter ${field} can not empty.`);
+  for (const piece of pieces) {
+    const path = piece.split(/\s+/)[0]!;
+    const problem = absolutePathProblem(path);
+    if (problem) throw new InputError(`Parameter ${field} validation failed: ${piece} ${problem}`);
+    if (!normalisePath(path).startsWith(`${dir.path}/`)) {
+      throw new InputError(`Parameter ${field} validation failed: ${piece} is not inside ${dir.path}`);
+    }
+  }
+  return pieces.join(',');
+}
+
+/**
+ * `clearPath` (update): paths inside the install directory to delete before the new package is unpacked,
+ * relative to it (a leading `/` or the directory itself in front is accepted); a trailing `/` empties a
+ * directory and keeps it. Returns the relative paths, each checked: no `..`, not the directory itself.
+ */
+export function clearPaths(clearPath: string | undefined, dir: InstallDir): string[] {
+  return splitList(clearPath).map((piece) => {
+    let rel = piece.startsWith(`${dir.path}/`) ? piece.slice(dir.path.length + 1) : piece.replace(/^\/+/, '');
+    const contentsOnly = rel.endsWith('/');
+    rel = rel.replace(/\/+$/, '');
+    const problem = absolutePathProblem(`/${rel}`);
+    if (problem) throw new InputError(`Parameter clearPath validation failed: ${piece} ${problem}`);
+    const normal = normalisePath(`/${rel}`).slice(1);
+    if (!normal && !contentsOnly) throw new InputError(`Parameter clearPath validation failed: ${piece} names the install directory itself`);
+    return contentsOnly ? `${normal}/` : normal;
+  });
+}
+
+/** The sign file's destination (§16.4 step 6): absolute, or relative to the install directory; never / itself. */
+export function signFilePath(signFileDst: string, dir: InstallDir): string {
+  const text = signFileDst.trim();
+  const path = text.startsWith('/') ? text : `${dir.given}${text}`;
+  const problem = absolutePathProblem(path);
+  if (problem) throw new InputError(`Parameter signFileDst validation failed: ${problem}`);
+  const normal = normalisePath(path);
+  const parent = normal.slice(0, normal.lastIndexOf('/'));
+  if (parent === '' || parent === '/') throw new InputError(`SignFileDst:${signFileDst} illegal`);
+  return normal;
+}

@@ -1,0 +1,280 @@
+import { randomBytes } from 'node:crypto';
+import type { ArchiveFormat } from '../artifacts/package-name.js';
+import { archiveType } from '../artifacts/package-name.js';
+import { baseName, parseEndpoint, type ObjectRef } from '../artifacts/parse-endpoint.js';
+import { replacePackageVariables, type ReplaceRequest } from '../artifacts/package-variable-replace.js';
+import { InputError, JobTimeoutError, TargetNoReturnError } from '../errors.js';
+import { copySteps, md5Detail } from '../files/copy-states.js';
+import { hostFileCopy } from '../files/host-file-copy.js';
+import { hostFileFind } from '../files/host-file-find.js';
+import { inspectArtifact } from '../files/inspect-artifact.js';
+import type { Runtime } from '../runtime.js';
+import { applySteps, stepsError } from '../salt/apply-steps.js';
+import { highData, type StateStep } from '../salt/high-data.js';
+import { hostError } from '../salt/host-error.js';
+import { normaliseHostReturn } from '../salt/normalise-result.js';
+import { runBatched } from '../salt/run-batched.js';
+import { hostScriptRun, type HostScriptDeps } from '../scripts/host-script-run.js';
+import { hostScriptDeps } from '../scripts/script-deps.js';
+import { hostUserAdd } from '../users/host-user-operations.js';
+import type { ItemOutcome, Operation, RunContext } from '../wecube/operation.js';
+import { validateItem } from '../wecube/validate-item.js';
+import type { AppUser, InstallDir } from './deploy-plan.js';
+import { commitStep, restoreCall, snapshotStep } from './install-steps.js';
+
+/** How long a distribution may run before each check also asks the host whether it still runs the job. */
+const LIVENESS_AFTER_MS = 20_000;
+
+/** A package ready to be fetched by hosts: where it is and what the handler read of it. */
+export interface PackageFacts {
+  ref: ObjectRef;
+  /** The archive's file name (it is placed in the install directory, then unpacked there). */
+  name: string;
+  format: ArchiveFormat;
+  md5: string;
+  sha256: string;
+  topLevel: string[];
+}
+
+export interface UserRequest {
+  host: string;
+  guid: string;
+  user: AppUser;
+  password?: string | undefined;
+  seed?: string | undefined;
+  rwDir?: string | undefined;
+  rwFile?: string | undefined;
+}
+
+export interface ScriptRequest {
+  host: string;
+  /** Absolute script paths, `,`-joined (run in order, stop at the first failure). */
+  script: string;
+  user: string;
+  args?: string | undefined;
+}
+
+export interface ScriptResult {
+  retCode: number;
+  detail: string;
+}
+
+export interface DistributeRequest {
+  host: string;
+  dir: InstallDir;
+  clear: readonly string[];
+  pkg: PackageFacts;
+  owner: AppUser;
+}
+
+/** Runs sub-operations' items: each validated like a request item (defaults applied), then run as one batch. */
+async function runItems<O extends object>(op: Operation<any, O>, raws: readonly Record<string, unknown>[], ctx: RunContext): Promise<ItemOutcome<O>[]> {
+  const outcomes = new Array<ItemOutcome<O>>(raws.length);
+  const valid: Array<{ index: number; item: unknown }> = [];
+  raws.forEach((raw, index) => {
+    try {
+      valid.push({ index, item: validateItem(op.input, raw) });
+    } catch (error) {
+      outcomes[index] = { ok: false, error };
+    }
+  });
+  if (valid.length) {
+    const ran = await op.run(valid.map((v) => v.item), ctx);
+    ran.forEach((outcome, i) => (outcomes[valid[i]!.index] = outcome));
+  }
+  return outcomes;
+}
+
+/** The error of a failed outcome, as an Error. */
+export const outcomeError = (outcome: ItemOutcome<unknown>): Error =>
+  !outcome.ok ? (outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error))) : new Error('not a failure');
+
+/**
+ * The steps of an application deployment on hosts, each over a list of hosts so that one step on N hosts
+ * is one salt job (apply-deployment) and usable on one host at a time (a release's Step Functions tasks).
+ * Built from the host operations' own cores: host-user/add, host-script/run-local, host-file/copy and find.
+ */
+export class HostSteps {
+  private readonly scripts: HostScriptDeps;
+
+  constructor(private readonly rt: Runtime) {
+    this.scripts = hostScriptDeps(rt);
+  }
+
+  /** Creates or updates the application user on each host (host-user/add). */
+  ensureUsers(reqs: readonly UserRequest[], ctx: RunContext) {
+    return runItems(
+      hostUserAdd(this.rt),
+      reqs.map((r) => ({
+        guid: r.guid,
+        target: r.host,
+        userName: r.user.user,
+        userGroup: r.user.group,
+        password: r.password,
+        seed: r.seed,
+        rwDir: r.rwDir,
+        rwFile: r.rwFile,
+      })),
+      ctx,
+    );
+  }
+
+  /** Runs on-host scripts as the application user (host-script/run-local): real exit codes, capped output. */
+  async runScripts(reqs: readonly ScriptRequest[], ctx: RunContext): Promise<ItemOutcome<ScriptResult>[]> {
+    const outcomes = await runItems(
+      hostScriptRun(this.scripts, 'run-local'),
+      reqs.map((r) => ({ target: r.host, endpointType: 'LOCAL', endpoint: r.script, runAs: r.user, args: r.args })),
+      ctx,
+    );
+    return outcomes.map((o): ItemOutcome<ScriptResult> => {
+      const out = { retCode: o.output?.retCode ?? 1, detail: o.output?.detail ?? '' };
+      return o.ok ? { ok: true, output: out } : { ok: false, error: o.error, output: out };
+    });
+  }
+
+  /** The states of a distribution: snapshot + clear, fetch the package (sha256 checked), unpack, own. */
+  async distributeStates(req: DistributeRequest): Promise<StateStep[]> {
+    const url = await this.rt.store().presignGet(req.pkg.ref, this.rt.config.s3.presignExpiresS);
+    const copy = copySteps({
+      destination: `${req.dir.path}/${req.pkg.name}`,
+      source: url,
+      sha256: req.pkg.sha256,
+      owner: { user: req.owner.user, group: req.owner.group },
+      unpack: { format: req.pkg.format, topLevel: req.pkg.topLevel, stagingName: `.saltstack-unpack-${randomBytes(6).toString('hex')}` },
+    });
+    return [snapshotStep(req.dir, req.clear), ...copy.map((s) => (s.id === 'copy' ? { ...s, require: ['snapshot'] } : s))];
+  }
+
+  /** Distributes packages and waits (apply-deployment); output: upstream's md5 `detail`. */
+  async distribute(reqs: readonly DistributeRequest[], ctx: RunContext): Promise<ItemOutcome<{ detail: string }>[]> {
+    const calls = await Promise.all(reqs.map(async (r) => ({ host: r.host, steps: await this.distributeStates(r) })));
+    const results = await applySteps(this.rt.salt(), calls, this.batch(ctx));
+    return results.map((result, i) =>
+      result.ok
+        ? { ok: true, output: { detail: md5Detail(result.host, reqs[i]!.pkg.md5) } }
+        : { ok: false, error: stepsError(result, `Copy of ${reqs[i]!.pkg.ref.url} to ${reqs[i]!.dir.path}`) },
+    );
+  }
+
+  /** Starts a distribution as an async salt job and returns its jid (a release polls it with checkDistribute). */
+  async submitDistribute(req: DistributeRequest, ctx: RunContext): Promise<string> {
+    const steps = await this.distributeStates(req);
+    const [job] = await this.rt.salt().localAsync(
+      [{ fun: 'state.high', arg: [highData(steps)], kwarg: { queue: true }, tgt: [req.host] }],
+      { signal: ctx.signal },
+    );
+    if (!job!.minions.includes(req.host)) {
+      throw new TargetNoReturnError(`Cannot connect to target ${req.host}. Minion ${req.host} is not a known minion (no accepted key)`, req.host);
+    }
+    return job!.jid;
+  }
+
+  /**
+   * One look at a distribution job: not finished yet, or its outcome (throws JobFailedError with the failed
+   * state, TargetNoReturnError when the host stopped answering, JobTimeoutError past `deadlineMs`).
+   */
+  async checkDistribute(jid: string, req: DistributeRequest, since: { startedMs: number; deadlineMs: number }, ctx: RunContext): Promise<{ done: boolean; detail?: string }> {
+    const salt = this.rt.salt();
+    const status = await salt.jobStatus(jid, ctx.signal);
+    if (!(req.host in status.results)) {
+      const now = Date.now();
+      if (now >= since.deadlineMs) throw new JobTimeoutError(`Distribution to ${req.host} did not finish before its deadline (job ${jid})`, jid);
+      // After a while, make sure the host still runs it: a stopped minion is reported now, not at the deadline.
+      if (now - since.startedMs > LIVENESS_AFTER_MS) {
+        const [probe] = await salt.local({ fun: 'saltutil.find_job', arg: [jid], tgt: [req.host], timeout: 5, gatherJobTimeout: 5 }, { signal: ctx.signal });
+        if (probe && !probe.ok && probe.error === 'NO_RETURN') {
+          throw hostError({ ...probe, message: `Minion ${req.host} stopped answering during the distribution (job ${jid})` });
+        }
+      }
+      return { done: false };
+    }
+    const result = normaliseHostReturn(req.host, status.results[req.host]);
+    if (!result.ok) throw stepsError(result, `Copy of ${req.pkg.ref.url} to ${req.dir.path}`);
+    return { done: true, detail: md5Detail(req.host, req.pkg.md5) };
+  }
+
+  /**
+   * Puts each host's install directory back as it was before the distribution: the snapshot replaces it,
+   * or, when there was no install, the directory is removed. Output: what was done.
+   */
+  async restore(reqs: ReadonlyArray<{ host: string; dir: InstallDir }>, ctx: RunContext): Promise<ItemOutcome<{ detail: string }>[]> {
+    const results = await runBatched(
+      this.rt.salt(),
+      reqs.map((r) => ({ host: r.host, fun: 'cmd.run_all', ...restoreCall(r.dir) })),
+      this.batch(ctx),
+    );
+    return results.map((r) => (r.ok ? { ok: true, output: { detail: r.stdout.trim() } } : { ok: false, error: hostError(r) }));
+  }
+
+  /** Drops the snapshots once the new version runs. */
+  async commit(reqs: ReadonlyArray<{ host: string; dir: InstallDir }>, ctx: RunContext): Promise<ItemOutcome<{ detail: string }>[]> {
+    const results = await applySteps(this.rt.salt(), reqs.map((r) => ({ host: r.host, steps: [commitStep(r.dir)] })), this.batch(ctx));
+    return results.map((r, i) => (r.ok ? { ok: true, output: { detail: `dropped ${reqs[i]!.dir.snapshot}` } } : { ok: false, error: stepsError(r, 'Dropping the snapshot') }));
+  }
+
+  /** Removes install directories (apply-deployment/delete) with their snapshots. */
+  async removeInstall(reqs: ReadonlyArray<{ host: string; dir: InstallDir }>, ctx: RunContext): Promise<ItemOutcome<{ detail: string }>[]> {
+    const results = await applySteps(
+      this.rt.salt(),
+      reqs.map((r) => ({
+        host: r.host,
+        steps: [
+          { id: 'remove install', state: 'file.absent', args: { name: r.dir.path } },
+          { id: 'remove snapshot', state: 'file.absent', args: { name: r.dir.snapshot } },
+        ],
+      })),
+      this.batch(ctx),
+    );
+    return results.map((r, i) => (r.ok ? { ok: true, output: { detail: `removed ${reqs[i]!.dir.path}` } } : { ok: false, error: stepsError(r, `Removing ${reqs[i]!.dir.path}`) }));
+  }
+
+  /** Copies a sign file (no unpack) owned by the application user (host-file/copy). */
+  copyFiles(reqs: ReadonlyArray<{ host: string; endpoint: string; destination: string; owner: AppUser }>, ctx: RunContext) {
+    return runItems(
+      hostFileCopy(this.rt),
+      reqs.map((r) => ({ target: r.host, endpoint: r.endpoint, destinationPath: r.destination, fileOwner: `${r.owner.user}:${r.owner.group}` })),
+      ctx,
+    );
+  }
+
+  /** Upstream's log-file lookups: a glob under the install directory, `,`-joined; '' when nothing or on error. */
+  async findFiles(reqs: ReadonlyArray<{ host: string; dir: InstallDir; pattern: string }>, ctx: RunContext): Promise<string[]> {
+    if (!reqs.length) return [];
+    const outcomes = await runItems(
+      hostFileFind(this.rt),
+      reqs.map((r) => ({ target: r.host, filePath: r.dir.path, filePattern: r.pattern })),
+      ctx,
+    );
+    return outcomes.map((o) => (o.ok ? o.output.files : ''));
+  }
+
+  private batch(ctx: RunContext) {
+    return { deadlineMs: Date.now() + this.rt.config.salt.jobTimeoutS * 1000, signal: ctx.signal, forceAsync: true };
+  }
+}
+
+/**
+ * A package ready for hosts: its conf files substituted when asked (package-variable/replace, the result
+ * uploaded to the artifact bucket), then read once (md5, sha256, zip-slip check, top-level names).
+ */
+export async function preparePackage(
+  rt: Runtime,
+  request: ReplaceRequest,
+  ctx: RunContext,
+): Promise<{ s3PkgPath: string; facts: PackageFacts; unresolved: string[] }> {
+  const replaced = request.confFiles?.trim()
+    ? await replacePackageVariables(request, { config: rt.config, store: rt.store }, ctx)
+    : { s3PkgPath: request.endpoint, unresolvedVariables: [] };
+  const ref = parseEndpoint(replaced.s3PkgPath);
+  const name = baseName(ref);
+  const type = archiveType(name);
+  if (!type) throw new InputError(`File ${name.toLowerCase()} is illegal to be recognized as a compressed file type`);
+  const facts = await inspectArtifact(rt.store(), ref, { format: type.format, archive: name, signal: ctx.signal });
+  ctx.logger.info('package prepared', { endpoint: ref.url, size: facts.size, entries: facts.entries });
+  return {
+    s3PkgPath: replaced.s3PkgPath,
+    facts: { ref: { bucket: ref.bucket, key: ref.key, url: ref.url }, name, format: type.format, md5: facts.md5, sha256: facts.sha256, topLevel: facts.topLevel ?? [] },
+    unresolved: replaced.unresolvedVariables.map((v) => v.key),
+  };
+}
+

@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { ConfigError, ReleaseExistsError, ReleaseNotFoundError } from '../errors.js';
+import type { Runtime } from '../runtime.js';
+import { releaseTasks, type TaskHandler } from './release-tasks.js';
+import { executionArnOf, LOCAL_STATE_MACHINE_ARN, type ExecutionDescription, type StepFunctionsPort } from './step-functions.js';
+
+/** The release state machine definition, the very file serverless.yml deploys. */
+export const RELEASE_ASL_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'state-machines', 'release.asl.json');
+
+type State = { Type: string; Resource?: string; ItemProcessor?: { States: Record<string, State> }; Iterator?: { States: Record<string, State> }; Branches?: Array<{ States: Record<string, State> }> };
+
+/** Every Task state of a definition (Map and Parallel bodies included): state name → Resource. */
+export function taskResources(definition: { States: Record<string, State> }): Map<string, string> {
+  const found = new Map<string, string>();
+  const walk = (states: Record<string, State>) => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Task' && state.Resource) found.set(name, state.Resource);
+      const inner = state.ItemProcessor ?? state.Iterator;
+      if (inner) walk(inner.States);
+      for (const branch of state.Branches ?? []) walk(branch.States);
+    }
+  };
+  walk(definition.States);
+  return found;
+}
+
+/** The function a Lambda Task resource names (`arn:aws:lambda:<region>:<account>:function:<name>`). */
+export const functionOf = (resource: string): string | undefined => /:function:([A-Za-z0-9_-]+)$/.exec(resource)?.[1];
+
+interface LocalExecution {
+  description: ExecutionDescription;
+  done: Promise<void>;
+}
+
+/**
+ * Step Functions in-process: the release ASL run by aws-local-stepfunctions, each Task state's Lambda
+ * resource mapped to the task handler of the same function name. Executions live in memory (this process);
+ * their progress is also in the release records, as on AWS.
+ */
+export class LocalStepFunctions implements StepFunctionsPort {
+  private readonly executions = new Map<string, LocalExecution>();
+  private readonly machine: StateMachine;
+  private readonly overrides: Record<string, (input: unknown) => Promise<unknown>>;
+
+  constructor(definition: { States: Record<string, State> }, handlers: Record<string, TaskHandler>) {
+    this.machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
+    this.overrides = {};
+    for (const [state, resource] of taskResources(definition)) {
+      const fn = functionOf(resource);
+      const handler = fn && handlers[fn];
+      if (!handler) throw new ConfigError(`state ${state}: no local handler for ${resource}`);
+      this.overrides[state] = (input) => handler(input as never);
+    }
+  }
+
+  /** The runner of a runtime, on the repository's ASL file and the runtime's task handlers. */
+  static async forRuntime(rt: Runtime): Promise<LocalStepFunctions> {
+    const definition = JSON.parse(readFileSync(RELEASE_ASL_PATH, 'utf8')) as { States: Record<string, State> };
+    return new LocalStepFunctions(definition, releaseTasks(rt) as unknown as Record<string, TaskHandler>);
+  }
+
+  async startExecution(request: { stateMachineArn: string; name: string; input: string }) {
+    if (request.stateMachineArn !== LOCAL_STATE_MACHINE_ARN) throw new ReleaseNotFoundError(`No state machine ${request.stateMachineArn}`);
+    const executionArn = executionArnOf(request.stateMachineArn, request.name);
+    const existing = this.executions.get(executionArn);
+    if (existing) {
+      // AWS: idempotent while running with the same input; ExecutionAlreadyExists otherwise.
+      if (existing.description.status === 'RUNNING' && existing.description.input === request.input) {
+        return { executionArn, startDate: existing.description.startDate };
+      }
+      throw new ReleaseExistsError(`Release ${request.name} exists already`);
+    }
+    const startDate = new Date();
+    const description: ExecutionDescription = { executionArn, name: request.name, status: 'RUNNING', startDate, input: request.input };
+    const input = JSON.parse(request.input) as unknown;
+    const run = this.machine.run(input as never, {
+      overrides: { taskResourceLocalHandlers: this.overrides as never },
+      context: { Execution: { Id: executionArn, Name: request.name, Input: input as never, StartTime: startDate.toISOString() } },
+    });
+    const done = run.result.then(
+      (output) => {
+        Object.assign(description, { status: 'SUCCEEDED', stopDate: new Date(), output: JSON.stringify(output) });
+      },
+      (error: Error & { cause?: unknown }) => {
+        const failure = (error.cause instanceof Error ? error.cause : error) as Error;
+        Object.assign(description, { status: 'FAILED', stopDate: new Date(), error: failure.name, cause: failure.message });
+      },
+    );
+    this.executions.set(executionArn, { description, done });
+    return { executionArn, startDate };
+  }
+
+  async describeExecution(request: { executionArn: string }): Promise<ExecutionDescription> {
+    const found = this.executions.get(request.executionArn);
+    if (!found) throw new ReleaseNotFoundError(`Release ${request.executionArn.split(':').pop()} not found (local executions live in the process that started them)`);
+    return { ...found.description };
+  }
+
+  /** Resolves when the execution has ended (tests, benchmarks). */
+  async settled(executionArn: string): Promise<ExecutionDescription> {
+    const found = this.executions.get(executionArn);
+    if (!found) throw new ReleaseNotFoundError(`Release ${executionArn} not found`);
+    await found.done;
+    return { ...found.description };
+  }
+}

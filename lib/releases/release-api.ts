@@ -1,0 +1,172 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { InputError, publicMessage, ReleaseExistsError, ReleaseNotFoundError } from '../errors.js';
+import { timestamp } from '../artifacts/package-name.js';
+import type { Logger } from '../log/logger.js';
+import type { Runtime } from '../runtime.js';
+import { commonFields, requiredString } from '../wecube/fields.js';
+import { defineOperation, eachItem } from '../wecube/operation.js';
+import { validateItem } from '../wecube/validate-item.js';
+import { executionName, planRelease, releaseIdProblem, releaseInput, type ReleaseInput } from './release-request.js';
+import { ReleaseStore, type HostState } from './release-store.js';
+import { executionArnOf, releaseRunner } from './step-functions.js';
+
+const storeOf = (rt: Runtime) => new ReleaseStore(rt.store, rt.config.s3.bucket, rt.config.releases.prefix);
+
+/**
+ * Starts a release: validates the request and its host plan, keeps the request in the release records
+ * (the execution input is only its key: variables and passwords stay out of the execution history), and
+ * starts the state machine under the release id. A package named by `packageKey` is read from `bucket`.
+ */
+export async function startRelease(
+  rt: Runtime,
+  request: ReleaseInput,
+  options: { id: string; bucket: string; logger: Logger },
+): Promise<{ releaseId: string; executionArn: string }> {
+  planRelease(options.id, request); // refuse a bad plan before anything is stored
+  const records = storeOf(rt);
+  const ref = records.requestRef(options.id);
+  const stored: ReleaseInput = { ...request, endpoint: request.endpoint?.trim() || `s3://${options.bucket}/${request.packageKey!.trim()}` };
+  await records.putJson(ref, stored);
+  const { port, stateMachineArn } = await releaseRunner(rt);
+  const input = JSON.stringify({ release: { id: options.id, bucket: ref.bucket, key: ref.key } });
+  const { executionArn } = await port.startExecution({ stateMachineArn, name: options.id, input });
+  options.logger.info('release started', { release: options.id, hosts: request.targets.length, mode: request.mode });
+  return { releaseId: options.id, executionArn };
+}
+
+/** release/start: one release per item; returns the release id (= execution name) and the execution ARN. */
+export const releaseStart = (rt: Runtime) =>
+  defineOperation({
+    plugin: 'release',
+    action: 'start',
+    summary: 'Start a rolling release (state machine): package prepared once, host batches, health checks, rollback per host',
+    input: releaseInput,
+    output: z.object({ releaseId: z.string(), executionArn: z.string() }),
+    run: eachItem(async (item, ctx) => {
+      const bucket = rt.config.s3.bucket;
+      if (!bucket && !item.endpoint?.trim()) throw new InputError('Parameter endpoint can not empty. (packageKey needs S3_BUCKET)');
+      const id = executionName(item.name, `${timestamp(new Date())}-${randomBytes(3).toString('hex')}`);
+      return startRelease(rt, item, { id, bucket: bucket ?? '', logger: ctx.logger });
+    }),
+  });
+
+const hostOutput = z.object({
+  host: z.string(),
+  state: z.enum(['pending', 'running', 'succeeded', 'failed', 'rolled-back', 'skipped']),
+  step: z.string().optional().describe('the step running, or the step that failed'),
+  error: z.string().optional(),
+  rollback: z.string().optional().describe('what was put back on a failed host'),
+});
+
+/** release/status: the execution's state and every host's progress (pending / running <step> / done / failed / rolled back). */
+export const releaseStatus = (rt: Runtime) =>
+  defineOperation({
+    plugin: 'release',
+    action: 'status',
+    summary: "A release's state and per-host progress: pending, running (step), succeeded, failed, rolled-back, skipped",
+    input: z.object({ ...commonFields, releaseId: requiredString() }),
+    output: z.object({
+      releaseId: z.string(),
+      status: z.string().describe('RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED (the execution)'),
+      result: z.string().optional().describe('SUCCEEDED, ROLLED_BACK, LEFT_CHANGED, PREPARE_FAILED once finished'),
+      summary: z.string().optional(),
+      hosts: z.array(hostOutput),
+    }),
+    run: eachItem(async (item) => {
+      const id = item.releaseId.trim();
+      const problem = releaseIdProblem(id);
+      if (problem) throw new InputError(`Parameter releaseId validation failed: ${problem}`);
+      const records = storeOf(rt);
+      const { port, stateMachineArn } = await releaseRunner(rt);
+      const [execution, release, result] = await Promise.all([
+        port.describeExecution({ executionArn: executionArnOf(stateMachineArn, id) }),
+        records.getRelease(id),
+        records.getResult(id),
+      ]);
+      const hosts = await Promise.all(
+        (release?.targets ?? []).map(async (host) => {
+          const record = await records.getHost(id, host);
+          const state: HostState = record?.state ?? 'pending';
+          return { host, state, ...(record?.step && { step: record.step }), ...(record?.error && { error: record.error }), ...(record?.rollback && { rollback: record.rollback }) };
+        }),
+      );
+      return {
+        releaseId: id,
+        status: execution.status,
+        ...(result && { result: result.status, summary: result.summary }),
+        ...(!result && execution.status === 'FAILED' && { summary: `${execution.error ?? ''}: ${execution.cause ?? ''}` }),
+        hosts,
+      };
+    }),
+  });
+
+/** An S3 notification record (the fields the trigger reads). */
+interface S3EventRecord {
+  eventName?: string;
+  s3?: { bucket?: { name?: string }; object?: { key?: string; eTag?: string; versionId?: string } };
+}
+
+/** S3 event keys are URL-encoded, with `+` for spaces. */
+const decodeKey = (key: string) => decodeURIComponent(key.replace(/\+/g, ' '));
+
+export const MANIFEST_SUFFIX = '.release.json';
+
+/** Where the result of a manifest is written: `<name>.release.json` → `<name>.release-result.json`. */
+export const manifestResultKey = (key: string) => `${key.slice(0, -MANIFEST_SUFFIX.length)}.release-result.json`;
+
+/**
+ * The S3 trigger: every `*.release.json` object created in the bucket starts a release. The execution name
+ * comes from the key and the ETag, so a repeated event for the same upload starts nothing new (Step
+ * Functions refuses the name, or returns the running execution). An invalid manifest starts nothing and
+ * its problem is written next to it; so is the release id of a valid one.
+ */
+export function releaseTrigger(rt: Runtime) {
+  const records = storeOf(rt);
+  return async (event: { Records?: S3EventRecord[] }): Promise<{ started: string[]; duplicates: string[]; invalid: string[] }> => {
+    const outcome = { started: [] as string[], duplicates: [] as string[], invalid: [] as string[] };
+    for (const record of event.Records ?? []) {
+      const bucket = record.s3?.bucket?.name;
+      const rawKey = record.s3?.object?.key;
+      if (!bucket || !rawKey || !record.eventName?.startsWith('ObjectCreated')) continue;
+      const key = decodeKey(rawKey);
+      if (!key.endsWith(MANIFEST_SUFFIX)) continue;
+      const etag = (record.s3?.object?.eTag ?? '').replace(/"/g, '');
+      const id = executionName(key.slice(key.lastIndexOf('/') + 1, -MANIFEST_SUFFIX.length), createHash('sha256').update(`${bucket}/${key}@${etag}`).digest('hex').slice(0, 16));
+      const logger = rt.logger.child({ release: id, manifest: `s3://${bucket}/${key}` });
+      const resultRef = { bucket, key: manifestResultKey(key), url: `s3://${bucket}/${manifestResultKey(key)}` };
+      let request: ReleaseInput;
+      try {
+        const raw = await records.getJson<unknown>({ bucket, key, url: `s3://${bucket}/${key}` });
+        if (raw === undefined) throw new InputError(`manifest s3://${bucket}/${key} is gone`);
+        request = validateItem(releaseInput, raw);
+        planRelease(id, request);
+      } catch (error) {
+        if (!(error instanceof InputError) && !(error instanceof SyntaxError)) throw error; // S3 trouble: let the event be retried
+        const message = error instanceof SyntaxError ? `manifest is not JSON: ${error.message}` : error.message;
+        logger.warn('release manifest refused', { reason: message });
+        await records.putJson(resultRef, { manifest: key, eTag: etag, status: 'INVALID', error: message, at: new Date().toISOString() });
+        outcome.invalid.push(key);
+        continue;
+      }
+      try {
+        // The same upload notified twice (S3 delivers at least once): its release exists, running or not.
+        const { port, stateMachineArn } = await releaseRunner(rt);
+        const seen = await port.describeExecution({ executionArn: executionArnOf(stateMachineArn, id) }).catch((error: unknown) => {
+          if (error instanceof ReleaseNotFoundError) return undefined;
+          throw error;
+        });
+        if (seen) throw new ReleaseExistsError(`Release ${id} exists already (${seen.status})`);
+        const started = await startRelease(rt, request, { id, bucket, logger });
+        await records.putJson(resultRef, { manifest: key, eTag: etag, status: 'STARTED', ...started, at: new Date().toISOString() });
+        outcome.started.push(id);
+      } catch (error) {
+        if (!(error instanceof ReleaseExistsError)) throw error;
+        logger.info('release manifest seen again: its release exists already, nothing started', { reason: publicMessage(error) });
+        outcome.duplicates.push(id);
+      }
+    }
+    return outcome;
+  };
+}
+

@@ -1,0 +1,315 @@
+import { randomBytes } from 'node:crypto';
+import { resolveSeed } from '../crypto/cipher-a.js';
+import { HostSteps, outcomeError, preparePackage, type DistributeRequest } from '../deploy/host-steps.js';
+import { HealthCheckFailedError, InputError, publicMessage, RollbackFailedError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { Runtime } from '../runtime.js';
+import type { ItemOutcome, RunContext } from '../wecube/operation.js';
+import { validateItem } from '../wecube/validate-item.js';
+import { batchesOf, planRelease, releaseInput, type ReleaseInput } from './release-request.js';
+import { ReleaseStore, type HostRecord, type ReleaseRecord, type ReleaseResult, type ReleaseStatus } from './release-store.js';
+
+/** What the state machine carries between states: ids and counters, never logs or package data. */
+export interface ReleaseState {
+  release: { id: string; mode: 'new' | 'update'; health: boolean };
+  strategy: { batchSize: number; maxFailures: number };
+  batches: string[][];
+  cursor: number;
+  /** The hosts of the batch being deployed (the Map's items). */
+  batch: string[];
+  tally: { succeeded: number; rolledBack: number; failed: number };
+  done: boolean;
+  /** The error budget was exhausted: later batches were not started. */
+  stoppedEarly?: boolean;
+  /** A batch's outcomes (Map result), consumed by releaseAdvance. */
+  results?: HostOutcome[];
+}
+
+/** One host's end of a release (the Map iteration's output). */
+export interface HostOutcome {
+  host: string;
+  state: 'succeeded' | 'rolled-back' | 'failed';
+  step?: string | undefined;
+  error?: string | undefined;
+}
+
+/** A distribution job being polled by the state machine's Wait/Check loop. */
+export interface DistributionJob {
+  jid: string;
+  startedMs: number;
+  deadlineMs: number;
+  pollSeconds: number;
+  done: boolean;
+}
+
+export type HostStep = 'ensure-user' | 'stop' | 'distribute' | 'check' | 'start' | 'health' | 'commit' | 'rollback' | 'left-changed';
+
+export interface HostStepEvent {
+  step: HostStep;
+  release: { id: string };
+  host: string;
+  job?: DistributionJob;
+  /** A Catch's `{Error, Cause}`: why the host is being rolled back (rollback) or why the rollback failed. */
+  failure?: { Error?: string; Cause?: string };
+  rollbackFailure?: { Error?: string; Cause?: string };
+}
+
+export type TaskHandler = (event: unknown) => Promise<unknown>;
+
+const causeOf = (f: { Error?: string; Cause?: string } | undefined): string => {
+  if (!f) return 'unknown error';
+  let cause = f.Cause ?? '';
+  // Lambda wraps a thrown error as JSON {errorType, errorMessage, ...}; the local runner gives the message.
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    if (parsed && typeof parsed.errorMessage === 'string') cause = parsed.errorMessage;
+  } catch {
+    // a plain message
+  }
+  return `${f.Error ?? 'Error'}: ${cause}`.slice(0, 2000);
+};
+
+/**
+ * The release state machine's Lambda tasks (state-machines/release.asl.json): prepare the package once,
+ * one step on one host at a time (records its progress for release/status), tally a batch against the
+ * error budget, finish with every host's outcome. Named after the functions that serve them.
+ */
+export function releaseTasks(rt: Runtime) {
+  const steps = new HostSteps(rt);
+  const records = new ReleaseStore(rt.store, rt.config.s3.bucket, rt.config.releases.prefix);
+  const cache = new Map<string, ReleaseRecord>();
+  const releaseOf = async (id: string): Promise<ReleaseRecord> => {
+    let record = cache.get(id);
+    if (!record) {
+      record = await records.getRelease(id);
+      if (!record) throw new InputError(`Release ${id} has no plan (release.json missing)`);
+      cache.set(id, record);
+    }
+    return record;
+  };
+  const context = (logger: Logger): RunContext => ({ logger, signal: new AbortController().signal, concurrency: rt.config.itemConcurrency });
+  const must = <O>(outcome: ItemOutcome<O> | undefined): O => {
+    if (!outcome) throw new Error('no outcome');
+    if (!outcome.ok) throw outcomeError(outcome);
+    return outcome.output;
+  };
+
+  /** Reads the request (the release/start item or the manifest), validates it, prepares the package, plans. */
+  const releasePrepare = async (event: { release: { id: string; bucket: string; key: string } }): Promise<ReleaseState> => {
+    const { id } = event.release;
+    const logger = rt.logger.child({ release: id });
+    const raw = await records.getJson<unknown>({ ...event.release, url: `s3://${event.release.bucket}/${event.release.key}` });
+    if (raw === undefined) throw new InputError(`Release request s3://${event.release.bucket}/${event.release.key} not found`);
+    const request: ReleaseInput = validateItem(releaseInput, raw);
+    const plan = planRelease(id, request);
+    const endpoint = request.endpoint?.trim() || `s3://${event.release.bucket}/${request.packageKey!.trim()}`;
+    const guid = request.guid ?? id;
+    const prepared = await preparePackage(
+      rt,
+      { guid, endpoint, confFiles: request.confFiles, variableList: request.variableList, seed: request.seed, appPublicKey: request.appPublicKey, sysPrivateKey: request.sysPrivateKey },
+      context(logger),
+    );
+    const batches = batchesOf(request.targets, request.strategy.batchSize);
+    await records.putRelease(id, {
+      plan,
+      pkg: prepared.facts,
+      s3PkgPath: prepared.s3PkgPath,
+      targets: request.targets,
+      batches,
+      strategy: request.strategy,
+      guid,
+      seed: request.seed,
+      password: request.password,
+      rwDir: request.rwDir,
+      rwFile: request.rwFile,
+      createdAt: new Date().toISOString(),
+    });
+    logger.info('release prepared', { hosts: request.targets.length, batches: batches.length, package: prepared.s3PkgPath });
+    return {
+      release: { id, mode: plan.mode, health: !!plan.health },
+      strategy: { batchSize: batches[0]!.length, maxFailures: request.strategy.maxFailures },
+      batches,
+      cursor: 0,
+      batch: batches[0]!,
+      tally: { succeeded: 0, rolledBack: 0, failed: 0 },
+      done: false,
+    };
+  };
+
+  /** One step on one host; its progress record is rewritten before and after. */
+  const releaseHostStep = async (event: HostStepEvent): Promise<unknown> => {
+    const { host, step } = event;
+    const id = event.release.id;
+    const logger = rt.logger.child({ release: id, host, step });
+    const ctx = context(logger);
+    const release = await releaseOf(id);
+    const { plan } = release;
+    const record: HostRecord = (await records.getHost(id, host)) ?? { host, state: 'pending', done: [], updatedAt: '' };
+    const save = (changes: Partial<HostRecord>) => records.putHost(id, Object.assign(record, changes, { updatedAt: new Date().toISOString() }));
+    const distribution: DistributeRequest = { host, dir: plan.dir, clear: plan.clear, pkg: release.pkg, owner: plan.user };
+
+    if (step === 'rollback') return rollBack(event, release, record, save, ctx);
+    if (step === 'left-changed') {
+      const error = causeOf(event.failure);
+      const rollback = `ROLLBACK FAILED: ${causeOf(event.rollbackFailure)}`;
+      await save({ state: 'failed', error, rollback });
+      return { host, state: 'failed', step: record.step, error } satisfies HostOutcome;
+    }
+
+    if (step !== 'check') await save({ state: 'running', step, error: undefined });
+    try {
+      let result: unknown = null;
+      switch (step) {
+        case 'ensure-user': {
+          const seed = resolveSeed(release.seed, rt.config.encryptSeed) || randomBytes(12).toString('hex');
+          must((await steps.ensureUsers([{ host, guid: release.guid, user: plan.user, password: release.password, seed, rwDir: release.rwDir, rwFile: release.rwFile }], ctx))[0]);
+          break;
+        }
+        case 'stop':
+          must((await steps.runScripts([{ host, script: plan.stop!, user: plan.user.user }], ctx))[0]);
+          break;
+        case 'distribute': {
+          const jid = await steps.submitDistribute(distribution, ctx);
+          const startedMs = Date.now();
+          result = { jid, startedMs, deadlineMs: startedMs + rt.config.salt.jobTimeoutS * 1000, pollSeconds: rt.config.releases.pollSeconds, done: false } satisfies DistributionJob;
+          break;
+        }
+        case 'check': {
+          const job = event.job!;
+          const { done } = await steps.checkDistribute(job.jid, distribution, job, ctx);
+          result = { ...job, done } satisfies DistributionJob;
+          if (!done) return result;
+          break;
+        }
+        case 'start':
+          must((await steps.runScripts([{ host, script: plan.start, user: plan.user.user, args: plan.args }], ctx))[0]);
+          break;
+        case 'health': {
+          const [outcome] = await steps.runScripts([{ host, script: plan.health!, user: plan.user.user }], ctx);
+          if (!outcome!.ok) {
+            const out = outcome!.output;
+            throw new HealthCheckFailedError(`Health check failed on ${host} (exit ${out?.retCode ?? '?'}): ${(out?.detail ?? '').slice(0, 500)}`, host);
+          }
+          break;
+        }
+        case 'commit': {
+          const outcome = (await steps.commit([{ host, dir: plan.dir }], ctx))[0]!;
+          if (!outcome.ok) logger.warn('snapshot not dropped', { error: outcomeError(outcome) });
+          await save({ state: 'succeeded', step: undefined, done: [...record.done, 'commit'] });
+          logger.info('host released');
+          return { host, state: 'succeeded' } satisfies HostOutcome;
+        }
+        default:
+          throw new InputError(`unknown release step ${String(step)}`);
+      }
+      await save({ done: [...record.done, step === 'check' ? 'distributed' : step] });
+      return result;
+    } catch (error) {
+      await save({ error: publicMessage(error) }).catch(() => undefined);
+      throw error;
+    }
+  };
+
+  /**
+   * Puts a failed host back, undoing exactly what its record says was done: the new version stopped (when
+   * start ran and there is a stop script), the snapshot restored (when the distribution started), the
+   * previous version started again (update, once its stop had run). Throws RollbackFailedError otherwise.
+   */
+  async function rollBack(
+    event: HostStepEvent,
+    release: ReleaseRecord,
+    record: HostRecord,
+    save: (changes: Partial<HostRecord>) => Promise<void>,
+    ctx: RunContext,
+  ): Promise<HostOutcome> {
+    const { plan } = release;
+    const { host } = event;
+    const failedStep = record.step;
+    const error = causeOf(event.failure);
+    const attempted = new Set([...record.done, ...(failedStep ? [failedStep] : [])]);
+    const notes: string[] = [];
+    await save({ state: 'running', step: 'rollback', error });
+    try {
+      if ((attempted.has('start') || attempted.has('health')) && plan.stop) {
+        const [stopped] = await steps.runScripts([{ host, script: plan.stop, user: plan.user.user }], ctx);
+        notes.push(stopped!.ok ? 'new version stopped' : `stopping the new version failed (${publicMessage(outcomeError(stopped!))})`);
+      }
+      if (attempted.has('distribute')) {
+        const [restored] = await steps.restore([{ host, dir: plan.dir }], ctx);
+        if (!restored!.ok) throw new RollbackFailedError(`restore on ${host} failed: ${publicMessage(outcomeError(restored!))}`, host);
+        notes.push(restored!.output.detail);
+      }
+      if (plan.mode === 'update' && attempted.has('stop')) {
+        const [started] = await steps.runScripts([{ host, script: plan.start, user: plan.user.user, args: plan.args }], ctx);
+        if (!started!.ok) throw new RollbackFailedError(`starting the previous version on ${host} failed: ${publicMessage(outcomeError(started!))}`, host);
+        notes.push('previous version started');
+      }
+    } catch (rollbackError) {
+      const message = rollbackError instanceof RollbackFailedError ? rollbackError : new RollbackFailedError(`rollback on ${host} failed: ${publicMessage(rollbackError)}`, host);
+      await save({ step: failedStep, rollback: [...notes, `FAILED: ${message.message}`].join('; ') }).catch(() => undefined);
+      throw message;
+    }
+    const rollback = notes.join('; ') || 'nothing to undo';
+    await save({ state: 'rolled-back', step: failedStep, error, rollback });
+    ctx.logger.warn('host rolled back', { failedStep, error, rollback });
+    return { host, state: 'rolled-back', step: failedStep, error };
+  }
+
+  /** Adds a batch's outcomes to the tally; stops the release when the failures exceed maxFailures. */
+  const releaseAdvance = async (state: ReleaseState): Promise<ReleaseState> => {
+    const { results = [], ...rest } = state;
+    const tally = { ...state.tally };
+    for (const r of results) {
+      if (r.state === 'succeeded') tally.succeeded++;
+      else if (r.state === 'rolled-back') tally.rolledBack++;
+      else tally.failed++;
+    }
+    const cursor = state.cursor + 1;
+    const overBudget = tally.rolledBack + tally.failed > state.strategy.maxFailures;
+    const done = overBudget || cursor >= state.batches.length;
+    const stoppedEarly = overBudget && cursor < state.batches.length;
+    rt.logger.info('release batch done', { release: state.release.id, batch: cursor, of: state.batches.length, ...tally, stoppedEarly });
+    return { ...rest, tally, cursor, batch: done ? [] : state.batches[cursor]!, done, ...(stoppedEarly && { stoppedEarly }) };
+  };
+
+  /** Every host's outcome (hosts never started are marked skipped), the release status, the result record. */
+  const releaseFinish = async (
+    state: Partial<ReleaseState> & { release: { id: string }; prepareError?: { Error?: string; Cause?: string } },
+  ): Promise<{ status: ReleaseStatus; summary: string; cause: string; hosts: ReleaseResult['hosts'] }> => {
+    const { id } = state.release;
+    const release = state.prepareError ? undefined : await records.getRelease(id);
+    let result: ReleaseResult;
+    if (!release) {
+      const summary = `release refused, no host was touched: ${causeOf(state.prepareError)}`;
+      result = { status: 'PREPARE_FAILED', summary, hosts: [], finishedAt: new Date().toISOString() };
+    } else {
+      const hosts = await Promise.all(
+        release.targets.map(async (host) => {
+          let record = await records.getHost(id, host);
+          if (!record || record.state === 'pending') {
+            record = { host, state: 'skipped', done: [], updatedAt: new Date().toISOString(), error: 'not started: the error budget was exhausted' };
+            await records.putHost(id, record);
+          }
+          return { host, state: record.state, step: record.step, error: record.error, rollback: record.rollback };
+        }),
+      );
+      const count = (s: string) => hosts.filter((h) => h.state === s).length;
+      const status: ReleaseStatus = count('failed') || count('running') ? 'LEFT_CHANGED' : count('rolled-back') ? 'ROLLED_BACK' : count('skipped') ? 'ROLLED_BACK' : 'SUCCEEDED';
+      const failures = hosts.filter((h) => h.state !== 'succeeded' && h.state !== 'skipped').map((h) => `${h.host} ${h.state} at ${h.step ?? '?'}: ${h.error ?? ''}`);
+      const summary =
+        `${hosts.length} host(s): ${count('succeeded')} succeeded, ${count('rolled-back')} rolled back, ${count('failed') + count('running')} failed and left changed, ${count('skipped')} skipped` +
+        (failures.length ? ` | ${failures.join(' | ')}` : '');
+      result = { status, summary: summary.slice(0, 20_000), hosts, finishedAt: new Date().toISOString() };
+    }
+    await records.putResult(id, result);
+    rt.logger.info('release finished', { release: id, status: result.status });
+    return { status: result.status, summary: result.summary, cause: result.summary, hosts: result.hosts };
+  };
+
+  return {
+    releasePrepare: releasePrepare as TaskHandler,
+    releaseHostStep: releaseHostStep as TaskHandler,
+    releaseAdvance: releaseAdvance as TaskHandler,
+    releaseFinish: releaseFinish as TaskHandler,
+  };
+}
