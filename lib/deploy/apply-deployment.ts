@@ -134,6 +134,20 @@ const fail = (track: Track<object>, prefix: string, error: unknown) => {
   track.error = withPrefix(prefix, error);
 };
 
+/**
+ * Runs one step for `reqs`: a failure of the whole batch (salt-api unreachable, S3 down) becomes every
+ * item's failure instead of an exception, so that the items already changed are still rolled back and
+ * every output says how far its deployment went.
+ */
+async function stepFor<R, T>(reqs: readonly R[], run: (reqs: readonly R[]) => Promise<ItemOutcome<T>[]>): Promise<ItemOutcome<T>[]> {
+  if (!reqs.length) return [];
+  try {
+    return await run(reqs);
+  } catch (error) {
+    return reqs.map(() => ({ ok: false, error }));
+  }
+}
+
 /** The items still going (no failure yet). */
 const live = <O>(tracks: Array<Track<O> | undefined>): Array<Track<O>> => tracks.filter((t): t is Track<O> => !!t && !t.error);
 
@@ -177,12 +191,12 @@ async function deploy<O extends NewOutput | UpdateOutput>(
   // 1. new: the application user; update: stop the running version (nothing changed on failure).
   if (mode === 'new') {
     const active = live(tracks);
-    const users = await steps.ensureUsers(
+    const users = await stepFor(
       active.map((t) => {
         const item = items[t.index] as NewItem;
         return { host: t.host, guid: item.guid ?? '', user: t.user, password: item.password, seed: item.seed, rwDir: item.rwDir, rwFile: item.rwFile };
       }),
-      ctx,
+      (reqs) => steps.ensureUsers(reqs, ctx),
     );
     users.forEach((o, i) => {
       const t = active[i]!;
@@ -191,7 +205,7 @@ async function deploy<O extends NewOutput | UpdateOutput>(
     });
   } else {
     const active = live(tracks);
-    const stopped = await steps.runScripts(active.map((t) => ({ host: t.host, script: t.stop!, user: t.user.user })), ctx);
+    const stopped = await stepFor(active.map((t) => ({ host: t.host, script: t.stop!, user: t.user.user })), (reqs) => steps.runScripts(reqs, ctx));
     stopped.forEach((o, i) => {
       const t = active[i]!;
       set(t, { runStopScriptDetail: o.output?.detail ?? '' });
@@ -221,14 +235,16 @@ async function deploy<O extends NewOutput | UpdateOutput>(
         t.pkg = prepared.facts;
         set(t, { s3PkgPath: prepared.s3PkgPath });
       } catch (error) {
-        fail(t, 'Replace variable fail', error);
+        // Upstream's step names: the substitution when confFiles are given, otherwise the copy (which fetched it).
+        const step = item.confFiles?.trim() ? 'Replace variable fail' : mode === 'new' ? 'Copy app package to target fail' : 'Copy file to target fail';
+        fail(t, step, error);
       }
     }),
   );
 
   // 3. distribution: snapshot (+ clearPath), fetch, unpack, chown.
   const toCopy = live(tracks);
-  const copied = await steps.distribute(toCopy.map((t) => ({ host: t.host, dir: t.dir, clear: t.clear, pkg: t.pkg!, owner: t.user })), ctx);
+  const copied = await stepFor(toCopy.map((t) => ({ host: t.host, dir: t.dir, clear: t.clear, pkg: t.pkg!, owner: t.user })), (reqs) => steps.distribute(reqs, ctx));
   copied.forEach((o, i) => {
     const t = toCopy[i]!;
     t.changed = true; // a failed distribution may have cleared or half-unpacked: restore whatever it did
@@ -247,7 +263,7 @@ async function deploy<O extends NewOutput | UpdateOutput>(
       return [];
     }
   });
-  const signed = await steps.copyFiles(signing.map((s) => ({ host: s.t.host, endpoint: s.endpoint, destination: s.destination, owner: s.t.user })), ctx);
+  const signed = await stepFor(signing.map((s) => ({ host: s.t.host, endpoint: s.endpoint, destination: s.destination, owner: s.t.user })), (reqs) => steps.copyFiles(reqs, ctx));
   signed.forEach((o, i) => {
     const t = signing[i]!.t;
     if (o.ok) set(t, { fileDetail: o.output.detail });
@@ -256,9 +272,9 @@ async function deploy<O extends NewOutput | UpdateOutput>(
 
   // 5. start the new version.
   const toStart = live(tracks);
-  const started = await steps.runScripts(
+  const started = await stepFor(
     toStart.map((t) => ({ host: t.host, script: t.start, user: t.user.user, args: items[t.index]!.args })),
-    ctx,
+    (reqs) => steps.runScripts(reqs, ctx),
   );
   started.forEach((o, i) => {
     const t = toStart[i]!;
@@ -272,7 +288,7 @@ async function deploy<O extends NewOutput | UpdateOutput>(
 
   // 7. success: drop the snapshots (a leftover snapshot is harmless: the next deployment replaces it).
   const done = live(tracks);
-  const committed = await steps.commit(done.map((t) => ({ host: t.host, dir: t.dir })), ctx);
+  const committed = await stepFor(done.map((t) => ({ host: t.host, dir: t.dir })), (reqs) => steps.commit(reqs, ctx));
   committed.forEach((o, i) => {
     if (!o.ok) ctx.logger.warn('snapshot not dropped', { host: done[i]!.host, error: outcomeError(o) });
   });
@@ -284,7 +300,7 @@ async function deploy<O extends NewOutput | UpdateOutput>(
       return pattern ? [{ t, field, pattern }] : [];
     }),
   );
-  const found = await steps.findFiles(lookups.map((l) => ({ host: l.t.host, dir: l.t.dir, pattern: l.pattern })), ctx);
+  const found = await steps.findFiles(lookups.map((l) => ({ host: l.t.host, dir: l.t.dir, pattern: l.pattern })), ctx).catch(() => lookups.map(() => ''));
   found.forEach((files, i) => set(lookups[i]!.t, { [lookups[i]!.field]: files }));
 
   tracks.forEach((t) => {
@@ -305,18 +321,18 @@ async function rollBack<O>(steps: HostSteps, failed: Array<Track<O>>, mode: Mode
   if (!failed.length) return;
   const notes = new Map<Track<O>, string[]>(failed.map((t) => [t, []]));
   const stopNew = failed.filter((t) => mode === 'update' && t.started);
-  (await steps.runScripts(stopNew.map((t) => ({ host: t.host, script: t.stop!, user: t.user.user })), ctx)).forEach((o, i) => {
+  (await stepFor(stopNew.map((t) => ({ host: t.host, script: t.stop!, user: t.user.user })), (reqs) => steps.runScripts(reqs, ctx))).forEach((o, i) => {
     notes.get(stopNew[i]!)!.push(o.ok ? 'new version stopped' : `stopping the new version failed (${publicMessage(outcomeError(o))})`);
   });
   const toRestore = failed.filter((t) => t.changed);
   const restoredOk = new Set<Track<O>>();
-  (await steps.restore(toRestore.map((t) => ({ host: t.host, dir: t.dir })), ctx)).forEach((o, i) => {
+  (await stepFor(toRestore.map((t) => ({ host: t.host, dir: t.dir })), (reqs) => steps.restore(reqs, ctx))).forEach((o, i) => {
     const t = toRestore[i]!;
     if (o.ok) restoredOk.add(t);
     notes.get(t)!.push(o.ok ? o.output.detail : `RESTORE FAILED (${publicMessage(outcomeError(o))}): the host is left changed`);
   });
   const restart = failed.filter((t) => mode === 'update' && (!t.changed || restoredOk.has(t)));
-  (await steps.runScripts(restart.map((t) => ({ host: t.host, script: t.start, user: t.user.user })), ctx)).forEach((o, i) => {
+  (await stepFor(restart.map((t) => ({ host: t.host, script: t.start, user: t.user.user })), (reqs) => steps.runScripts(reqs, ctx))).forEach((o, i) => {
     notes.get(restart[i]!)!.push(o.ok ? 'previous version started' : `starting the previous version failed (${publicMessage(outcomeError(o))})`);
   });
   for (const [t, list] of notes) {

@@ -1,5 +1,7 @@
 import { InputError } from '../errors.js';
 import { absolutePathProblem, accountNameProblem, normalisePath } from '../files/host-path.js';
+import { pathProblem } from '../scripts/script-fields.js';
+import { shellJoin, shellWords } from '../scripts/shell-quote.js';
 import { splitList } from '../wecube/split-list.js';
 
 /** The application user and its group (`user:group`; a bare user is its own group, as upstream). */
@@ -30,10 +32,15 @@ export interface InstallDir {
 /** Minimum depth of an install directory: `/srv/app`, never `/` or `/srv` (a restore replaces the whole directory). */
 const MIN_DEPTH = 2;
 
-/** Parses `destinationPath`; throws InputError naming the field. */
+/**
+ * Parses `destinationPath`; throws InputError naming the field. The start/stop scripts live under it and
+ * run through host-script/run-local, so it must pass that operation's path allow-list (no shell
+ * characters), and hold no `,` or `|` (they separate the scripts of a list): a path that would fail there
+ * is refused here, before anything runs on a host.
+ */
 export function parseInstallDir(destinationPath: string, field = 'destinationPath'): InstallDir {
   const text = destinationPath.trim();
-  const problem = absolutePathProblem(text);
+  const problem = absolutePathProblem(text) ?? pathProblem(text) ?? (/[,|]/.test(text) ? 'must not contain , or | (they separate script paths)' : undefined);
   if (problem) throw new InputError(`Parameter ${field} validation failed: ${problem}`);
   const path = normalisePath(text);
   if (path.split('/').length - 1 < MIN_DEPTH) {
@@ -44,24 +51,38 @@ export function parseInstallDir(destinationPath: string, field = 'destinationPat
 
 /**
  * Upstream's script paths (§16.4 step 2): a `startScript` that does not start with destinationPath is a
- * `,`/`|` list of paths relative to it (one leading `/` dropped); one that does is taken as it is.
- * Unlike upstream, the result is checked: every script must stay inside the install directory.
+ * `,`/`|` list of paths relative to it (one leading `/` dropped); one that does is taken as it is. Each
+ * piece may carry arguments after the path (shell-quoted, never evaluated). Unlike upstream, the result
+ * is checked (every script stays inside the install directory, allow-listed characters) and returned as
+ * host-script/run-local's `endpoint`: the pieces `,`-joined, each path and argument shell-quoted, so a
+ * space in the install directory stays part of the path.
  */
 export function scriptPaths(script: string, dir: InstallDir, field: string): string {
   const text = script.trim();
-  const pieces = text.startsWith(dir.given) || text.startsWith(`${dir.path}/`)
-    ? splitList(text)
-    : splitList(text).map((p) => dir.given + (p.startsWith('/') ? p.slice(1) : p));
+  const prefixed = text.startsWith(dir.given);
+  const pieces = splitList(text);
   if (!pieces.length) throw new InputError(`Parameter ${field} can not empty.`);
-  for (const piece of pieces) {
-    const path = piece.split(/\s+/)[0]!;
-    const problem = absolutePathProblem(path);
-    if (problem) throw new InputError(`Parameter ${field} validation failed: ${piece} ${problem}`);
-    if (!normalisePath(path).startsWith(`${dir.path}/`)) {
-      throw new InputError(`Parameter ${field} validation failed: ${piece} is not inside ${dir.path}`);
-    }
-  }
-  return pieces.join(',');
+  return pieces
+    .map((piece) => {
+      // The install directory part is taken as it is (it may hold spaces); what follows is a command line.
+      const [head, rest] = !prefixed
+        ? [dir.given, piece.startsWith('/') ? piece.slice(1) : piece]
+        : piece.startsWith(dir.given)
+          ? [dir.given, piece.slice(dir.given.length)]
+          : ['', piece];
+      const words = shellWords(rest);
+      if (typeof words === 'string') throw new InputError(`Parameter ${field} validation failed: ${piece}: ${words}`);
+      const [name = '', ...args] = words;
+      const path = head + name;
+      const problem = absolutePathProblem(path) ?? pathProblem(path);
+      if (problem) throw new InputError(`Parameter ${field} validation failed: ${piece} ${problem}`);
+      const normal = normalisePath(path);
+      if (!normal.startsWith(`${dir.path}/`) || path.endsWith('/')) {
+        throw new InputError(`Parameter ${field} validation failed: ${piece} is not a script inside ${dir.path}`);
+      }
+      return shellJoin([normal, ...args]);
+    })
+    .join(',');
 }
 
 /**

@@ -16,6 +16,7 @@ import type { InstallDir } from './deploy-plan.js';
  */
 const SNAPSHOT_AND_CLEAR = String.raw`set -eu
 dest=$1 snap=$2; shift 2
+mkdir -p -- "$(dirname -- "$dest")"
 rm -rf -- "$snap" "$snap.partial"
 if [ -d "$dest" ]; then
   if ! cp -a -l -- "$dest" "$snap.partial" 2>/dev/null; then rm -rf -- "$snap.partial"; cp -a -- "$dest" "$snap.partial"; fi
@@ -32,12 +33,13 @@ for rel in "$@"; do
   case "$rel" in
     */) dir=$(realpath -m -- "$dest/$rel")
         case "$dir/" in "$root"/*) ;; *) echo "clearPath $rel leaves $dest" >&2; exit 3;; esac
-        [ -d "$dir" ] && find "$dir" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +
-        echo "emptied $dir/";;
+        if [ -d "$dir" ]; then find "$dir" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +; echo "emptied $dir/"
+        else echo "nothing to clear at $dir/"; fi;;
     *)  parent=$(realpath -m -- "$(dirname -- "$dest/$rel")")
         case "$parent/" in "$root"/*) ;; *) echo "clearPath $rel leaves $dest" >&2; exit 3;; esac
-        rm -rf -- "$parent/$(basename -- "$rel")"
-        echo "removed $parent/$(basename -- "$rel")";;
+        entry="$parent/$(basename -- "$rel")"
+        if [ -e "$entry" ] || [ -L "$entry" ]; then rm -rf -- "$entry"; echo "removed $entry"
+        else echo "nothing to clear at $entry"; fi;;
   esac
 done
 `;

@@ -30,6 +30,16 @@ export function taskResources(definition: { States: Record<string, State> }): Ma
 /** The function a Lambda Task resource names (`arn:aws:lambda:<region>:<account>:function:<name>`). */
 export const functionOf = (resource: string): string | undefined => /:function:([A-Za-z0-9_-]+)$/.exec(resource)?.[1];
 
+/**
+ * Timing overrides of aws-local-stepfunctions (tests, benchmarks), keyed by state name, in milliseconds:
+ * a retrier's wait (one number for every retrier of the state, or one per retrier) and a Wait state's pause.
+ * None by default: the intervals of the definition apply.
+ */
+export interface LocalStepFunctionsOptions {
+  retryIntervalOverrides?: Record<string, number | number[]>;
+  waitTimeOverrides?: Record<string, number>;
+}
+
 interface LocalExecution {
   description: ExecutionDescription;
   done: Promise<void>;
@@ -45,7 +55,11 @@ export class LocalStepFunctions implements StepFunctionsPort {
   private readonly machine: StateMachine;
   private readonly overrides: Record<string, (input: unknown) => Promise<unknown>>;
 
-  constructor(definition: { States: Record<string, State> }, handlers: Record<string, TaskHandler>) {
+  constructor(
+    definition: { States: Record<string, State> },
+    handlers: Record<string, TaskHandler>,
+    private readonly options: LocalStepFunctionsOptions = {},
+  ) {
     this.machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
     this.overrides = {};
     for (const [state, resource] of taskResources(definition)) {
@@ -77,7 +91,11 @@ export class LocalStepFunctions implements StepFunctionsPort {
     const description: ExecutionDescription = { executionArn, name: request.name, status: 'RUNNING', startDate, input: request.input };
     const input = JSON.parse(request.input) as unknown;
     const run = this.machine.run(input as never, {
-      overrides: { taskResourceLocalHandlers: this.overrides as never },
+      overrides: {
+        taskResourceLocalHandlers: this.overrides as never,
+        ...(this.options.retryIntervalOverrides && { retryIntervalOverrides: this.options.retryIntervalOverrides }),
+        ...(this.options.waitTimeOverrides && { waitTimeOverrides: this.options.waitTimeOverrides }),
+      },
       context: { Execution: { Id: executionArn, Name: request.name, Input: input as never, StartTime: startDate.toISOString() } },
     });
     const done = run.result.then(

@@ -8,6 +8,7 @@ import { notFound } from '../../lib/wecube/http-handler.js';
 import { resolveRoute } from '../../lib/wecube/routes.js';
 
 type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+type S3EventHandler = (event: unknown) => Promise<unknown>;
 interface FunctionModule {
   operation?: { plugin: string; action: string };
   handler: HttpHandler;
@@ -15,11 +16,15 @@ interface FunctionModule {
 
 const MAX_BODY = 8 * 1024 * 1024;
 
+/** Where the local S3 server posts its event notifications (not an API route: local only). */
+export const S3_EVENTS_PATH = '/_local/s3-events';
+
 /** Loads every functions/*.ts module: the very handlers that are deployed, keyed by route. */
 export async function loadFunctions(functionsDir: string) {
   const byRoute = new Map<string, HttpHandler>();
   const operations: Array<{ plugin: string; action: string }> = [];
   let openapi: HttpHandler | undefined;
+  let s3Events: S3EventHandler | undefined;
   for (const file of readdirSync(functionsDir).filter((f) => f.endsWith('.ts')).sort()) {
     const mod = (await import(pathToFileURL(join(functionsDir, file)).href)) as FunctionModule;
     if (mod.operation) {
@@ -27,8 +32,9 @@ export async function loadFunctions(functionsDir: string) {
       operations.push(mod.operation);
     }
     else if (file === 'openapi.ts') openapi = mod.handler;
+    else if (file === 'release-trigger.ts') s3Events = mod.handler as unknown as S3EventHandler;
   }
-  return { byRoute, openapi, operations };
+  return { byRoute, openapi, operations, s3Events };
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -65,12 +71,19 @@ function lambdaContext(requestId: string, timeoutMs: number): Context {
  * same handler a deployed function runs, like a Function URL with its 15-minute limit.
  */
 export async function startLocalServer(options: { functionsDir: string; host: string; port: number }): Promise<Server> {
-  const { byRoute, openapi, operations } = await loadFunctions(options.functionsDir);
+  const { byRoute, openapi, operations, s3Events } = await loadFunctions(options.functionsDir);
   const server = createServer(async (req, res) => {
     const requestId = randomUUID();
     try {
       const url = new URL(req.url ?? '/', 'http://local');
       const body = await readBody(req);
+      // The local S3 server's notifications (scripts/stack/s3-server.cjs), delivered as S3 would to the
+      // release trigger function: a `*.release.json` upload starts a release.
+      if (req.method === 'POST' && url.pathname === S3_EVENTS_PATH && s3Events) {
+        const outcome = await s3Events(JSON.parse(body));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify(outcome));
+      }
       const route = resolveRoute(url.pathname);
       let handler: HttpHandler | undefined;
       if (req.method === 'GET' && url.pathname === '/saltstack/v1/openapi.json') handler = openapi;

@@ -25,6 +25,8 @@ function codeSizes(zip: string): Promise<Map<string, number>> {
 }
 
 const functionFiles = readdirSync(join(projectRoot, 'functions')).filter((f) => f.endsWith('.ts'));
+/** Functions that serve an operation over HTTP (the others are state machine tasks and the S3 trigger). */
+const operationFiles = functionFiles.filter((f) => readFileSync(join(projectRoot, 'functions', f), 'utf8').includes('serveOperation('));
 const logicalId = (name: string) => name.charAt(0).toUpperCase() + name.slice(1) + 'LambdaFunction';
 const camel = (file: string) => file.replace(/\.ts$/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
 
@@ -55,7 +57,7 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     const routes = Object.values(template.Resources)
       .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
       .map((r) => r.Properties['RouteKey'] as string);
-    for (const file of functionFiles.filter((f) => f !== 'openapi.ts')) {
+    for (const file of operationFiles) {
       const [plugin, ...action] = file.replace(/\.ts$/, '').split('-');
       // plugin names may contain a dash (host-info): find the split that matches a route
       const candidates = action.map((_, i) => [[plugin, ...action.slice(0, i)].join('-'), action.slice(i).join('-')]);
@@ -67,12 +69,54 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
   });
 
   it('keeps every bundled function under 1.5 MB of code (source maps aside)', async () => {
-    const zips = readdirSync(dir).filter((f) => f.endsWith('.zip'));
+    // custom-resources.zip is serverless's own helper for the notification of an existing bucket
+    const zips = readdirSync(dir).filter((f) => f.endsWith('.zip') && f !== 'custom-resources.zip');
     expect(zips.length).toBe(functionFiles.length);
     for (const zip of zips) {
       const sizes = await codeSizes(join(dir, zip));
       const code = [...sizes].filter(([name]) => !name.endsWith('.map')).reduce((sum, [, size]) => sum + size, 0);
       expect([zip, code < 1.5 * 1024 * 1024]).toEqual([zip, true]);
     }
+  });
+
+  it('declares the release state machine from state-machines/release.asl.json, its tasks bound to the release functions', () => {
+    const machine = template.Resources['ReleaseStateMachine'];
+    expect(machine?.Type).toBe('AWS::StepFunctions::StateMachine');
+    const [body, substitutions] = machine!.Properties['DefinitionString']['Fn::Sub'] as [string, Record<string, unknown>];
+    const asl = JSON.parse(readFileSync(join(projectRoot, 'state-machines', 'release.asl.json'), 'utf8')) as { States: Record<string, unknown> };
+    expect(Object.keys(JSON.parse(body.replace(/"\$\{\w+\}"/g, '"x"')).States)).toEqual(Object.keys(asl.States));
+    const targets = Object.values(substitutions).map((v) => (v as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt']);
+    expect(new Set(targets.map(([id]) => id))).toEqual(
+      new Set(['ReleasePrepareLambdaFunction', 'ReleaseHostStepLambdaFunction', 'ReleaseAdvanceLambdaFunction', 'ReleaseFinishLambdaFunction']),
+    );
+    for (const [id, attribute] of targets) {
+      expect(template.Resources[id]?.Type).toBe('AWS::Lambda::Function');
+      expect(attribute).toBe('Arn');
+    }
+    // the state machine's own role may invoke those functions and nothing else
+    const role = template.Resources[machine!.Properties['RoleArn']['Fn::GetAtt'][0]];
+    const actions = JSON.stringify(role!.Properties['Policies']);
+    expect(actions).toContain('lambda:InvokeFunction');
+    expect(actions).not.toContain('"*"');
+  });
+
+  it('notifies the release trigger of *.release.json uploads to the artifact bucket', () => {
+    const notification = Object.values(template.Resources).find((r) => r.Type === 'Custom::S3');
+    expect(notification).toBeDefined();
+    const [config] = notification!.Properties['BucketConfigs'] as Array<{ Event: string; Rules: Array<Record<string, string>> }>;
+    expect(config!.Event).toBe('s3:ObjectCreated:*');
+    expect(config!.Rules).toEqual([{ Suffix: '.release.json' }]);
+    expect(notification!.Properties['FunctionName']).toMatch(/-releaseTrigger$/);
+    // (the custom resource grants S3 the right to invoke the function when it sets the notification)
+  });
+
+  it('lets the functions start and read executions of the release state machine only', () => {
+    const role = template.Resources['IamRoleLambdaExecution'];
+    const statements = role!.Properties['Policies'][0].PolicyDocument.Statement as Array<{ Action: string[]; Resource: unknown }>;
+    const start = statements.find((s) => s.Action.includes('states:StartExecution'));
+    expect(JSON.stringify(start!.Resource)).toContain('stateMachine');
+    expect(JSON.stringify(start!.Resource)).not.toContain('"*"');
+    const describe = statements.find((s) => s.Action.includes('states:DescribeExecution'));
+    expect(JSON.stringify(describe!.Resource)).toContain('execution');
   });
 });
