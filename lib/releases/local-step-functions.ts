@@ -31,6 +31,33 @@ export function taskResources(definition: { States: Record<string, State> }): Ma
 export const functionOf = (resource: string): string | undefined => /:function:([A-Za-z0-9_-]+)$/.exec(resource)?.[1];
 
 /**
+ * The definition as aws-local-stepfunctions 3.0.0 must be given it: `"ResultPath": "$"` (a state's or a
+ * catcher's) dropped, which on AWS means the same as no ResultPath (the result replaces the input), while
+ * that runner writes the result under a key named "$" of the input instead. A copy; the given one is unchanged.
+ */
+export function forLocalRunner<D extends { States: Record<string, State> }>(definition: D): D {
+  const fix = <T extends object>(node: T): T => {
+    if ((node as { ResultPath?: unknown }).ResultPath !== '$') return { ...node };
+    const { ResultPath: _same, ...rest } = node as T & { ResultPath?: unknown };
+    return rest as T;
+  };
+  const machine = <M extends { States: Record<string, State> }>(m: M): M => ({
+    ...m,
+    States: Object.fromEntries(
+      Object.entries(m.States).map(([name, state]) => {
+        const s = fix(state) as State & { Catch?: object[] };
+        if (s.Catch) s.Catch = s.Catch.map(fix);
+        if (s.ItemProcessor) s.ItemProcessor = machine(s.ItemProcessor);
+        if (s.Iterator) s.Iterator = machine(s.Iterator);
+        if (s.Branches) s.Branches = s.Branches.map(machine);
+        return [name, s];
+      }),
+    ),
+  });
+  return machine(definition);
+}
+
+/**
  * Timing overrides of aws-local-stepfunctions (tests, benchmarks), keyed by state name, in milliseconds:
  * a retrier's wait (one number for every retrier of the state, or one per retrier) and a Wait state's pause.
  * None by default: the intervals of the definition apply.
@@ -60,7 +87,7 @@ export class LocalStepFunctions implements StepFunctionsPort {
     handlers: Record<string, TaskHandler>,
     private readonly options: LocalStepFunctionsOptions = {},
   ) {
-    this.machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
+    this.machine = new StateMachine(forLocalRunner(definition) as never, { validationOptions: { checkPaths: true, checkArn: true } });
     this.overrides = {};
     for (const [state, resource] of taskResources(definition)) {
       const fn = functionOf(resource);

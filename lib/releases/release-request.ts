@@ -123,8 +123,9 @@ const NAME_CHARS = /[^A-Za-z0-9_-]+/g;
 
 /** A Step Functions execution name (≤ 80 of `[A-Za-z0-9_-]`) from a label and a unique suffix. */
 export function executionName(label: string | undefined, suffix: string): string {
-  const base = (label ?? '').replace(NAME_CHARS, '-').replace(/^-+|-+$/g, '').slice(0, 80 - suffix.length - 1) || 'release';
-  return `${base}-${suffix}`;
+  const tail = suffix.replace(NAME_CHARS, '-').slice(0, 40);
+  const base = (label ?? '').replace(NAME_CHARS, '-').slice(0, 80 - tail.length - 1).replace(/^-+|-+$/g, '') || 'release';
+  return `${base}-${tail}`;
 }
 
 /** Checks a release id given by a caller (status calls): the execution-name alphabet only. */

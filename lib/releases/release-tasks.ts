@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolveSeed } from '../crypto/cipher-a.js';
 import { HostSteps, outcomeError, preparePackage, type DistributeRequest } from '../deploy/host-steps.js';
-import { HealthCheckFailedError, InputError, publicMessage, RollbackFailedError } from '../errors.js';
+import { ArtifactStoreError, HealthCheckFailedError, InputError, publicMessage, RollbackFailedError, SaltApiUnavailableError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Runtime } from '../runtime.js';
 import type { ItemOutcome, RunContext } from '../wecube/operation.js';
@@ -245,6 +245,11 @@ export function releaseTasks(rt: Runtime) {
         notes.push('previous version started');
       }
     } catch (rollbackError) {
+      // salt-api or S3 briefly away: let the state's Retry run the rollback again (each of its steps is idempotent)
+      if (rollbackError instanceof SaltApiUnavailableError || rollbackError instanceof ArtifactStoreError) {
+        await save({ step: 'rollback', rollback: [...notes, `interrupted: ${rollbackError.message}`].join('; ') }).catch(() => undefined);
+        throw rollbackError;
+      }
       const message = rollbackError instanceof RollbackFailedError ? rollbackError : new RollbackFailedError(`rollback on ${host} failed: ${publicMessage(rollbackError)}`, host);
       await save({ step: failedStep, rollback: [...notes, `FAILED: ${message.message}`].join('; ') }).catch(() => undefined);
       throw message;
@@ -274,7 +279,7 @@ export function releaseTasks(rt: Runtime) {
 
   /** Every host's outcome (hosts never started are marked skipped), the release status, the result record. */
   const releaseFinish = async (
-    state: Partial<ReleaseState> & { release: { id: string }; prepareError?: { Error?: string; Cause?: string } },
+    state: Partial<ReleaseState> & { release: { id: string }; prepareError?: { Error?: string; Cause?: string }; internalError?: { Error?: string; Cause?: string } },
   ): Promise<{ status: ReleaseStatus; summary: string; cause: string; hosts: ReleaseResult['hosts'] }> => {
     const { id } = state.release;
     const release = state.prepareError ? undefined : await records.getRelease(id);
@@ -297,6 +302,7 @@ export function releaseTasks(rt: Runtime) {
       const status: ReleaseStatus = count('failed') || count('running') ? 'LEFT_CHANGED' : count('rolled-back') ? 'ROLLED_BACK' : count('skipped') ? 'ROLLED_BACK' : 'SUCCEEDED';
       const failures = hosts.filter((h) => h.state !== 'succeeded' && h.state !== 'skipped').map((h) => `${h.host} ${h.state} at ${h.step ?? '?'}: ${h.error ?? ''}`);
       const summary =
+        (state.internalError ? `the release stopped on an internal error (${causeOf(state.internalError)}) | ` : '') +
         `${hosts.length} host(s): ${count('succeeded')} succeeded, ${count('rolled-back')} rolled back, ${count('failed') + count('running')} failed and left changed, ${count('skipped')} skipped` +
         (failures.length ? ` | ${failures.join(' | ')}` : '');
       result = { status, summary: summary.slice(0, 20_000), hosts, finishedAt: new Date().toISOString() };
