@@ -10,9 +10,9 @@ import { hostFileFind } from '../files/host-file-find.js';
 import { inspectArtifact } from '../files/inspect-artifact.js';
 import type { Runtime } from '../runtime.js';
 import { applySteps, stepsError } from '../salt/apply-steps.js';
-import { highData, type StateStep } from '../salt/high-data.js';
+import { firstFailure, highData, type StateStep } from '../salt/high-data.js';
 import { hostError } from '../salt/host-error.js';
-import { normaliseHostReturn } from '../salt/normalise-result.js';
+import { normaliseHostReturn, type HostResult } from '../salt/normalise-result.js';
 import { runBatched } from '../salt/run-batched.js';
 import { hostScriptRun, type HostScriptDeps } from '../scripts/host-script-run.js';
 import { hostScriptDeps } from '../scripts/script-deps.js';
@@ -65,6 +65,21 @@ export interface DistributeRequest {
   clear: readonly string[];
   pkg: PackageFacts;
   owner: AppUser;
+}
+
+/**
+ * The error of a failed distribution job. salt's module.run drops the output of a failed `cmd.run_all`
+ * ("(error message N/A)"), so a failed snapshot state is explained from what its script refuses.
+ */
+function distributionError(result: HostResult, req: DistributeRequest): Error {
+  const what = `Copy of ${req.pkg.ref.url} to ${req.dir.path}`;
+  const error = stepsError(result, what);
+  if (result.error !== 'NO_RETURN' && firstFailure(result.ret)?.startsWith('snapshot:')) {
+    error.message =
+      `${what} failed on ${result.host}: snapshot: keeping the previous install as ${req.dir.snapshot} or clearing clearPath failed ` +
+      `(${req.dir.path} is not a directory, a clearPath entry leaves ${req.dir.path} through a symlink, or no space/permission)`;
+  }
+  return error;
 }
 
 /** Runs sub-operations' items: each validated like a request item (defaults applied), then run as one batch. */
@@ -152,7 +167,7 @@ export class HostSteps {
     return results.map((result, i) =>
       result.ok
         ? { ok: true, output: { detail: md5Detail(result.host, reqs[i]!.pkg.md5) } }
-        : { ok: false, error: stepsError(result, `Copy of ${reqs[i]!.pkg.ref.url} to ${reqs[i]!.dir.path}`) },
+        : { ok: false, error: distributionError(result, reqs[i]!) },
     );
   }
 
@@ -189,7 +204,7 @@ export class HostSteps {
       return { done: false };
     }
     const result = normaliseHostReturn(req.host, status.results[req.host]);
-    if (!result.ok) throw stepsError(result, `Copy of ${req.pkg.ref.url} to ${req.dir.path}`);
+    if (!result.ok) throw distributionError(result, req);
     return { done: true, detail: md5Detail(req.host, req.pkg.md5) };
   }
 
