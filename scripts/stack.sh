@@ -7,6 +7,15 @@
 #
 # `up` is idempotent and writes $STACK_DIR/stack.env (the connection settings the tests and `npm start`
 # read). Environment: STACK_DIR, STACK_MINION_COUNT (default 2; minion ids 127.0.0.1 .. 127.0.0.N).
+#
+# Every minion runs in its own mount namespace in which $STACK_APPS_MOUNT (/srv/stack-apps) is a bind mount
+# of $STACK_DIR/hosts/<id>/apps: the minions share this machine's filesystem, except that one directory,
+# so they can stand for separate hosts of an application release. Every other mount propagates both ways
+# between this namespace and the minions' ('/' is made shared; $STACK_APPS_MOUNT here is a private bind
+# of itself, so that the minions' binds over it stay theirs).
+#
+# s3 runs scripts/stack/s3-server.cjs (s3rver started programmatically): every S3 event (put, post,
+# copy, delete) is POSTed as JSON to the URL in each $STACK_DIR/s3-hooks/*.url file.
 set -euo pipefail
 case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH="$PATH:/usr/sbin:/sbin" ;; esac
 
@@ -49,6 +58,9 @@ API_PID="$MASTER/salt-api.pid"
 EAUTH_FILE="$SALT/eauth-users.txt"
 S3_DIR="$STACK_DIR/s3"
 S3_PID="$STACK_DIR/s3rver.pid"
+S3_HOOKS="$STACK_DIR/s3-hooks"
+S3_LAUNCHER="$HERE/s3-server.cjs"
+S3_PAT=s3-server.cjs # what the s3 pidfile's process has on its command line
 MDB="$STACK_DIR/mariadb"
 MDB_DATA="$MDB/data"
 MDB_SOCK="$MDB/mysqld.sock"
@@ -62,6 +74,8 @@ SSHD_PID="$SSH_DIR/sshd.pid"
 SSH_HOST_KEY="$SSH_DIR/ssh_host_ed25519_key"
 SSH_CLIENT_KEY="$SSH_DIR/id_ed25519"
 ENV_FILE="$STACK_DIR/stack.env"
+STACK_APPS_MOUNT=/srv/stack-apps # private to each minion (its mount namespace)
+HOSTS_DIR="$STACK_DIR/hosts"     # <id>/apps is what minion <id> sees at $STACK_APPS_MOUNT
 API_URL="https://127.0.0.1:$API_PORT"
 
 declare -A CHANGED=()   # service -> 1 when its generated config changed during this run
@@ -192,7 +206,8 @@ reap_orphans() {
 master_frag() { echo "bin/salt-master -c $SALT_ETC -d"; }
 api_frag() { echo "bin/salt-api -c $SALT_ETC -d"; }
 minion_frag() { echo "bin/salt-minion -c $SALT/minions/$1/etc -d"; }
-s3_frag() { echo "s3rver.js -d $S3_DIR "; }
+s3_frag() { echo "s3-server.cjs --directory $S3_DIR "; }
+s3_legacy_frag() { echo "s3rver.js -d $S3_DIR "; } # the s3rver CLI earlier versions of this script ran
 mariadb_frag() { echo "mariadbd --no-defaults --datadir=$MDB_DATA "; }
 sshd_frag() { echo "sshd -f $SSHD_CONF "; }
 
@@ -610,31 +625,85 @@ master_key_state() { # prints accepted|pending|rejected|denied|none for minion i
 
 salt_key() { "$VENV/bin/salt-key" -c "$SALT_ETC" "$@" </dev/null 9>&-; }
 
+minion_apps() { echo "$HOSTS_DIR/$1/apps"; }
+
+# The top mount on path $1's propagation (shared, private, slave, ...); empty when $1 is no mount point.
+propagation_of() { findmnt -n -o PROPAGATION --mountpoint "$1" 2>/dev/null | tail -n 1 | tr -d ' '; }
+
+# Prepares this (the root) mount namespace for the minions' private app directories, idempotently:
+# - '/' shared: a mount a minion makes (a disk formatted and mounted through salt) shows here, and one
+#   made here shows in the minions' namespaces (they are copies of this one, peers of its '/');
+#   not recursive: the mounts below '/' (proc, sys, dev, ...) keep their propagation;
+# - $STACK_APPS_MOUNT a private bind mount of itself: each minion binds its own directory over its copy,
+#   and since that copy is private too, the bind stays in the minion's namespace.
+ensure_apps_mount() {
+  local id prop
+  for id in "${MINION_IDS[@]}"; do mkdir -p "$(minion_apps "$id")"; done
+  chmod 755 "$HOSTS_DIR"
+  for id in "${MINION_IDS[@]}"; do chmod 755 "$HOSTS_DIR/$id" "$(minion_apps "$id")"; done
+  [ "$(id -u)" = 0 ] || die "the minions' private $STACK_APPS_MOUNT needs root (mount namespaces)"
+  command -v unshare >/dev/null 2>&1 || die "unshare (util-linux) not found"
+  prop=$(propagation_of /)
+  case ",$prop," in
+    *,shared,*) ;;
+    *) mount --make-shared / || die "mount --make-shared / failed" ;;
+  esac
+  mkdir -p "$STACK_APPS_MOUNT"
+  if ! mountpoint -q "$STACK_APPS_MOUNT"; then
+    mount --bind "$STACK_APPS_MOUNT" "$STACK_APPS_MOUNT" || die "mount --bind $STACK_APPS_MOUNT failed"
+  fi
+  if [ "$(propagation_of "$STACK_APPS_MOUNT")" != private ]; then
+    mount --make-private "$STACK_APPS_MOUNT" || die "mount --make-private $STACK_APPS_MOUNT failed"
+  fi
+}
+
+# True when the minion process $2 sees $STACK_APPS_MOUNT as its own $HOSTS_DIR/<id>/apps: the path is
+# looked up through /proc/<pid>/root, that is in the process's mount namespace.
+minion_isolated() {
+  local want got
+  want=$(stat -c %d:%i "$(minion_apps "$1")" 2>/dev/null) || return 1
+  got=$(stat -L -c %d:%i "/proc/$2/root$STACK_APPS_MOUNT" 2>/dev/null) || return 1
+  [ "$want" = "$got" ]
+}
+
 start_minion() {
-  local id=$1 d pf
+  local id=$1 d pf apps pid
   d=$(minion_dir "$id")
   pf=$(minion_pidfile "$id")
+  apps=$(minion_apps "$id")
   rm -f "$pf"
   reap_orphans "minion:$id" "$(minion_frag "$id")"
   # A minion without its own key pair is new: drop whatever key the master still has under its id.
   if [ ! -s "$d/pki/minion.pem" ] && [ "$(master_key_state "$id")" != none ]; then
     salt_key -d "$id" -y >>"$LOG/minion-$id.log" 2>&1 || true
   fi
-  "$VENV/bin/salt-minion" -c "$d/etc" -d </dev/null >>"$LOG/minion-$id.log" 2>&1 9>&- ||
-    die "salt-minion $id -d failed (see $LOG/minion-$id.log)"
+  # In a new mount namespace (a copy of this one, same propagation: not unshare's default private),
+  # bind the minion's own apps directory over $STACK_APPS_MOUNT, then exec salt-minion, which
+  # daemonises (pidfile) inside it. Paths are positional arguments, never part of the script.
+  unshare --mount --propagation unchanged \
+    sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' stack-minion "$apps" "$STACK_APPS_MOUNT" \
+    "$VENV/bin/salt-minion" -c "$d/etc" -d </dev/null >>"$LOG/minion-$id.log" 2>&1 9>&- ||
+    die "salt-minion $id -d (in its own mount namespace) failed (see $LOG/minion-$id.log)"
   wait_for 30 "salt-minion $id pidfile" "$LOG/minion-$id.log" has_pid "$pf" salt-minion
-  say "minion:$id: started (pid $(live_pid "$pf" salt-minion))"
+  pid=$(live_pid "$pf" salt-minion)
+  minion_isolated "$id" "$pid" ||
+    die "minion:$id (pid $pid) does not see $apps at $STACK_APPS_MOUNT (findmnt -N $pid $STACK_APPS_MOUNT)"
+  say "minion:$id: started (pid $pid, $STACK_APPS_MOUNT -> $apps)"
 }
 
 # Starts the minions that are not running, accepts their pending keys and waits until every one answers
 # test.ping. Minions that are up and answering are left alone.
 ensure_minions() {
   local id pid pf quiet=0 to_accept=() state not_answering deadline
+  ensure_apps_mount
   for id in "${MINION_IDS[@]}"; do
     pf=$(minion_pidfile "$id")
     if pid=$(live_pid "$pf" salt-minion); then
       if [ -n "${CHANGED[minion:$id]:-}" ]; then
         say "minion:$id: config changed, restarting"
+        stop_pidfile "minion:$id" "$pf" salt-minion
+      elif ! minion_isolated "$id" "$pid"; then
+        say "minion:$id: $STACK_APPS_MOUNT is not its private $(minion_apps "$id"), restarting"
         stop_pidfile "minion:$id" "$pf" salt-minion
       else
         continue
@@ -700,10 +769,9 @@ stop_extra_minions() {
 
 # ------------------------------------------------------------------------------------------------ s3
 
-s3rver_js() {
-  local js="$ROOT/node_modules/s3rver/bin/s3rver.js"
-  [ -f "$js" ] || die "s3rver is not installed: run npm install (or npm ci) in $ROOT first"
-  echo "$js"
+s3rver_installed() {
+  [ -f "$ROOT/node_modules/s3rver/package.json" ] || die "s3rver is not installed: run npm install (or npm ci) in $ROOT first"
+  [ -f "$S3_LAUNCHER" ] || die "$S3_LAUNCHER is missing"
 }
 
 node_bin() {
@@ -719,23 +787,26 @@ ready_s3() {
   [ -n "$code" ] && [ "$code" != 000 ]
 }
 
+# s3rver, started by scripts/stack/s3-server.cjs, which also POSTs its events to the $S3_HOOKS/*.url URLs.
 ensure_s3() {
-  local pid js nodeb
-  if pid=$(live_pid "$S3_PID" s3rver); then
-    wait_for 30 "s3rver (pid $pid) to answer on :$S3_PORT" "$LOG/s3.log" ready_s3
+  local pid nodeb
+  mkdir -p "$S3_HOOKS"
+  if pid=$(live_pid "$S3_PID" "$S3_PAT"); then
+    wait_for 30 "s3 (pid $pid) to answer on :$S3_PORT" "$LOG/s3.log" ready_s3
     say "s3: running (pid $pid)"
     return 0
   fi
   rm -f "$S3_PID"
   reap_orphans s3 "$(s3_frag)"
+  reap_orphans s3 "$(s3_legacy_frag)"
   require_port_free s3 "$S3_PORT"
-  js=$(s3rver_js)
+  s3rver_installed
   nodeb=$(node_bin)
   mkdir -p "$S3_DIR"
-  spawn "$S3_PID" "$LOG/s3.log" nohup "$nodeb" "$js" -d "$S3_DIR" -a 127.0.0.1 -p "$S3_PORT" \
-    --configure-bucket artifacts
-  wait_for 30 "s3rver to answer on :$S3_PORT" "$LOG/s3.log" ready_s3
-  say "s3: started (pid $(live_pid "$S3_PID" s3rver))"
+  spawn "$S3_PID" "$LOG/s3.log" nohup "$nodeb" "$S3_LAUNCHER" --directory "$S3_DIR" --address 127.0.0.1 \
+    --port "$S3_PORT" --bucket artifacts --hooks "$S3_HOOKS"
+  wait_for 30 "s3 to answer on :$S3_PORT" "$LOG/s3.log" ready_s3
+  say "s3: started (pid $(live_pid "$S3_PID" "$S3_PAT"), event hooks: $S3_HOOKS/*.url)"
 }
 
 # ------------------------------------------------------------------------------------------- mariadb
@@ -944,6 +1015,9 @@ SSH_PORT=$SSH_PORT
 SSH_USER=root
 SSH_KEY_FILE=$SSH_CLIENT_KEY
 SSH_HOST_KEY_FINGERPRINT=$fp
+STACK_APPS_MOUNT=$STACK_APPS_MOUNT
+STACK_HOSTS_DIR=$HOSTS_DIR
+STACK_S3_HOOKS_DIR=$S3_HOOKS
 EOF
 }
 
@@ -993,7 +1067,7 @@ cmd_down() {
     id=$(basename "$d")
     args+=("minion:$id" "$(minion_pidfile "$id")" salt-minion)
   done
-  args+=(salt-master "$MASTER_PID" salt-master s3 "$S3_PID" s3rver mariadb "$MDB_PID" mariadbd)
+  args+=(salt-master "$MASTER_PID" salt-master s3 "$S3_PID" "$S3_PAT" mariadb "$MDB_PID" mariadbd)
   args+=(redis "$REDIS_PID" redis-server sshd "$SSHD_PID" sshd)
   stop_pidfile "${args[@]}"
   reap_orphans salt-api "$(api_frag)"
@@ -1004,6 +1078,7 @@ cmd_down() {
     reap_orphans "minion:$id" "$(minion_frag "$id")"
   done
   reap_orphans s3 "$(s3_frag)"
+  reap_orphans s3 "$(s3_legacy_frag)"
   reap_orphans mariadb "$(mariadb_frag)"
   reap_orphans sshd "$(sshd_frag)"
   await_reaped
@@ -1047,7 +1122,7 @@ cmd_restart() {
       ensure_minions
       ;;
     s3)
-      stop_pidfile s3 "$S3_PID" s3rver
+      stop_pidfile s3 "$S3_PID" "$S3_PAT"
       ensure_s3
       ;;
     mariadb)
@@ -1091,6 +1166,8 @@ cmd_status() {
   for id in "${MINION_IDS[@]}"; do
     if ! pid=$(live_pid "$(minion_pidfile "$id")" salt-minion); then
       line "minion:$id" down "not running"
+    elif ! minion_isolated "$id" "$pid"; then
+      line "minion:$id" down "pid $pid alive but $STACK_APPS_MOUNT is not its private $(minion_apps "$id"): run up"
     elif [ "$api_up" = 0 ]; then
       line "minion:$id" up "pid $pid, test.ping not checked: salt-api is down"
     elif [[ " $not_answering " == *" $id "* ]]; then
@@ -1099,7 +1176,7 @@ cmd_status() {
       line "minion:$id" up "pid $pid, test.ping true"
     fi
   done
-  check s3 "$S3_PID" s3rver ready_s3 "http://127.0.0.1:$S3_PORT"
+  check s3 "$S3_PID" "$S3_PAT" ready_s3 "http://127.0.0.1:$S3_PORT, hooks $S3_HOOKS/*.url"
   check mariadb "$MDB_PID" mariadbd ready_mariadb "127.0.0.1:$MYSQL_PORT"
   check redis "$REDIS_PID" redis-server ready_redis "127.0.0.1:$REDIS_PORT"
   check sshd "$SSHD_PID" sshd ready_sshd "127.0.0.1:$SSH_PORT"

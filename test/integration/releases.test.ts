@@ -1,0 +1,217 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { releaseStart, releaseStatus } from '../../lib/releases/release-api.js';
+import type { LocalStepFunctions } from '../../lib/releases/local-step-functions.js';
+import { releaseRunner } from '../../lib/releases/step-functions.js';
+import { runOperation } from '../../lib/wecube/run-operation.js';
+import { run, s3, uniqueName } from '../support/hosts.js';
+import { appStatus, buildReleaseApp, hostPath } from '../support/release-app.js';
+import { postJson, startServer, type RunningServer } from '../support/server.js';
+import { capturedLogs, stackEnv, stackMinions, stackRuntime } from '../support/stack.js';
+
+type Out = Record<string, any>;
+
+const rt = stackRuntime({ RELEASE_RUNNER: 'local', RELEASE_POLL_SECONDS: '1' });
+const ctx = { logger: rt.logger, signal: new AbortController().signal, concurrency: 5 };
+const [m0, m1] = stackMinions() as [string, string];
+const apps = stackEnv()['STACK_APPS_MOUNT'] ?? '/srv/stack-apps';
+const name = uniqueName('rel');
+const dest = `${apps}/${name}/`;
+const user = uniqueName('relu');
+const bucket = stackEnv()['S3_BUCKET']!;
+const keys: string[] = [];
+const PASSWORD = `Pw-${uniqueName('')}-secret`;
+const store = s3();
+let v1 = '';
+let v2 = '';
+
+const upload = async (key: string, body: Buffer | string) => {
+  keys.push(key);
+  return store.put(bucket, key, body);
+};
+
+const release = (fields: Record<string, unknown>) => ({
+  name,
+  confFiles: 'conf/app.properties',
+  variableList: 'app_version=conf-1, greeting=hello',
+  destinationPath: dest,
+  userName: `${user}:${user}`,
+  startScript: 'bin/start.sh',
+  stopScript: 'bin/stop.sh',
+  healthScript: 'bin/health.sh',
+  targets: [m0, m1],
+  ...fields,
+});
+
+/** Starts a release through release/start and waits for its execution to end. */
+async function runRelease(fields: Record<string, unknown>) {
+  const [started] = await runOperation(releaseStart(rt), [release(fields)], ctx);
+  expect(started).toMatchObject({ errorCode: '0' });
+  const { port } = await releaseRunner(rt);
+  const end = await (port as LocalStepFunctions).settled(String(started!['executionArn']));
+  const [status] = await runOperation(releaseStatus(rt), [{ releaseId: started!['releaseId'] }], ctx);
+  return { started: started!, end, status: status! as Out };
+}
+
+const hostOf = (status: Out, host: string) => (status['hosts'] as Out[]).find((h) => h['host'] === host);
+const failMarker = (host: string) => hostPath(host, `${apps}/.fail-health`);
+
+beforeAll(async () => {
+  v1 = await upload(`releases-test/${name}/app-1.0.tgz`, await buildReleaseApp('1.0'));
+  v2 = await upload(`releases-test/${name}/app-2.0.tgz`, await buildReleaseApp('2.0'));
+});
+
+afterAll(async () => {
+  for (const host of [m0, m1]) rmSync(failMarker(host), { force: true });
+  await rt.salt().local({ fun: 'cmd.run_all', arg: [['sh', '-c', 'test -x "$1" && "$1"; true', 'stop', `${dest}bin/stop.sh`]], kwarg: { python_shell: false, runas: user }, tgt: [m0, m1], timeout: 20 }).catch(() => undefined);
+  await rt.salt().local({ fun: 'file.remove', arg: [dest.replace(/\/$/, '')], tgt: [m0, m1], timeout: 20 }).catch(() => undefined);
+  await rt.salt().local({ fun: 'user.delete', arg: [user], kwarg: { remove: true, force: true }, tgt: [m0], timeout: 20 }).catch(() => undefined);
+  for (const key of keys) await store.remove(bucket, key);
+});
+
+describe('a release through the state machine (the ASL run in-process, real tasks, real minions)', () => {
+  it('new: deploys v1 to both hosts, substitutes the variables, starts and health-checks it, keeps no snapshot', async () => {
+    const { end, status } = await runRelease({ mode: 'new', endpoint: v1, password: PASSWORD, strategy: { batchSize: 2 } });
+    expect(end.status).toBe('SUCCEEDED');
+    expect(status).toMatchObject({ status: 'SUCCEEDED', result: 'SUCCEEDED' });
+    expect(hostOf(status, m0)).toMatchObject({ state: 'succeeded' });
+    expect(hostOf(status, m1)).toMatchObject({ state: 'succeeded' });
+    const [a, b] = [await appStatus(m0, dest), await appStatus(m1, dest)];
+    expect(a?.version).toBe('1.0');
+    expect(b?.version).toBe('1.0');
+    expect(a!.pid).not.toBe(b!.pid); // two hosts, two processes, two private install dirs
+    expect(a!.conf).toContain('version=conf-1');
+    expect(a!.conf).toContain('greeting=hello');
+    expect(run('stat', ['-c', '%U:%G', hostPath(m0, `${dest}VERSION`)]).trim()).toBe(`${user}:${user}`);
+    expect(existsSync(hostPath(m0, dest.replace(/\/$/, '.saltstack-previous')))).toBe(false);
+  });
+
+  it('update with batchSize 1: v2 fails its health check on one host, which runs v1 again; the other runs v2', async () => {
+    writeFileSync(failMarker(m1), 'fail the health check here\n');
+    try {
+      const pidBefore = (await appStatus(m1, dest))!.pid;
+      const { end, status } = await runRelease({
+        mode: 'update',
+        endpoint: v2,
+        variableList: 'app_version=conf-2, greeting=hello',
+        strategy: { batchSize: 1, maxFailures: 1 },
+      });
+      expect(end.status).toBe('FAILED');
+      expect(end.error).toBe('ReleaseRolledBack');
+      expect(end.cause).toContain(`${m1} rolled-back at health`);
+      expect(status).toMatchObject({ status: 'FAILED', result: 'ROLLED_BACK' });
+      expect(hostOf(status, m0)).toMatchObject({ state: 'succeeded' });
+      expect(hostOf(status, m1)).toMatchObject({ state: 'rolled-back', step: 'health' });
+      expect(hostOf(status, m1)!['error']).toContain('HealthCheckFailedError');
+      expect(hostOf(status, m1)!['rollback']).toContain('restored');
+      expect(hostOf(status, m1)!['rollback']).toContain('previous version started');
+
+      const [a, b] = [await appStatus(m0, dest), await appStatus(m1, dest)];
+      expect(a?.version).toBe('2.0');
+      expect(a!.conf).toContain('version=conf-2');
+      expect(b?.version).toBe('1.0'); // v1's files are back and v1 runs again, as a new process
+      expect(b!.conf).toContain('version=conf-1');
+      expect(b!.pid).not.toBe(pidBefore);
+      expect(readFileSync(hostPath(m1, `${dest}VERSION`), 'utf8').trim()).toBe('1.0');
+      expect(existsSync(hostPath(m1, dest.replace(/\/$/, '.saltstack-previous')))).toBe(false);
+    } finally {
+      rmSync(failMarker(m1), { force: true });
+    }
+  });
+
+  it('error budget: with maxFailures 0 the first failed host stops the release; the next host is never touched', async () => {
+    writeFileSync(failMarker(m0), 'fail\n');
+    try {
+      const before = (await appStatus(m1, dest))!;
+      const { end, status } = await runRelease({ mode: 'update', endpoint: v2, targets: [m0, m1], strategy: { batchSize: 1, maxFailures: 0 } });
+      expect(end.error).toBe('ReleaseRolledBack');
+      expect(hostOf(status, m0)).toMatchObject({ state: 'rolled-back' });
+      expect(hostOf(status, m1)).toMatchObject({ state: 'skipped' });
+      expect((await appStatus(m0, dest))?.version).toBe('2.0'); // rolled back to what it ran: v2
+      expect(await appStatus(m1, dest)).toEqual(before); // same process, same version: untouched
+    } finally {
+      rmSync(failMarker(m0), { force: true });
+    }
+  });
+
+  it('refuses a bad request before anything starts, naming the field', async () => {
+    const outputs = await runOperation(releaseStart(rt), [release({ endpoint: v1, targets: [] }), release({ endpoint: v1, destinationPath: '/srv' }), release({ endpoint: v1, mode: 'update', stopScript: '' })], ctx);
+    expect(outputs.map((o) => o['errorCode'])).toEqual(['1', '1', '1']);
+    expect(outputs[0]!['errorMessage']).toBe('Parameter targets can not empty.');
+    expect(outputs[1]!['errorMessage']).toContain('destinationPath');
+    expect(outputs[2]!['errorMessage']).toBe('Parameter stopScript can not empty.');
+  });
+});
+
+describe('release manifests uploaded to the S3 server (npm start)', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({ RELEASE_POLL_SECONDS: '1' });
+  });
+  afterAll(async () => server?.stop());
+
+  const waitFor = async <T>(what: string, fn: () => Promise<T | undefined>, seconds = 120): Promise<T> => {
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+      const value = await fn();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${server.output().slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
+  const readObject = async (key: string): Promise<Out | undefined> => {
+    try {
+      const { body } = await store.store.get({ bucket, key, url: key });
+      const chunks: Buffer[] = [];
+      for await (const c of body) chunks.push(c as Buffer);
+      return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Out;
+    } catch {
+      return undefined;
+    }
+  };
+
+  it('starts a release from a manifest (package by key), once even when the same upload is notified twice', async () => {
+    const manifestKey = `releases-test/${name}/deploy.release.json`;
+    const resultKey = `releases-test/${name}/deploy.release-result.json`;
+    keys.push(resultKey);
+    const manifest = JSON.stringify(release({ mode: 'update', endpoint: undefined, packageKey: `releases-test/${name}/app-1.0.tgz`, strategy: { batchSize: 2 } }));
+    await upload(manifestKey, manifest);
+    const result = await waitFor('the manifest result object', () => readObject(resultKey));
+    expect(result).toMatchObject({ status: 'STARTED', manifest: manifestKey });
+    const releaseId = String(result['releaseId']);
+    const status = await waitFor('the release to end', async () => {
+      const response = await postJson(`${server.url}/saltstack/v1/release/status`, { inputs: [{ releaseId }] });
+      const out = (response.body as Out)['results']['outputs'][0] as Out;
+      return out['status'] === 'RUNNING' ? undefined : out;
+    });
+    expect(status).toMatchObject({ status: 'SUCCEEDED', result: 'SUCCEEDED' });
+    expect((await appStatus(m0, dest))?.version).toBe('1.0');
+    expect((await appStatus(m1, dest))?.version).toBe('1.0');
+
+    // the same bytes again: same key and ETag, same release id; nothing new starts
+    await upload(manifestKey, manifest);
+    await waitFor('the duplicate to be seen', async () => (server.output().includes('nothing started') ? true : undefined), 30);
+    const started = server.output().split('\n').filter((l) => l.includes('"release started"') && l.includes(releaseId));
+    expect(started).toHaveLength(1);
+  });
+
+  it('refuses an invalid manifest: a result object says why, and no release starts', async () => {
+    const manifestKey = `releases-test/${name}/broken.release.json`;
+    const resultKey = `releases-test/${name}/broken.release-result.json`;
+    keys.push(resultKey);
+    await upload(manifestKey, JSON.stringify(release({ targets: undefined })));
+    const result = await waitFor('the manifest result object', () => readObject(resultKey));
+    expect(result).toMatchObject({ status: 'INVALID', error: 'Parameter targets can not empty.' });
+    await upload(`releases-test/${name}/not-json.release.json`, '{ not json');
+    keys.push(`releases-test/${name}/not-json.release-result.json`);
+    const notJson = await waitFor('the result of a non-JSON manifest', () => readObject(`releases-test/${name}/not-json.release-result.json`));
+    expect(notJson).toMatchObject({ status: 'INVALID' });
+    expect(String(notJson['error'])).toContain('not JSON');
+  });
+
+  it('never logs the variables or the password of a release', () => {
+    const logs = capturedLogs.join('\n') + server.output();
+    expect(logs).not.toContain('greeting=hello');
+    expect(logs).not.toContain(PASSWORD);
+  });
+});
