@@ -9,38 +9,20 @@
  * would not on 10 real machines. The script therefore runs for a second, like a short real deploy step,
  * and salt's own fan-out (test.ping straight to salt-api, no plugin) is printed as the rig's baseline.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { readEnvFile } from '../lib/env-file.js';
+import { root, withMinions } from './_minions.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ROUNDS = 4;
 const SCRIPT = '#!/bin/sh\necho "fan-out $1 as $(id -un)"\nsleep 1\n';
 const N = 10;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function stackUp(minions: number): void {
-  console.log(`stack: up with ${minions} minions...`);
-  execFileSync('bash', [join(root, 'scripts', 'stack.sh'), 'up'], {
-    cwd: root,
-    env: { ...process.env, STACK_MINION_COUNT: String(minions) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-    timeout: 900_000,
-  });
-}
 
-export async function run(): Promise<boolean> {
-  try {
-    stackUp(N + 1);
-    return await measure();
-  } finally {
-    stackUp(2);
-  }
-}
+export const run = (): Promise<boolean> => withMinions(N + 1, measure);
 
 async function measure(): Promise<boolean> {
   const env = readEnvFile(join(root, '.stack', 'stack.env'));

@@ -5,31 +5,20 @@
  * at best, 2.0 is the floor of a perfect rig; what is above it is the cost of five hosts at once.
  * The stack is brought to 11 minions (each with its own /srv/stack-apps) and back to 2 afterwards.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { readEnvFile } from '../lib/env-file.js';
+import { root, withMinions } from './_minions.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ROUNDS = 3;
 const N = 10;
 const BATCH = 5;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function stackUp(minions: number): void {
-  console.log(`stack: up with ${minions} minions...`);
-  execFileSync('bash', [join(root, 'scripts', 'stack.sh'), 'up'], {
-    cwd: root,
-    env: { ...process.env, STACK_MINION_COUNT: String(minions) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-    timeout: 900_000,
-  });
-}
 
 /** A small app: start writes a marker, stop removes it, health checks it; one conf file with a placeholder. */
 async function appPackage(): Promise<Buffer> {
@@ -46,14 +35,7 @@ async function appPackage(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export async function run(): Promise<boolean> {
-  try {
-    stackUp(N + 1);
-    return await measure();
-  } finally {
-    stackUp(2);
-  }
-}
+export const run = (): Promise<boolean> => withMinions(N + 1, measure);
 
 async function measure(): Promise<boolean> {
   const env = readEnvFile(join(root, '.stack', 'stack.env'));

@@ -216,9 +216,9 @@ describe('the release state machine: happy path', () => {
     expect(r.eventsOf('h1', 'start')[0]).toEqual({ step: 'start', release: { id: 'rel-7', mode: 'new', health: true }, host: 'h1' });
   });
 
-  it('inserts StopPrevious after EnsureUser in mode update', async () => {
+  it('stops the running version instead of ensuring the user in mode update (the user exists, as upstream)', async () => {
     const r = await run({ hosts: ['h1', 'h2'], batchSize: 2, mode: 'update' });
-    for (const host of ['h1', 'h2']) expect(r.stepsOf(host)).toEqual(['ensure-user', 'stop', 'distribute', 'check', 'check', 'start', 'health', 'commit']);
+    for (const host of ['h1', 'h2']) expect(r.stepsOf(host)).toEqual(['stop', 'distribute', 'check', 'check', 'start', 'health', 'commit']);
     expect(r.settled.status).toBe('SUCCEEDED');
   });
 
@@ -315,17 +315,17 @@ describe('the release state machine: health checks and rollback', () => {
   });
 
   it.each([
-    ['EnsureUser', 'ensure-user', []],
-    ['StopPrevious', 'stop', ['ensure-user']],
-    ['Distribute', 'distribute', ['ensure-user', 'stop']],
-    ['CheckDistribution', 'check', ['ensure-user', 'stop', 'distribute']],
-    ['Start', 'start', ['ensure-user', 'stop', 'distribute', 'check', 'check']],
-    ['Commit', 'commit', ['ensure-user', 'stop', 'distribute', 'check', 'check', 'start', 'health']],
-  ] as Array<[string, Step, Step[]]>)('rolls back a host failing at %s, with the error in failure', async (_state, failing, before) => {
+    ['EnsureUser', 'new', 'ensure-user', []],
+    ['StopPrevious', 'update', 'stop', []],
+    ['Distribute', 'update', 'distribute', ['stop']],
+    ['CheckDistribution', 'update', 'check', ['stop', 'distribute']],
+    ['Start', 'update', 'start', ['stop', 'distribute', 'check', 'check']],
+    ['Commit', 'update', 'commit', ['stop', 'distribute', 'check', 'check', 'start', 'health']],
+  ] as Array<[string, 'new' | 'update', Step, Step[]]>)('rolls back a host failing at %s (mode %s), with the error in failure', async (_state, mode, failing, before) => {
     const r = await run({
       hosts: ['h1'],
       batchSize: 1,
-      mode: 'update',
+      mode,
       onStep: (e) => {
         if (e.step === failing) throw new JobFailedError(`${failing} failed on ${e.host}`, e.host);
         return undefined;

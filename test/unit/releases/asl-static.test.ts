@@ -91,7 +91,7 @@ describe('release.asl.json: the ASL itself', () => {
     expect(asl.StartAt).toBe('Prepare');
     const map = asl.States['DeployBatch']!;
     expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.batch', MaxConcurrencyPath: '$.strategy.batchSize', ResultPath: '$.results', Next: 'Advance' });
-    expect(map.ItemProcessor!.StartAt).toBe('EnsureUser');
+    expect(map.ItemProcessor!.StartAt).toBe('IsUpdate');
     expect(asl.States['MoreBatches']).toMatchObject({ Type: 'Choice', Default: 'Finish', Choices: [{ Variable: '$.done', BooleanEquals: false, Next: 'DeployBatch' }] });
   });
 
