@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { InputError, publicMessage, ReleaseExistsError, ReleaseNotFoundError } from '../errors.js';
+import { InputError, publicMessage, ReleaseExistsError, ReleaseNotFoundError, SaltApiRequestError } from '../errors.js';
 import { timestamp } from '../artifacts/package-name.js';
 import type { Logger } from '../log/logger.js';
 import type { Runtime } from '../runtime.js';
@@ -24,6 +24,7 @@ export async function startRelease(
   options: { id: string; bucket: string; logger: Logger },
 ): Promise<{ releaseId: string; executionArn: string }> {
   planRelease(options.id, request); // refuse a bad plan before anything is stored
+  await refuseUnknownTargets(rt, request.targets, options.logger);
   const records = storeOf(rt);
   const ref = records.requestRef(options.id);
   const stored: ReleaseInput = { ...request, endpoint: request.endpoint?.trim() || `s3://${options.bucket}/${request.packageKey!.trim()}` };
@@ -33,6 +34,27 @@ export async function startRelease(
   const { executionArn } = await port.startExecution({ stateMachineArn, name: options.id, input });
   options.logger.info('release started', { release: options.id, hosts: request.targets.length, mode: request.mode });
   return { releaseId: options.id, executionArn };
+}
+
+/**
+ * Refuses targets the master has no accepted key for (a typo, a host never installed): they would fail at
+ * their first step anyway, after other hosts were changed. Skipped, with a warning, when salt-api does not
+ * let this user list keys (the wheel client).
+ */
+async function refuseUnknownTargets(rt: Runtime, targets: readonly string[], logger: Logger): Promise<void> {
+  let keys: unknown;
+  try {
+    keys = await rt.salt().wheel('key.list_all');
+  } catch (error) {
+    if (!(error instanceof SaltApiRequestError)) throw error;
+    logger.warn('release targets not checked against the master keys', { reason: error.message });
+    return;
+  }
+  const accepted = new Set(((keys as { minions?: unknown } | null)?.minions as unknown[] | undefined)?.map(String) ?? []);
+  const unknown = targets.filter((t) => !accepted.has(t));
+  if (unknown.length) {
+    throw new InputError(`Parameter targets validation failed: not known to the master (no accepted key): ${unknown.slice(0, 20).join(', ')}`);
+  }
 }
 
 /** release/start: one release per item; returns the release id (= execution name) and the execution ARN. */
@@ -68,7 +90,7 @@ export const releaseStatus = (rt: Runtime) =>
     input: z.object({ ...commonFields, releaseId: requiredString() }),
     output: z.object({
       releaseId: z.string(),
-      status: z.string().describe('RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED (the execution)'),
+      status: z.string().describe('RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED (the execution); UNKNOWN when only its records are left'),
       result: z.string().optional().describe('SUCCEEDED, ROLLED_BACK, LEFT_CHANGED, PREPARE_FAILED once finished'),
       summary: z.string().optional(),
       hosts: z.array(hostOutput),
@@ -79,11 +101,16 @@ export const releaseStatus = (rt: Runtime) =>
       if (problem) throw new InputError(`Parameter releaseId validation failed: ${problem}`);
       const records = storeOf(rt);
       const { port, stateMachineArn } = await releaseRunner(rt);
-      const [execution, release, result] = await Promise.all([
-        port.describeExecution({ executionArn: executionArnOf(stateMachineArn, id) }),
+      const [described, release, result] = await Promise.all([
+        port.describeExecution({ executionArn: executionArnOf(stateMachineArn, id) }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
         records.getRelease(id),
         records.getResult(id),
       ]);
+      // An execution the runner no longer knows (a local one after a restart) is still told by its records.
+      if (described instanceof Error && !(described instanceof ReleaseNotFoundError && (release || result))) throw described;
+      const execution: { status: string; error?: string | undefined; cause?: string | undefined } = described instanceof Error
+        ? { status: result ? (result.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED') : 'UNKNOWN' }
+        : described;
       const hosts = await Promise.all(
         (release?.targets ?? []).map(async (host) => {
           const record = await records.getHost(id, host);

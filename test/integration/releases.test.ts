@@ -71,7 +71,8 @@ afterAll(async () => {
 
 describe('a release through the state machine (the ASL run in-process, real tasks, real minions)', () => {
   it('new: deploys v1 to both hosts, substitutes the variables, starts and health-checks it, keeps no snapshot', async () => {
-    const { end, status } = await runRelease({ mode: 'new', endpoint: v1, password: PASSWORD, strategy: { batchSize: 2 } });
+    // batchSize 1: the stack's minions share this machine's /etc/passwd and concurrent useradds of one name race
+    const { end, status } = await runRelease({ mode: 'new', endpoint: v1, password: PASSWORD, strategy: { batchSize: 1 } });
     expect(end.status).toBe('SUCCEEDED');
     expect(status).toMatchObject({ status: 'SUCCEEDED', result: 'SUCCEEDED' });
     expect(hostOf(status, m0)).toMatchObject({ state: 'succeeded' });
@@ -84,6 +85,12 @@ describe('a release through the state machine (the ASL run in-process, real task
     expect(a!.conf).toContain('greeting=hello');
     expect(run('stat', ['-c', '%U:%G', hostPath(m0, `${dest}VERSION`)]).trim()).toBe(`${user}:${user}`);
     expect(existsSync(hostPath(m0, dest.replace(/\/$/, '.saltstack-previous')))).toBe(false);
+
+    // another process (a restarted npm start) has no such local execution: the records still tell the outcome
+    const [again, unknown] = await runOperation(releaseStatus(stackRuntime({ RELEASE_RUNNER: 'local' })), [{ releaseId: status['releaseId'] }, { releaseId: 'no-such-release' }], ctx);
+    expect(unknown).toMatchObject({ errorCode: '1', errorType: 'E_RELEASE_NOT_FOUND' });
+    expect(again).toMatchObject({ errorCode: '0', status: 'SUCCEEDED', result: 'SUCCEEDED' });
+    expect((again!['hosts'] as Out[]).map((h) => h['state'])).toEqual(['succeeded', 'succeeded']);
   });
 
   it('update with batchSize 1: v2 fails its health check on one host, which runs v1 again; the other runs v2', async () => {
@@ -135,8 +142,18 @@ describe('a release through the state machine (the ASL run in-process, real task
   });
 
   it('refuses a bad request before anything starts, naming the field', async () => {
-    const outputs = await runOperation(releaseStart(rt), [release({ endpoint: v1, targets: [] }), release({ endpoint: v1, destinationPath: '/srv' }), release({ endpoint: v1, mode: 'update', stopScript: '' })], ctx);
-    expect(outputs.map((o) => o['errorCode'])).toEqual(['1', '1', '1']);
+    const outputs = await runOperation(
+      releaseStart(rt),
+      [
+        release({ endpoint: v1, targets: [] }),
+        release({ endpoint: v1, destinationPath: '/srv' }),
+        release({ endpoint: v1, mode: 'update', stopScript: '' }),
+        release({ endpoint: v1, targets: [m0, '10.255.255.7'] }),
+      ],
+      ctx,
+    );
+    expect(outputs.map((o) => o['errorCode'])).toEqual(['1', '1', '1', '1']);
+    expect(outputs[3]!['errorMessage']).toBe('Parameter targets validation failed: not known to the master (no accepted key): 10.255.255.7');
     expect(outputs[0]!['errorMessage']).toBe('Parameter targets can not empty.');
     expect(outputs[1]!['errorMessage']).toContain('destinationPath');
     expect(outputs[2]!['errorMessage']).toBe('Parameter stopScript can not empty.');
