@@ -25,7 +25,8 @@ export const LOCAL_LAUNCHER =
   'if [ ! -x "$1" ]; then chmod +x -- "$1" || exit 126; fi; exec "$@"';
 
 export interface ScriptCallOptions {
-  runAs: string;
+  /** The user salt runs the script as (`runas`); undefined: the minion's own user, without `su`. */
+  runAs: string | undefined;
   /** Seconds before salt kills the script (cmd.* `timeout` kwarg). */
   timeoutS: number;
   /** S3/inline scripts: a URL the minion can GET without credentials (presigned). */
@@ -47,7 +48,7 @@ function suffixFor(step: ScriptStep): string {
  */
 export function buildScriptCall(step: ScriptStep, options: ScriptCallOptions): Omit<LocalCall, 'tgt'> {
   const common = {
-    runas: options.runAs,
+    ...(options.runAs !== undefined && { runas: options.runAs }),
     timeout: options.timeoutS,
     python_shell: false,
     ...(step.cwd && { cwd: step.cwd }),

@@ -133,7 +133,9 @@ export const hostScriptRun = (deps: HostScriptDeps, action: ScriptAction) => {
         const results = await runScriptRounds(jobs, {
           buildCall: async (job, step, variant) => {
             const sourceUrl = step.source.kind === 'local' ? undefined : await sources.url(step.source, variant);
-            return buildScriptCall(step, { runAs: job.runAs, timeoutS: job.timeoutS, argsForm: job.argsForm, ...(sourceUrl && { sourceUrl }) });
+            // the minion's own user (root) needs no `runas`: salt would `su -` for the login environment
+            const runAs = deps.versions.userOf(job.host) === job.runAs ? undefined : job.runAs;
+            return buildScriptCall(step, { runAs, timeoutS: job.timeoutS, argsForm: job.argsForm, ...(sourceUrl && { sourceUrl }) });
           },
           runRound: (calls: HostCall[]) =>
             runBatched(

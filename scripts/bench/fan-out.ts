@@ -4,10 +4,12 @@
  * of a busy machine falls on all of them. Targets: T10/T1 <= 1.5 and Tsequential/T10 >= 5.
  * The stack is brought to 11 minions for the run (ids 127.0.0.1..127.0.0.11) and back to 2 afterwards.
  *
- * All minions share this machine's cores, so every job's host-side CPU (salt forks a process per job, and
- * `runas` spawns `su - <user>` to read the login environment) adds up across the 10 "hosts" in a way it
- * would not on 10 real machines. The script therefore runs for a second, like a short real deploy step,
- * and salt's own fan-out (test.ping straight to salt-api, no plugin) is printed as the rig's baseline.
+ * All minions share this machine's cores, so every job's host-side CPU (salt forks a process per job) adds
+ * up across the 10 "hosts" in a way it would not on 10 real machines. The script therefore runs for a
+ * second, like a short real deploy step, and salt's own fan-out (straight to salt-api, no plugin) is
+ * printed as the rig's baseline. runAs is root, the minions' own user: the plugin sends no `runas` then
+ * (with it, salt runs `su - root` and a Python interpreter on the host for every job, to read the login
+ * environment; that alone made T10/T1 about 2 on this rig).
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -80,7 +82,8 @@ async function measure(): Promise<boolean> {
     };
     for (const [name, fun, kwarg] of [
       ['test.ping', 'test.ping', {}],
-      ['cmd.script (same call, no plugin)', 'cmd.script', { source: url, args: ['hello world'], runas: 'root', python_shell: false, timeout: 600 }],
+      ['cmd.script (the call the plugin makes for runAs root, no plugin)', 'cmd.script', { source: url, args: ['hello world'], python_shell: false, timeout: 600 }],
+      ['cmd.script with runas root (salt then runs su - and python per job)', 'cmd.script', { source: url, args: ['hello world'], runas: 'root', python_shell: false, timeout: 600 }],
     ] as const) {
       const b1: number[] = [];
       const b10: number[] = [];

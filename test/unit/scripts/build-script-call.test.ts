@@ -66,6 +66,12 @@ describe('buildScriptCall', () => {
     expect(buildScriptCall(s3Step([]), { runAs: 'root', timeoutS: 5, sourceUrl: 'http://u', argsForm: 'list' }).kwarg).not.toHaveProperty('args');
   });
 
+  it("sends no runas for the minion's own user (salt would su - and start a Python interpreter per job)", () => {
+    const call = buildScriptCall(s3Step([]), { runAs: undefined, timeoutS: 5, sourceUrl: 'http://u', argsForm: 'list' });
+    expect(call.kwarg).not.toHaveProperty('runas');
+    expect(call.kwarg).toMatchObject({ python_shell: false, timeout: 5 });
+  });
+
   it('refuses an S3 step without its URL', () => {
     expect(() => buildScriptCall(s3Step([]), { runAs: 'root', timeoutS: 5 })).toThrow('source URL');
   });
