@@ -163,7 +163,7 @@ export class HostSteps {
   /** Distributes packages and waits (apply-deployment); output: upstream's md5 `detail`. */
   async distribute(reqs: readonly DistributeRequest[], ctx: RunContext): Promise<ItemOutcome<{ detail: string }>[]> {
     const calls = await Promise.all(reqs.map(async (r) => ({ host: r.host, steps: await this.distributeStates(r) })));
-    const results = await applySteps(this.rt.salt(), calls, this.batch(ctx));
+    const results = await applySteps(this.rt.salt(), calls, this.batch(ctx, true));
     return results.map((result, i) =>
       result.ok
         ? { ok: true, output: { detail: md5Detail(result.host, reqs[i]!.pkg.md5) } }
@@ -263,8 +263,13 @@ export class HostSteps {
     return outcomes.map((o) => (o.ok ? o.output.files : ''));
   }
 
-  private batch(ctx: RunContext) {
-    return { deadlineMs: Date.now() + this.rt.config.salt.jobTimeoutS * 1000, signal: ctx.signal, forceAsync: true };
+  /**
+   * Batch options: the job deadline, and `forceAsync` for the distribution (a large package outlasts any
+   * HTTP request). The short steps (restore, drop, remove) go as one synchronous call when they are one
+   * job: an async job is only seen done at its next poll, which costs more than the step itself.
+   */
+  private batch(ctx: RunContext, forceAsync = false) {
+    return { deadlineMs: Date.now() + this.rt.config.salt.jobTimeoutS * 1000, signal: ctx.signal, forceAsync };
   }
 }
 

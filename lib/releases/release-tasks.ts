@@ -157,6 +157,7 @@ export function releaseTasks(rt: Runtime) {
     }
 
     if (step !== 'check') await save({ state: 'running', step, error: undefined });
+    const started = Date.now();
     try {
       let result: unknown = null;
       switch (step) {
@@ -196,13 +197,14 @@ export function releaseTasks(rt: Runtime) {
           const outcome = (await steps.commit([{ host, dir: plan.dir }], ctx))[0]!;
           if (!outcome.ok) logger.warn('snapshot not dropped', { error: outcomeError(outcome) });
           await save({ state: 'succeeded', step: undefined, done: [...record.done, 'commit'] });
-          logger.info('host released');
+          logger.info('host released', { ms: Date.now() - started });
           return { host, state: 'succeeded' } satisfies HostOutcome;
         }
         default:
           throw new InputError(`unknown release step ${String(step)}`);
       }
       await save({ done: [...record.done, step === 'check' ? 'distributed' : step] });
+      logger.info('release step done', { ms: Date.now() - started });
       return result;
     } catch (error) {
       await save({ error: publicMessage(error) }).catch(() => undefined);
