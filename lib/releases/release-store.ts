@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
-import { ArtifactNotFoundError, ConfigError } from '../errors.js';
+import { ArtifactNotFoundError, ArtifactStoreError, ConfigError } from '../errors.js';
 import type { PackageFacts } from '../deploy/host-steps.js';
 import type { ReleasePlan } from './release-request.js';
 
@@ -75,15 +75,23 @@ export class ReleaseStore {
     await this.store().put(ref, Readable.from([Buffer.from(JSON.stringify(value, null, 1))]));
   }
 
+  /**
+   * Reads a record; undefined when there is none. A read racing a rewrite of the same object can be cut
+   * off on S3-compatible servers that replace files in place (s3rver): it is tried again, twice.
+   */
   async getJson<T>(ref: { bucket: string; key: string; url: string }): Promise<T | undefined> {
-    try {
-      const { body } = await this.store().get(ref);
-      const chunks: Buffer[] = [];
-      for await (const chunk of body) chunks.push(chunk as Buffer);
-      return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
-    } catch (error) {
-      if (error instanceof ArtifactNotFoundError) return undefined;
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { body } = await this.store().get(ref);
+        const chunks: Buffer[] = [];
+        for await (const chunk of body) chunks.push(chunk as Buffer);
+        return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+      } catch (error) {
+        if (error instanceof ArtifactNotFoundError) return undefined;
+        const torn = error instanceof ArtifactStoreError || error instanceof SyntaxError;
+        if (!torn || attempt >= 3) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
     }
   }
 

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { releaseStart, releaseStatus } from '../../lib/releases/release-api.js';
+import { ReleaseStore } from '../../lib/releases/release-store.js';
 import type { LocalStepFunctions } from '../../lib/releases/local-step-functions.js';
 import { releaseRunner } from '../../lib/releases/step-functions.js';
 import { runOperation } from '../../lib/wecube/run-operation.js';
 import { run, s3, uniqueName } from '../support/hosts.js';
 import { appStatus, buildReleaseApp, hostPath } from '../support/release-app.js';
 import { postJson, startServer, type RunningServer } from '../support/server.js';
-import { capturedLogs, stackEnv, stackMinions, stackRuntime } from '../support/stack.js';
+import { capturedLogs, stackCommand, stackEnv, stackMinions, stackRuntime } from '../support/stack.js';
 
 type Out = Record<string, any>;
 
@@ -139,6 +140,36 @@ describe('a release through the state machine (the ASL run in-process, real task
     } finally {
       rmSync(failMarker(m0), { force: true });
     }
+  });
+
+  it('waits out salt-api being down in the middle of a release (transient errors retried by name), then finishes', async () => {
+    const [started] = await runOperation(releaseStart(rt), [release({ mode: 'update', endpoint: v1, strategy: { batchSize: 2 } })], ctx);
+    expect(started).toMatchObject({ errorCode: '0' });
+    const releaseId = String(started!['releaseId']);
+    await new Promise((r) => setTimeout(r, 500));
+    // salt-api goes away (its processes killed) until a host step has failed on it, then comes back
+    const env = stackEnv();
+    const records = new ReleaseStore(rt.store, bucket, rt.config.releases.prefix);
+    let failedOn: string | undefined;
+    try {
+      run('pkill', ['-KILL', '-f', `${env['SALT_VENV']}/bin/salt-api -c ${env['SALT_MASTER_CONFIG_DIR']}`]);
+      const deadline = Date.now() + 30_000;
+      while (!failedOn && Date.now() < deadline) {
+        for (const host of [m0, m1]) {
+          const record = await records.getHost(releaseId, host);
+          if (record?.error?.includes('salt-api')) failedOn = `${host} at ${record.step}: ${record.error}`;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await stackCommand('up');
+    }
+    expect(failedOn).toEqual(expect.stringContaining('salt-api'));
+    const { port } = await releaseRunner(rt);
+    const end = await (port as LocalStepFunctions).settled(String(started!['executionArn']));
+    expect([end.status, end.cause]).toEqual(['SUCCEEDED', undefined]);
+    expect((await appStatus(m0, dest))?.version).toBe('1.0');
+    expect((await appStatus(m1, dest))?.version).toBe('1.0');
   });
 
   it('refuses a bad request before anything starts, naming the field', async () => {

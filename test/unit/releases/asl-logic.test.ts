@@ -502,7 +502,7 @@ describe('the release state machine: Prepare', () => {
     expect(r.described.cause).toBe('release refused, no host was touched: InputError: Parameter destinationPath validation failed: must be an absolute path');
   });
 
-  it('gives up on a transient error after 1 + MaxAttempts 3 tries and refuses the release', async () => {
+  it('gives up on a transient error after 1 + MaxAttempts 8 tries and refuses the release', async () => {
     const r = await run({
       hosts: ['h1'],
       batchSize: 1,
@@ -510,7 +510,7 @@ describe('the release state machine: Prepare', () => {
         throw new SaltApiUnavailableError('salt-api down');
       },
     });
-    expect(r.calls.prepare).toBe(4);
+    expect(r.calls.prepare).toBe(9);
     expect(r.calls.finish[0]!.prepareError).toEqual({ Error: 'SaltApiUnavailableError', Cause: 'salt-api down' });
     expect(r.described.error).toBe('ReleaseRefused');
   });
