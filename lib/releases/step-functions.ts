@@ -95,7 +95,10 @@ export function releaseRunner(rt: Runtime): Promise<{ port: StepFunctionsPort; s
   if (!runner) {
     runner = (async () => {
       if (rt.config.releases.runner === 'local') {
-        const { LocalStepFunctions } = await import('./local-step-functions.js');
+        // Not a literal: the bundler must leave the local runner (and aws-local-stepfunctions) out of the
+        // deployed functions, where it is never used; `npm start` and the tests run the sources.
+        const localRunner: string = './local-step-functions.js';
+        const { LocalStepFunctions } = (await import(localRunner)) as typeof import('./local-step-functions.js');
         return { port: await LocalStepFunctions.forRuntime(rt), stateMachineArn: LOCAL_STATE_MACHINE_ARN };
       }
       const arn = rt.config.releases.stateMachineArn;

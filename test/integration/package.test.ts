@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,6 +22,27 @@ function codeSizes(zip: string): Promise<Map<string, number>> {
       file.on('entry', (entry: yauzl.Entry) => sizes.set(entry.fileName, entry.uncompressedSize));
       file.on('end', () => resolve(sizes));
       file.on('error', reject);
+    });
+  });
+}
+
+/** Extracts a function zip's bundle (functions/*.mjs) into `dir`; returns its path. */
+function extractBundle(zip: string, dir: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(zip, { lazyEntries: true, autoClose: true }, (error, file) => {
+      if (error || !file) return reject(error);
+      file.on('entry', (entry: yauzl.Entry) => {
+        if (!/^functions\/[^/]+\.mjs$/.test(entry.fileName)) return file.readEntry();
+        file.openReadStream(entry, (openError, stream) => {
+          if (openError || !stream) return reject(openError);
+          const out = join(dir, entry.fileName);
+          mkdirSync(join(dir, 'functions'), { recursive: true });
+          pipeline(stream, createWriteStream(out)).then(() => resolve(out), reject);
+        });
+      });
+      file.on('end', () => reject(new Error(`${zip} has no functions/*.mjs`)));
+      file.on('error', reject);
+      file.readEntry();
     });
   });
 }
@@ -78,6 +101,19 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
       expect([zip, code < 1.5 * 1024 * 1024]).toEqual([zip, true]);
     }
   });
+
+  it('loads every bundled function as Lambda would (no module left out of a bundle is imported at load)', async () => {
+    const zips = readdirSync(dir).filter((f) => f.endsWith('.zip') && f !== 'custom-resources.zip');
+    const failures: string[] = [];
+    for (const zip of zips) {
+      const bundle = await extractBundle(join(dir, zip), join(dir, zip.replace(/\.zip$/, '')));
+      // the runtime provides the AWS SDK: resolve it from this project's node_modules like the runtime does
+      const env = { PATH: process.env['PATH'], NODE_PATH: join(projectRoot, 'node_modules'), STAGE: 'local', AUTH_MODE: 'off', LOG_LEVEL: 'error' };
+      const loaded = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(pathToFileURL(bundle).href)}); if (typeof m.handler !== 'function') throw new Error('no handler');`], { env, encoding: 'utf8', timeout: 30_000 });
+      if (loaded.status !== 0) failures.push(`${zip}: ${loaded.stderr.split('\n').find((l) => /Error/.test(l)) ?? loaded.stderr.slice(0, 300)}`);
+    }
+    expect(failures).toEqual([]);
+  }, 180_000);
 
   it('declares the release state machine from state-machines/release.asl.json, its tasks bound to the release functions', () => {
     const machine = template.Resources['ReleaseStateMachine'];
