@@ -4,7 +4,7 @@ import type { Runtime } from '../runtime.js';
 import { commonFields, EMPTY, looseString, requiredString, safeToken } from '../wecube/fields.js';
 import { defineOperation, type ItemOutcome, type RunContext } from '../wecube/operation.js';
 import { clearPaths, parseAppUser, parseInstallDir, scriptPaths, signFilePath, type AppUser, type InstallDir } from './deploy-plan.js';
-import { HostSteps, outcomeError, preparePackage, type PackageFacts } from './host-steps.js';
+import { HostSteps, outcomeError, preparePackage, stepFor, type PackageFacts } from './host-steps.js';
 
 const LOG_FIELDS = ['logFileTrade', 'logFileTrace', 'logFileMetric', 'logFileKeyword'] as const;
 type LogField = (typeof LOG_FIELDS)[number];
@@ -133,20 +133,6 @@ function withPrefix(prefix: string, error: unknown): Error {
 const fail = (track: Track<object>, prefix: string, error: unknown) => {
   track.error = withPrefix(prefix, error);
 };
-
-/**
- * Runs one step for `reqs`: a failure of the whole batch (salt-api unreachable, S3 down) becomes every
- * item's failure instead of an exception, so that the items already changed are still rolled back and
- * every output says how far its deployment went.
- */
-async function stepFor<R, T>(reqs: readonly R[], run: (reqs: readonly R[]) => Promise<ItemOutcome<T>[]>): Promise<ItemOutcome<T>[]> {
-  if (!reqs.length) return [];
-  try {
-    return await run(reqs);
-  } catch (error) {
-    return reqs.map(() => ({ ok: false, error }));
-  }
-}
 
 /** The items still going (no failure yet). */
 const live = <O>(tracks: Array<Track<O> | undefined>): Array<Track<O>> => tracks.filter((t): t is Track<O> => !!t && !t.error);
@@ -284,7 +270,7 @@ async function deploy<O extends NewOutput | UpdateOutput>(
   });
 
   // 6. failures after the old version was stopped or the files changed: put the host back.
-  await rollBack(steps, tracks.filter((t): t is Track<O> => !!t?.error && (t.changed || stoppedOld.has(t))), mode, ctx);
+  await rollBack(steps, tracks.filter((t): t is Track<O> => !!t?.error && (t.changed || stoppedOld.has(t))), mode, items, ctx);
 
   // 7. success: drop the snapshots (a leftover snapshot is harmless: the next deployment replaces it).
   const done = live(tracks);
@@ -317,30 +303,26 @@ async function deploy<O extends NewOutput | UpdateOutput>(
  * (when the files were changed), starts the previous version (update). Appends what happened to the
  * item's error message and `rollback` output.
  */
-async function rollBack<O>(steps: HostSteps, failed: Array<Track<O>>, mode: Mode, ctx: RunContext): Promise<void> {
+async function rollBack<O>(steps: HostSteps, failed: Array<Track<O>>, mode: Mode, items: Array<NewItem | UpdateItem>, ctx: RunContext): Promise<void> {
   if (!failed.length) return;
-  const notes = new Map<Track<O>, string[]>(failed.map((t) => [t, []]));
-  const stopNew = failed.filter((t) => mode === 'update' && t.started);
-  (await stepFor(stopNew.map((t) => ({ host: t.host, script: t.stop!, user: t.user.user })), (reqs) => steps.runScripts(reqs, ctx))).forEach((o, i) => {
-    notes.get(stopNew[i]!)!.push(o.ok ? 'new version stopped' : `stopping the new version failed (${publicMessage(outcomeError(o))})`);
-  });
-  const toRestore = failed.filter((t) => t.changed);
-  const restoredOk = new Set<Track<O>>();
-  (await stepFor(toRestore.map((t) => ({ host: t.host, dir: t.dir })), (reqs) => steps.restore(reqs, ctx))).forEach((o, i) => {
-    const t = toRestore[i]!;
-    if (o.ok) restoredOk.add(t);
-    notes.get(t)!.push(o.ok ? o.output.detail : `RESTORE FAILED (${publicMessage(outcomeError(o))}): the host is left changed`);
-  });
-  const restart = failed.filter((t) => mode === 'update' && (!t.changed || restoredOk.has(t)));
-  (await stepFor(restart.map((t) => ({ host: t.host, script: t.start, user: t.user.user })), (reqs) => steps.runScripts(reqs, ctx))).forEach((o, i) => {
-    notes.get(restart[i]!)!.push(o.ok ? 'previous version started' : `starting the previous version failed (${publicMessage(outcomeError(o))})`);
-  });
-  for (const [t, list] of notes) {
-    const rollback = list.join('; ');
+  const results = await steps.putBack(
+    failed.map((t) => ({
+      host: t.host,
+      dir: t.dir,
+      user: t.user.user,
+      stopNew: mode === 'update' && t.started ? t.stop : undefined,
+      restore: t.changed,
+      startOld: mode === 'update' ? { script: t.start, args: items[t.index]!.args } : undefined,
+    })),
+    ctx,
+  );
+  results.forEach(({ notes }, i) => {
+    const t = failed[i]!;
+    const rollback = notes.join('; ');
     (t.out as Record<string, unknown>)['rollback'] = rollback;
     t.error!.message = `${t.error!.message.trimEnd()}; rolled back: ${rollback}`;
     ctx.logger.warn('deployment rolled back', { host: t.host, rollback });
-  }
+  });
 }
 
 /** apply-deployment/new: create the user, substitute variables, distribute and unpack, start; roll back on failure. */

@@ -3,7 +3,7 @@ import type { ArchiveFormat } from '../artifacts/package-name.js';
 import { archiveType } from '../artifacts/package-name.js';
 import { baseName, parseEndpoint, type ObjectRef } from '../artifacts/parse-endpoint.js';
 import { replacePackageVariables, type ReplaceRequest } from '../artifacts/package-variable-replace.js';
-import { InputError, JobTimeoutError, TargetNoReturnError } from '../errors.js';
+import { InputError, JobTimeoutError, publicMessage, TargetNoReturnError } from '../errors.js';
 import { copySteps, md5Detail } from '../files/copy-states.js';
 import { hostFileCopy } from '../files/host-file-copy.js';
 import { hostFileFind } from '../files/host-file-find.js';
@@ -17,8 +17,8 @@ import { runBatched } from '../salt/run-batched.js';
 import { hostScriptRun, type HostScriptDeps } from '../scripts/host-script-run.js';
 import { hostScriptDeps } from '../scripts/script-deps.js';
 import { hostUserAdd } from '../users/host-user-operations.js';
-import type { ItemOutcome, Operation, RunContext } from '../wecube/operation.js';
-import { validateItem } from '../wecube/validate-item.js';
+import type { ItemOutcome, RunContext } from '../wecube/operation.js';
+import { runItems } from '../wecube/run-operation.js';
 import type { AppUser, InstallDir } from './deploy-plan.js';
 import { commitStep, restoreCall, snapshotStep } from './install-steps.js';
 
@@ -82,22 +82,37 @@ function distributionError(result: HostResult, req: DistributeRequest): Error {
   return error;
 }
 
-/** Runs sub-operations' items: each validated like a request item (defaults applied), then run as one batch. */
-async function runItems<O extends object>(op: Operation<any, O>, raws: readonly Record<string, unknown>[], ctx: RunContext): Promise<ItemOutcome<O>[]> {
-  const outcomes = new Array<ItemOutcome<O>>(raws.length);
-  const valid: Array<{ index: number; item: unknown }> = [];
-  raws.forEach((raw, index) => {
-    try {
-      valid.push({ index, item: validateItem(op.input, raw) });
-    } catch (error) {
-      outcomes[index] = { ok: false, error };
-    }
-  });
-  if (valid.length) {
-    const ran = await op.run(valid.map((v) => v.item), ctx);
-    ran.forEach((outcome, i) => (outcomes[valid[i]!.index] = outcome));
+/**
+ * Runs one step over a list: a failure of the whole batch (salt-api or S3 down) becomes each request's
+ * failure, so that the caller can still tell, and undo, what every host went through.
+ */
+export async function stepFor<R, T>(reqs: readonly R[], run: (reqs: readonly R[]) => Promise<ItemOutcome<T>[]>): Promise<ItemOutcome<T>[]> {
+  if (!reqs.length) return [];
+  try {
+    return await run(reqs);
+  } catch (error) {
+    return reqs.map(() => ({ ok: false, error }));
   }
-  return outcomes;
+}
+
+/** What putting a failed host back has to undo, as its deployment got. */
+export interface PutBackRequest {
+  host: string;
+  dir: InstallDir;
+  user: string;
+  /** The new version was started: stop it with this script first (when one is known). */
+  stopNew?: string | undefined;
+  /** The install directory was touched: restore its snapshot. */
+  restore: boolean;
+  /** The previous version was stopped: start it again (once its files are back). */
+  startOld?: { script: string; args?: string | undefined } | undefined;
+}
+
+/** How a host was put back: what was done, in order, and the first failure that left it changed. */
+export interface PutBackResult {
+  ok: boolean;
+  notes: string[];
+  error?: Error;
 }
 
 /** The error of a failed outcome, as an Error. */
@@ -219,6 +234,32 @@ export class HostSteps {
       this.batch(ctx),
     );
     return results.map((r) => (r.ok ? { ok: true, output: { detail: r.stdout.trim() } } : { ok: false, error: hostError(r) }));
+  }
+
+  /**
+   * Puts failed hosts back, each step for all of them at once: stop the new version (best effort), restore
+   * the snapshot, start the previous version (only where its files are back). A failed restore or restart
+   * leaves the host changed (`ok: false`, with the error).
+   */
+  async putBack(reqs: readonly PutBackRequest[], ctx: RunContext): Promise<PutBackResult[]> {
+    const results = reqs.map((): PutBackResult => ({ ok: true, notes: [] }));
+    const each = <R>(picked: number[], run: (reqs: readonly R[]) => Promise<ItemOutcome<{ detail?: string }>[]>, make: (i: number) => R) =>
+      stepFor(picked.map(make), run).then((outcomes) => outcomes.map((o, k) => ({ i: picked[k]!, o })));
+    const indexes = (keep: (r: PutBackRequest, i: number) => boolean) => reqs.flatMap((r, i) => (keep(r, i) ? [i] : []));
+
+    for (const { i, o } of await each(indexes((r) => !!r.stopNew), (rs: readonly ScriptRequest[]) => this.runScripts(rs, ctx), (i) => ({ host: reqs[i]!.host, script: reqs[i]!.stopNew!, user: reqs[i]!.user }))) {
+      results[i]!.notes.push(o.ok ? 'new version stopped' : `stopping the new version failed (${publicMessage(outcomeError(o))})`);
+    }
+    for (const { i, o } of await each(indexes((r) => r.restore), (rs: ReadonlyArray<{ host: string; dir: InstallDir }>) => this.restore(rs, ctx), (i) => ({ host: reqs[i]!.host, dir: reqs[i]!.dir }))) {
+      if (o.ok) results[i]!.notes.push(o.output.detail ?? '');
+      else Object.assign(results[i]!, { ok: false, error: outcomeError(o) }).notes.push(`RESTORE FAILED (${publicMessage(outcomeError(o))}): the host is left changed`);
+    }
+    const restart = indexes((r, i) => !!r.startOld && results[i]!.ok);
+    for (const { i, o } of await each(restart, (rs: readonly ScriptRequest[]) => this.runScripts(rs, ctx), (i) => ({ host: reqs[i]!.host, script: reqs[i]!.startOld!.script, user: reqs[i]!.user, args: reqs[i]!.startOld!.args }))) {
+      if (o.ok) results[i]!.notes.push('previous version started');
+      else Object.assign(results[i]!, { ok: false, error: outcomeError(o) }).notes.push(`starting the previous version failed (${publicMessage(outcomeError(o))})`);
+    }
+    return results;
   }
 
   /** Drops the snapshots once the new version runs. */

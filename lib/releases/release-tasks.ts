@@ -229,35 +229,34 @@ export function releaseTasks(rt: Runtime) {
     const failedStep = record.step;
     const error = causeOf(event.failure);
     const attempted = new Set([...record.done, ...(failedStep ? [failedStep] : [])]);
-    const notes: string[] = [];
-    await save({ state: 'running', step: 'rollback', error });
-    try {
-      if ((attempted.has('start') || attempted.has('health')) && plan.stop) {
-        const [stopped] = await steps.runScripts([{ host, script: plan.stop, user: plan.user.user }], ctx);
-        notes.push(stopped!.ok ? 'new version stopped' : `stopping the new version failed (${publicMessage(outcomeError(stopped!))})`);
-      }
-      if (attempted.has('distribute')) {
-        const [restored] = await steps.restore([{ host, dir: plan.dir }], ctx);
-        if (!restored!.ok) throw new RollbackFailedError(`restore on ${host} failed: ${publicMessage(outcomeError(restored!))}`, host);
-        notes.push(restored!.output.detail);
-      }
-      if (plan.mode === 'update' && attempted.has('stop')) {
-        const [started] = await steps.runScripts([{ host, script: plan.start, user: plan.user.user, args: plan.args }], ctx);
-        if (!started!.ok) throw new RollbackFailedError(`starting the previous version on ${host} failed: ${publicMessage(outcomeError(started!))}`, host);
-        notes.push('previous version started');
-      }
-    } catch (rollbackError) {
+    // `step` keeps naming the failed step while the rollback runs: a retried rollback reads it again
+    await save({ state: 'running', error, rollback: 'in progress' });
+    const [result] = await steps.putBack(
+      [
+        {
+          host,
+          dir: plan.dir,
+          user: plan.user.user,
+          stopNew: attempted.has('start') || attempted.has('health') ? plan.stop : undefined,
+          restore: attempted.has('distribute'),
+          startOld: plan.mode === 'update' && attempted.has('stop') ? { script: plan.start, args: plan.args } : undefined,
+        },
+      ],
+      ctx,
+    );
+    const { ok, notes, error: rollbackError } = result!;
+    if (!ok) {
       // salt-api or S3 briefly away: let the state's Retry run the rollback again (each of its steps is idempotent)
       if (rollbackError instanceof SaltApiUnavailableError || rollbackError instanceof ArtifactStoreError) {
-        await save({ step: 'rollback', rollback: [...notes, `interrupted: ${rollbackError.message}`].join('; ') }).catch(() => undefined);
+        await save({ rollback: [...notes, `interrupted: ${rollbackError.message}`].join('; ') }).catch(() => undefined);
         throw rollbackError;
       }
-      const message = rollbackError instanceof RollbackFailedError ? rollbackError : new RollbackFailedError(`rollback on ${host} failed: ${publicMessage(rollbackError)}`, host);
-      await save({ step: failedStep, rollback: [...notes, `FAILED: ${message.message}`].join('; ') }).catch(() => undefined);
-      throw message;
+      const failure = new RollbackFailedError(`rollback on ${host} failed: ${notes.join('; ')}`, host);
+      await save({ rollback: `FAILED: ${notes.join('; ')}` }).catch(() => undefined);
+      throw failure;
     }
     const rollback = notes.join('; ') || 'nothing to undo';
-    await save({ state: 'rolled-back', step: failedStep, error, rollback });
+    await save({ state: 'rolled-back', error, rollback });
     ctx.logger.warn('host rolled back', { failedStep, error, rollback });
     return { host, state: 'rolled-back', step: failedStep, error };
   }

@@ -84,12 +84,7 @@ export const anyChanges = (ret: unknown): boolean => stateOutcomes(ret).some((s)
 export function firstFailure(ret: unknown): string | undefined {
   const failed = stateOutcomes(ret).filter((s) => s.result === false);
   const own = failed.find((s) => !/requisite failed/i.test(s.comment)) ?? failed[0];
-  if (!own) return undefined;
-  // module.run of a command says only "'cmd.run_all' failed": the command's own stderr says why.
-  const command = own.changes['ret'];
-  const stderr = isObject(command) && typeof command['stderr'] === 'string' ? command['stderr'].trim() : '';
-  const comment = stderr ? `${own.comment} (exit ${String((command as Record<string, unknown>)['retcode'])}: ${stderr})` : own.comment;
-  return `${own.id}: ${stripSignatures(comment).slice(0, 500)}`;
+  return own && `${own.id}: ${stripSignatures(own.comment).slice(0, 500)}`;
 }
 
 /** Removes the query of presigned S3 URLs from a text (a short-lived credential has no place in a message). */
