@@ -183,30 +183,17 @@ if [ -e ${FAIL_HEALTH_MARKER} ]; then
   echo "unhealthy: ${FAIL_HEALTH_MARKER} exists"
   exit 1
 fi
-exec /usr/bin/python3 -c '
-import json, socket, sys
-with open("VERSION", encoding="utf-8") as f:
-    want = f.read().strip()
-try:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(3)
-    s.connect("run/app.sock")
-    data = b""
-    while b"\\n" not in data:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    got = json.loads(data)
-except Exception as e:
-    print(f"unhealthy: no answer on run/app.sock: {e}")
-    sys.exit(1)
-version, pid = got.get("version"), got.get("pid")
-if version != want:
-    print(f"unhealthy: version {version} answers, {want} is installed")
-    sys.exit(1)
-print(f"healthy: version {want}, pid {pid}")
-'
+${ANSWER_FN}
+want=$(cat VERSION)
+if ! version=$(answer version 2>&1); then
+  echo "unhealthy: no answer on run/app.sock: $version"
+  exit 1
+fi
+if [ "$version" != "$want" ]; then
+  echo "unhealthy: version $version answers, $want is installed"
+  exit 1
+fi
+echo "healthy: version $want, pid $(answer pid)"
 `;
 
 interface Entry {
