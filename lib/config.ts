@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_PREFIXES, parsePrefixList, prefixProblem, type PlaceholderPrefixes } from './artifacts/placeholder-prefixes.js';
 import { ConfigError } from './errors.js';
+import { DB_TLS_MODES, parseDbTls, type DbTls } from './tls/db-tls.js';
+import { HMAC_MIN_KEY_BYTES, MIN_JWT_KEY_BYTES } from './wecube/hmac-key-size.js';
 
 const flag = (fallback: boolean) =>
   z
@@ -27,6 +29,9 @@ const optional = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+// Empty (serverless.yml's `${env:X, ''}`) means the default, off.
+const tlsMode = z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() || undefined : v), z.enum(DB_TLS_MODES).default('off'));
 
 const envSchema = z.object({
   STAGE: z.string().default('local'),
@@ -67,6 +72,12 @@ const envSchema = z.object({
 
   DB_CONNECT_TIMEOUT_MS: int(10_000),
   DB_QUERY_TIMEOUT_MS: int(300_000),
+  // TLS of the MySQL/Redis connections, for every item (callers give only host and port): off by default, as
+  // upstream, since callers' servers may not offer TLS; `required` verifies the certificate and the host name.
+  MYSQL_TLS: tlsMode,
+  MYSQL_TLS_CA_FILE: optional,
+  REDIS_TLS: tlsMode,
+  REDIS_TLS_CA_FILE: optional,
 
   // host-script: default kill timeout of a script, cap of an item's detail, where inline scripts are staged.
   SCRIPT_TIMEOUT_S: int(600),
@@ -94,6 +105,11 @@ const envSchema = z.object({
   // Host operations: which lsblk device types count as data disks, the lowest uid host-user may touch.
   DISK_DEVICE_TYPES: optional,
   HOST_USER_MIN_UID: int(1000, 0),
+  // host-user/delete purges a home (userdel -r) only below this directory, and only when the user owns it.
+  HOST_USER_HOME_ROOT: z
+    .string()
+    .default('/home')
+    .refine((v) => /^(\/[^/\0]+)+\/?$/.test(v) && !v.split('/').includes('..'), 'must be an absolute directory other than /, without ..'),
 
   // Releases: where the state machine runs (AWS Step Functions, or in-process on the same ASL file), its
   // ARN on AWS, where release records live in the artifact bucket, the distribution job poll interval.
@@ -101,6 +117,15 @@ const envSchema = z.object({
   RELEASE_STATE_MACHINE_ARN: optional,
   RELEASE_PREFIX: z.string().default('.saltstack-releases/'),
   RELEASE_POLL_SECONDS: int(3),
+  // The release request record (the one object holding a release's secrets) is written SSE-KMS, with
+  // this key (id, ARN or alias; empty = the bucket's default / the AWS managed key); `off` for an
+  // S3-compatible server without KMS.
+  RELEASE_KMS_KEY_ID: optional,
+  RELEASE_REQUEST_SSE: z.enum(['aws:kms', 'off']).default('aws:kms'),
+  // S3-started releases: manifests are taken only under this prefix, and only from these uploaders
+  // (S3 event principalIds, comma-separated; `*` = anyone who can write there; empty = none).
+  RELEASE_MANIFEST_PREFIX: z.string().default('releases/'),
+  RELEASE_UPLOADERS: z.string().default(''),
 });
 
 /** The parsed configuration: the only view of process.env the rest of the code gets. */
@@ -144,6 +169,10 @@ export interface Config {
     connectTimeoutMs: number;
     /** Bound of one SQL statement or Redis command; a statement past it is killed on the server. */
     queryTimeoutMs: number;
+    /** MYSQL_TLS=required: TLS verified against this CA (undefined: plain connections). */
+    mysqlTls: DbTls | undefined;
+    /** REDIS_TLS=required: TLS verified against this CA (undefined: plain connections). */
+    redisTls: DbTls | undefined;
   };
   /** host-script operations. */
   scripts: {
@@ -191,6 +220,12 @@ export interface Config {
     prefix: string;
     /** Seconds between two looks at a distribution job (the state machine's Wait). */
     pollSeconds: number;
+    /** Server-side encryption of the request record (it holds the secrets until the release ends). */
+    requestEncryption: { sse: 'aws:kms'; kmsKeyId: string | undefined } | undefined;
+    /** Key prefix (ending in `/`) under which `*.release.json` manifests start releases. */
+    manifestPrefix: string;
+    /** S3 event principalIds allowed to start releases by manifest; `*` = anyone, an entry ending in `*` a prefix; empty = nobody. */
+    uploaders: string[];
   };
   /** Host operations (disk, host-user). */
   hosts: {
@@ -198,18 +233,28 @@ export interface Config {
     diskDeviceTypes: string[];
     /** Existing accounts below this uid (root, daemons) are never changed or deleted by host-user. */
     userMinUid: number;
+    /** host-user/delete removes a home only when it is below this directory and owned by the user. */
+    userHomeRoot: string;
   };
 }
 
 /**
  * Base64 key as upstream reads it (unpadded standard alphabet); padded and URL-safe forms are accepted too,
- * since a key with `=` made upstream reject every call.
+ * since a key with `=` made upstream reject every call. Unlike upstream, a key shorter than the HS256 hash
+ * (32 bytes) is refused, upstream's public default `Platform+Auth+Server+Secret` (20 bytes) included;
+ * HS384/HS512 tokens need 48/64 bytes and are refused per token (jwt-auth.ts). Throws ConfigError.
  */
 export function decodeJwtKey(text: string): Uint8Array {
   const normalised = text.trim().replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '');
   if (!/^[A-Za-z0-9+/]+$/.test(normalised)) throw new ConfigError('JWT_SIGNING_KEY is not base64');
   const bytes = Buffer.from(normalised, 'base64');
-  if (bytes.length < 16) throw new ConfigError('JWT_SIGNING_KEY decodes to fewer than 16 bytes');
+  if (bytes.length < MIN_JWT_KEY_BYTES) {
+    const sizes = Object.entries(HMAC_MIN_KEY_BYTES).map(([alg, n]) => `${alg} ${n}`).join(', ');
+    throw new ConfigError(
+      `JWT_SIGNING_KEY decodes to ${bytes.length} bytes: an HMAC key must be at least as long as its hash (${sizes} bytes); ` +
+        'set the same new key (e.g. `openssl rand -base64 64`) on the WeCube platform and here',
+    );
+  }
   return new Uint8Array(bytes);
 }
 
@@ -225,6 +270,13 @@ function agentPort(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new ConfigError(`AGENT_MINION_PUBLISH_PORT must be a TCP port, got "${text}"`);
   return n;
+}
+
+// An empty prefix would take manifests from the whole bucket, which the S3 notification filter cannot say.
+function manifestPrefix(text: string): string {
+  const prefix = text.trim().replace(/^\/+/, '').replace(/\/*$/, '/');
+  if (prefix === '/') throw new ConfigError('RELEASE_MANIFEST_PREFIX must name a key prefix (e.g. releases/), got an empty one');
+  return prefix;
 }
 
 /** Parses and checks the environment once; throws ConfigError naming the variable. */
@@ -293,7 +345,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     placeholders,
     variableNullCheck: /^(y|yes|true|1|on)$/i.test(e.SALTSTACK_VARIABLE_NULL_CHECK ?? e.VARIABLE_NULL_CHECK ?? ''),
-    db: { connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS, queryTimeoutMs: e.DB_QUERY_TIMEOUT_MS },
+    db: {
+      connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+      queryTimeoutMs: e.DB_QUERY_TIMEOUT_MS,
+      mysqlTls: parseDbTls('MYSQL', e.MYSQL_TLS, e.MYSQL_TLS_CA_FILE),
+      redisTls: parseDbTls('REDIS', e.REDIS_TLS, e.REDIS_TLS_CA_FILE),
+    },
     scripts: { timeoutS: e.SCRIPT_TIMEOUT_S, outputMaxChars: e.SCRIPT_OUTPUT_MAX_CHARS, tempPrefix: e.SCRIPT_TEMP_PREFIX },
     ssh: {
       connectTimeoutMs: e.SSH_CONNECT_TIMEOUT_MS,
@@ -318,10 +375,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       stateMachineArn: e.RELEASE_STATE_MACHINE_ARN,
       prefix: e.RELEASE_PREFIX.replace(/^\/+/, '').replace(/\/*$/, '/'),
       pollSeconds: e.RELEASE_POLL_SECONDS,
+      requestEncryption: e.RELEASE_REQUEST_SSE === 'off' ? undefined : { sse: 'aws:kms', kmsKeyId: e.RELEASE_KMS_KEY_ID },
+      manifestPrefix: manifestPrefix(e.RELEASE_MANIFEST_PREFIX),
+      uploaders: e.RELEASE_UPLOADERS.split(',').map((u) => u.trim()).filter(Boolean),
     },
     hosts: {
       diskDeviceTypes: (e.DISK_DEVICE_TYPES ?? 'disk').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean),
       userMinUid: e.HOST_USER_MIN_UID,
+      userHomeRoot: e.HOST_USER_HOME_ROOT.replace(/\/+$/, ''),
     },
   };
 }

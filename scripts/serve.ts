@@ -1,6 +1,8 @@
 /**
  * `npm start`: serves every function's real handler on http://127.0.0.1:$PORT against the local stack.
  * Reads the stack's env file first; AUTH_MODE defaults to off here (local only), jwt when asked.
+ * PORT, LOCAL_ALLOWED_ORIGINS and LOCAL_ALLOWED_HOSTS are read here, not in lib/config.ts: they configure
+ * this dev-only server, which no deployed function runs.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -15,21 +17,29 @@ process.env['AUTH_MODE'] ??= 'off';
 
 const port = Number(process.env['PORT'] ?? 8082);
 const host = '127.0.0.1';
-const { startLocalServer, S3_EVENTS_PATH } = await import('./lib/local-adapter.js');
-const server = await startLocalServer({ functionsDir: join(root, 'functions'), host, port });
+const { parseAllowedHosts, parseAllowedOrigins } = await import('./lib/local-request-guard.js');
+const allowedOrigins = parseAllowedOrigins(process.env['LOCAL_ALLOWED_ORIGINS']);
+const allowedHosts = parseAllowedHosts(process.env['LOCAL_ALLOWED_HOSTS']);
+const { startLocalServer, s3EventsPath } = await import('./lib/local-adapter.js');
+const { newHookSecret } = await import('./lib/s3-hook-secret.js');
+// A new secret per start: the hook file is the only place the S3 server (or anyone) can learn it.
+const s3EventsSecret = newHookSecret();
+const server = await startLocalServer({ functionsDir: join(root, 'functions'), host, port, allowedOrigins, allowedHosts, s3EventsSecret });
 // Subscribe to the local S3 server's events (uploads of `*.release.json` start releases), as the
 // deployed stack's bucket notification does for the trigger function.
 const hooksDir = process.env['STACK_S3_HOOKS_DIR'];
 const hookFile = hooksDir ? join(hooksDir, `serve-${process.pid}.url`) : undefined;
 if (hookFile) {
   mkdirSync(hooksDir!, { recursive: true });
-  writeFileSync(hookFile, `http://${host}:${port}${S3_EVENTS_PATH}\n`);
+  // Owner-only: the URL carries the secret (the S3 server runs as the same user as this script).
+  writeFileSync(hookFile, `http://${host}:${port}${s3EventsPath(s3EventsSecret)}\n`, { mode: 0o600 });
 }
 const auth =
   process.env['AUTH_MODE'] === 'off'
     ? 'AUTH_MODE=off: no authentication, local use only'
     : 'AUTH_MODE=jwt: Bearer token signed with JWT_SIGNING_KEY required';
-console.log(`ready http://${host}:${port} (${auth})`);
+const origins = allowedOrigins.length ? `browser origins allowed: ${allowedOrigins.join(', ')}` : 'requests from web pages refused';
+console.log(`ready http://${host}:${port} (${auth}; ${origins})`);
 
 const stop = () => {
   if (hookFile) rmSync(hookFile, { force: true });

@@ -35,6 +35,7 @@ API_PORT=18000
 S3_PORT=19000
 MYSQL_PORT=13306
 REDIS_PORT=16379
+REDIS_TLS_PORT=16380 # the same Redis over TLS (the plain port stays, so both paths are tested)
 SSH_PORT=12222
 
 MINION_COUNT=${STACK_MINION_COUNT:-2}
@@ -65,6 +66,7 @@ MDB="$STACK_DIR/mariadb"
 MDB_DATA="$MDB/data"
 MDB_SOCK="$MDB/mysqld.sock"
 MDB_PID="$MDB/mariadbd.pid"
+MDB_ARGS="$MDB/mariadbd.args" # the arguments the running mariadbd got: a change restarts it
 REDIS_DIR="$STACK_DIR/redis"
 REDIS_CONF="$REDIS_DIR/redis.conf"
 REDIS_PID="$REDIS_DIR/redis.pid"
@@ -408,7 +410,7 @@ ensure_tls() {
   fi
   if [ ! -s "$TLS/server.pem" ] || [ ! -s "$TLS/server-key.pem" ] ||
     ! openssl x509 -checkend 86400 -noout -in "$TLS/server.pem" >/dev/null 2>&1; then
-    say "tls: creating salt-api server certificate"
+    say "tls: creating the server certificate (salt-api, mariadb, redis)"
     (
       umask 077
       openssl req -new -newkey rsa:2048 -nodes -keyout "$TLS/server-key.pem" -out "$TLS/server.csr" \
@@ -420,7 +422,7 @@ ensure_tls() {
     ) >>"$LOG/tls.log" 2>&1 || die "openssl: server certificate failed (see $LOG/tls.log)"
     rm -f "$TLS/server.csr"
     chmod 644 "$TLS/server.pem"
-    CHANGED[salt-api]=1
+    CHANGED[salt-api]=1 CHANGED[mariadb]=1 CHANGED[redis]=1 # all three serve this certificate
   fi
 }
 
@@ -814,17 +816,35 @@ ensure_s3() {
 mdb_admin() { mariadb-admin --no-defaults --socket="$MDB_SOCK" -uroot --connect-timeout=2 "$@" </dev/null 9>&-; }
 ready_mariadb() { mdb_admin ping >/dev/null 2>&1; }
 
+# TLS is offered on the normal port (with the stack CA's server certificate) and not required, so that
+# both the plain and the TLS paths of the database operations are tested against the same server.
+mariadb_args() {
+  printf '%s\n' --no-defaults --datadir="$MDB_DATA" --socket="$MDB_SOCK" --port="$MYSQL_PORT" \
+    --bind-address=127.0.0.1 --pid-file="$MDB_PID" --user=root --log-error="$LOG/mariadb.log" \
+    --skip-name-resolve --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
+    --innodb-buffer-pool-size=64M --ssl-ca="$TLS/ca.pem" --ssl-cert="$TLS/server.pem" --ssl-key="$TLS/server-key.pem"
+}
+ready_mariadb_tls() { [ "$(mdb_admin variables 2>/dev/null | awk '$2 == "have_ssl" { print $4 }')" = YES ]; }
+
 ensure_mariadb() {
-  local pid pw
+  local pid pw args=()
+  mkdir -p "$MDB"
+  mapfile -t args < <(mariadb_args)
+  # A mariadbd started with other arguments (before TLS, or before a new certificate) is restarted.
+  put mariadb "$MDB_ARGS" 600 < <(mariadb_args)
   if pid=$(live_pid "$MDB_PID" mariadbd); then
-    wait_for 60 "mariadbd (pid $pid) to answer ping" "$LOG/mariadb.log" ready_mariadb
-    say "mariadb: running (pid $pid)"
-    return 0
+    if [ -n "${CHANGED[mariadb]:-}" ]; then
+      say "mariadb: arguments or certificate changed, restarting"
+      stop_pidfile mariadb "$MDB_PID" mariadbd
+    else
+      wait_for 60 "mariadbd (pid $pid) to answer ping" "$LOG/mariadb.log" ready_mariadb
+      say "mariadb: running (pid $pid)"
+      return 0
+    fi
   fi
   rm -f "$MDB_PID"
   reap_orphans mariadb "$(mariadb_frag)"
   require_port_free mariadb "$MYSQL_PORT"
-  mkdir -p "$MDB"
   if [ ! -d "$MDB_DATA/mysql" ]; then
     say "mariadb: initialising $MDB_DATA"
     rm -rf "$MDB_DATA" "$MDB/data.init"
@@ -833,11 +853,10 @@ ensure_mariadb() {
       { tail -n 25 "$LOG/mariadb.log" >&2; die "mariadb-install-db failed (see $LOG/mariadb.log)"; }
     mv "$MDB/data.init" "$MDB_DATA"
   fi
-  spawn "$MDB_PID" "$LOG/mariadb.log" "$(command -v mariadbd)" --no-defaults --datadir="$MDB_DATA" \
-    --socket="$MDB_SOCK" --port="$MYSQL_PORT" --bind-address=127.0.0.1 --pid-file="$MDB_PID" --user=root \
-    --log-error="$LOG/mariadb.log" --skip-name-resolve --character-set-server=utf8mb4 \
-    --collation-server=utf8mb4_general_ci --innodb-buffer-pool-size=64M
+  spawn "$MDB_PID" "$LOG/mariadb.log" "$(command -v mariadbd)" "${args[@]}"
   wait_for 60 "mariadbd to answer ping on $MDB_SOCK" "$LOG/mariadb.log" ready_mariadb
+  # mariadbd starts without TLS (a log line only) when it cannot load the certificate or the key.
+  ready_mariadb_tls || { tail -n 25 "$LOG/mariadb.log" >&2; die "mariadb: TLS is not enabled (have_ssl is not YES; see $LOG/mariadb.log)"; }
   pw=$(secret mysql)
   local sql="" h
   for h in '%' localhost 127.0.0.1; do
@@ -855,6 +874,11 @@ ensure_mariadb() {
 
 redis_cli() { REDISCLI_AUTH=$(cat "$SECRETS/redis" 2>/dev/null) redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@" </dev/null 9>&-; }
 ready_redis() { [ "$(redis_cli ping 2>/dev/null)" = PONG ]; }
+redis_tls_cli() {
+  REDISCLI_AUTH=$(cat "$SECRETS/redis" 2>/dev/null) redis-cli -h 127.0.0.1 -p "$REDIS_TLS_PORT" --tls --cacert "$TLS/ca.pem" \
+    "$@" </dev/null 9>&-
+}
+ready_redis_tls() { [ "$(redis_tls_cli ping 2>/dev/null)" = PONG ]; }
 
 ensure_redis() {
   local pid pw
@@ -872,6 +896,12 @@ dir $REDIS_DIR
 save ""
 appendonly no
 requirepass $pw
+# TLS on a second port (clients are not asked for certificates); Debian's redis-server is built with TLS.
+tls-port $REDIS_TLS_PORT
+tls-cert-file $TLS/server.pem
+tls-key-file $TLS/server-key.pem
+tls-ca-cert-file $TLS/ca.pem
+tls-auth-clients no
 EOF
   if pid=$(live_pid "$REDIS_PID" redis-server); then
     if [ -n "${CHANGED[redis]:-}" ]; then
@@ -879,16 +909,19 @@ EOF
       stop_pidfile redis "$REDIS_PID" redis-server
     else
       wait_for 30 "redis (pid $pid) to answer PING" "$LOG/redis.log" ready_redis
+      wait_for 30 "redis (pid $pid) to answer PING over TLS on :$REDIS_TLS_PORT" "$LOG/redis.log" ready_redis_tls
       say "redis: running (pid $pid)"
       return 0
     fi
   fi
   rm -f "$REDIS_PID"
   require_port_free redis "$REDIS_PORT"
+  require_port_free redis "$REDIS_TLS_PORT"
   redis-server "$REDIS_CONF" </dev/null >>"$LOG/redis.log" 2>&1 9>&- || die "redis-server failed (see $LOG/redis.log)"
   wait_for 30 "redis pidfile" "$LOG/redis.log" has_pid "$REDIS_PID" redis-server
   wait_for 30 "redis to answer PING" "$LOG/redis.log" ready_redis
-  say "redis: started (pid $(live_pid "$REDIS_PID" redis-server))"
+  wait_for 30 "redis to answer PING over TLS on :$REDIS_TLS_PORT" "$LOG/redis.log" ready_redis_tls
+  say "redis: started (pid $(live_pid "$REDIS_PID" redis-server), TLS on :$REDIS_TLS_PORT)"
 }
 
 # ---------------------------------------------------------------------------------------------- sshd
@@ -1002,6 +1035,7 @@ S3_ACCESS_KEY=S3RVER
 S3_SECRET_KEY=S3RVER
 S3_BUCKET=artifacts
 S3_FORCE_PATH_STYLE=true
+RELEASE_UPLOADERS=AWS:S3RVER
 MYSQL_HOST=127.0.0.1
 MYSQL_PORT=$MYSQL_PORT
 MYSQL_USER=plugin
@@ -1010,6 +1044,8 @@ MYSQL_SOCKET=$MDB_SOCK
 REDIS_HOST=127.0.0.1
 REDIS_PORT=$REDIS_PORT
 REDIS_PASSWORD=$(secret redis)
+REDIS_TLS_PORT=$REDIS_TLS_PORT
+STACK_CA_FILE=$TLS/ca.pem
 SSH_HOST=127.0.0.1
 SSH_PORT=$SSH_PORT
 SSH_USER=root
@@ -1106,6 +1142,7 @@ cmd_restart() {
       ensure_tls
       salt_configs
       ;;
+    mariadb | redis) ensure_tls ;; # they serve its certificate (created if missing)
   esac
   case "$svc" in
     salt-master)
@@ -1138,6 +1175,7 @@ cmd_restart() {
       ensure_sshd
       ;;
   esac
+  write_env # a restart after a change of this script may change the settings (mariadb, redis: TLS)
   say "restarted $svc"
 }
 
@@ -1177,8 +1215,8 @@ cmd_status() {
     fi
   done
   check s3 "$S3_PID" "$S3_PAT" ready_s3 "http://127.0.0.1:$S3_PORT, hooks $S3_HOOKS/*.url"
-  check mariadb "$MDB_PID" mariadbd ready_mariadb "127.0.0.1:$MYSQL_PORT"
-  check redis "$REDIS_PID" redis-server ready_redis "127.0.0.1:$REDIS_PORT"
+  check mariadb "$MDB_PID" mariadbd ready_mariadb "127.0.0.1:$MYSQL_PORT, TLS offered"
+  check redis "$REDIS_PID" redis-server ready_redis "127.0.0.1:$REDIS_PORT, TLS on :$REDIS_TLS_PORT"
   check sshd "$SSHD_PID" sshd ready_sshd "127.0.0.1:$SSH_PORT"
   return "$down"
 }

@@ -5,6 +5,11 @@ export interface StoreCallOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** Server-side encryption of a written object (records holding secrets): SSE-KMS, with a key or the default one. */
+export interface PutOptions extends StoreCallOptions {
+  encryption?: { sse: 'aws:kms'; kmsKeyId?: string | undefined } | undefined;
+}
+
 /**
  * Where packages are read from and written to. `S3Store` is the real one; the benchmark plugs in a local
  * directory. Every method throws ArtifactNotFoundError for a missing object (naming its URL) and
@@ -16,7 +21,7 @@ export interface ArtifactStore {
   /** The object's size, or ArtifactNotFoundError. */
   head(ref: ObjectRef, options?: StoreCallOptions): Promise<{ size: number }>;
   /** Writes a stream of unknown length (multipart above one part). */
-  put(ref: ObjectRef, body: Readable, options?: StoreCallOptions): Promise<void>;
+  put(ref: ObjectRef, body: Readable, options?: PutOptions): Promise<void>;
   /** Server-side copy. */
   copy(from: ObjectRef, to: ObjectRef, options?: StoreCallOptions): Promise<void>;
   remove(ref: ObjectRef, options?: StoreCallOptions): Promise<void>;

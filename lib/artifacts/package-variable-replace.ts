@@ -40,6 +40,8 @@ export interface ReplaceRequest {
   appPublicKey?: string | undefined;
   sysPrivateKey?: string | undefined;
   variableNullCheck?: string | undefined;
+  /** Whole-file replacements must be in this bucket (releases from a manifest: the manifest's bucket). */
+  replacementBucket?: string | undefined;
 }
 
 export type ReplaceResult = {
@@ -59,6 +61,18 @@ function decodeKey(guid: string, seed: string, value: string | undefined, label:
   } catch (error) {
     throw new SecretError(`Password decoding failed, details: decode ${label} fail,${(error as Error).message} `);
   }
+}
+
+/** A whole-file replacement's object, refused outside `bucket` when given (the error names buckets, not the value). */
+function replacementRef(url: string, bucket: string | undefined): ObjectRef {
+  const ref = parseEndpoint(url);
+  if (bucket === undefined) return ref;
+  if (ref.bucket !== bucket) {
+    throw new InputError(`Try to replace file fail, a replacement file is in bucket ${ref.bucket}: this release may only read bucket ${bucket}`);
+  }
+  // `/<bucket>/../<other>/...` is resolved by S3 servers: dot segments would walk out of the bucket
+  if (ref.key.split('/').some((s) => s === '.' || s === '..')) throw new InputError('Try to replace file fail, a replacement file key has `.` or `..` segments');
+  return ref;
 }
 
 /** Streams what `produce` writes into the store at `ref`, hashing it on the way; any failure aborts the upload. */
@@ -147,7 +161,7 @@ export async function replacePackageVariables(
       prefixes,
       resolve: (ph, file, line) => resolver.resolve(ph, file, line),
       fileReplacements,
-      openReplacement: (url) => store.get(parseEndpoint(url), { signal }),
+      openReplacement: (url) => store.get(replacementRef(url, request.replacementBucket), { signal }),
       tmpDir: workDir,
       beforeFinish: () => {
         if (nullCheck && resolver.unresolved.length) throw unresolvedError(resolver.unresolved);

@@ -1,5 +1,7 @@
 import { decodeCipherA } from '../crypto/cipher-a.js';
 import { InputError, SecretError } from '../errors.js';
+import { isSecretKey } from '../log/redactor.js';
+import { locateJsonProblem, shownName } from '../wecube/json-problem.js';
 import type { Prefix } from './placeholder-prefixes.js';
 
 const KEY_VALUE = '\x01=\x01';
@@ -14,7 +16,10 @@ export interface VariableListOptions {
   prefixes: readonly Prefix[];
   /** `NULL\x01` values are an error instead of empty (legacy format only, as upstream). */
   nullCheck: boolean;
-  /** Called with every value that was decrypted, so that it can be redacted from logs. */
+  /**
+   * Called with every value that was decrypted, and every plain value under a secret-looking name
+   * (`db_password=...`), so that it can be redacted from logs and error texts.
+   */
   onSecret?: (value: string) => void;
 }
 
@@ -22,7 +27,8 @@ export interface VariableListOptions {
  * Parses `variableList` into lower-cased name → value (upstream §8.4), last duplicate winning. Three
  * forms: the legacy `k1,\x01k2\x01=\x01v1,\x01v2`, the JSON `[{"key":..,"value":..}]`, and the plain
  * `name=tom, Age=10` of the old API guide (comma separated, values may be quoted).
- * Throws InputError for a malformed list (upstream's texts), SecretError for a value that does not decrypt.
+ * Throws InputError for a malformed list (upstream's texts, without the list: they name the character
+ * position, the element and the key, never a value), SecretError for a value that does not decrypt.
  */
 export function parseVariableList(text: string, options: VariableListOptions): Map<string, string> {
   const pairs = text.includes(KEY_VALUE)
@@ -46,16 +52,20 @@ function stripPrefix(key: string, prefixes: readonly Prefix[]): string {
 /** A value as given, or decrypted when it is `<{cipher_a}hex>&\x01<guid>` (upstream getRawKeyValue). */
 function rawValue(key: string, value: string, options: VariableListOptions): string {
   const parts = value.split(ENCRYPTED);
-  if (parts.length === 1) return value;
+  if (parts.length === 1) {
+    if (isSecretKey(key)) options.onSecret?.(value);
+    return value;
+  }
   if (parts.length === 2 && parts[0] === '') return '';
+  // upstream quotes the value here: it is (or holds) the secret, so only the key is named
   if (parts.length !== 2 || parts[1] === '') {
-    throw new InputError(`GetRawKeyValue key=${key},value=${value} format error,encrypt value should contain guid message`);
+    throw new InputError(`GetRawKeyValue key=${key} format error,encrypt value should contain guid message (<ciphertext>&\\x01<guid>; ${parts.length - 1} separators found)`);
   }
   let plain: string;
   try {
     plain = decodeCipherA(parts[1]!, options.seed, parts[0]!);
   } catch (error) {
-    throw new SecretError(`Decode key=${key} value=${value} password fail,${(error as Error).message} `);
+    throw new SecretError(`Decode key=${key} password fail,${(error as Error).message} `);
   }
   options.onSecret?.(plain);
   return plain;
@@ -63,10 +73,15 @@ function rawValue(key: string, value: string, options: VariableListOptions): str
 
 function legacyPairs(text: string, options: VariableListOptions): Array<readonly [string, string]> {
   const halves = text.split(KEY_VALUE);
-  if (halves.length !== 2) throw new InputError(`VarialbeList(${text}) format error,can not find '='`);
+  if (halves.length !== 2) {
+    const second = text.indexOf(KEY_VALUE, text.indexOf(KEY_VALUE) + KEY_VALUE.length);
+    throw new InputError(`VarialbeList format error at character ${second + 1}: can not find '=' (the \\x01=\\x01 separator appears ${halves.length - 1} times, once expected)`);
+  }
   const keys = halves[0]!.split(ITEM);
   const values = halves[1]!.split(ITEM);
-  if (keys.length !== values.length) throw new InputError(`VarialbeList(${text}) format error,keys num != value num`);
+  if (keys.length !== values.length) {
+    throw new InputError(`VarialbeList format error: keys num != value num (${keys.length} keys, ${values.length} values)`);
+  }
   return keys.map((key, i) => {
     const value = values[i]!;
     if (value === NULL_VALUE) {
@@ -81,8 +96,13 @@ function jsonPairs(text: string, options: VariableListOptions): Array<readonly [
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(`variableList json unmarshal fail,${(error as Error).message} `);
+  } catch {
+    // JSON.parse's message quotes the text, secrets included
+    const problem = locateJsonProblem(text);
+    const element = typeof problem?.path[0] === 'number' ? `element ${problem.path[0] + 1}` : '';
+    const key = problem?.keyMember !== undefined ? `key ${shownName(problem.keyMember)}` : '';
+    const where = problem ? `at character ${problem.character}${element || key ? ` (${[element, key].filter(Boolean).join(', ')})` : ''}: ${problem.reason}` : 'not valid JSON';
+    throw new InputError(`variableList json unmarshal fail,${where} `);
   }
   if (!Array.isArray(parsed)) throw new InputError('variableList json unmarshal fail,expected an array of {"key":...,"value":...} ');
   return parsed.map((element: unknown, i) => {
@@ -109,25 +129,29 @@ function jsonPairs(text: string, options: VariableListOptions): Array<readonly [
 export function plainPairs(text: string): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
   let i = 0;
-  const fail = (why: string): never => {
-    throw new InputError(`variableList(${text}) format error,${why}`);
+  // The text is never quoted: a piece that is "not name=value" is often the rest of a value with a comma.
+  const fail = (at: number, why: string): never => {
+    const last = pairs[pairs.length - 1]?.[0];
+    const after = last !== undefined ? ` (after key ${shownName(last)})` : '';
+    throw new InputError(`variableList format error at character ${at + 1}${after}: ${why}`);
   };
   while (i < text.length) {
     const eq = text.indexOf('=', i);
     const comma = text.indexOf(',', i);
     if (eq === -1 || (comma !== -1 && comma < eq)) {
-      const piece = text.slice(i, comma === -1 ? undefined : comma).trim();
-      if (piece !== '') fail(`"${piece}" is not name=value`);
+      const piece = text.slice(i, comma === -1 ? undefined : comma);
+      if (piece.trim() !== '') fail(i + piece.search(/\S/), 'a piece without "=" is not name=value (quote a value that holds a comma)');
       i = comma === -1 ? text.length : comma + 1;
       continue;
     }
     const name = text.slice(i, eq).trim();
-    if (name === '') fail('a value has no name');
+    if (name === '') fail(eq, 'a value has no name');
     let j = eq + 1;
     while (j < text.length && (text[j] === ' ' || text[j] === '\t')) j++;
     let value = '';
     const quote = text[j];
     if (quote === '"' || quote === "'") {
+      const opened = j;
       j++;
       let closed = false;
       while (j < text.length) {
@@ -145,10 +169,10 @@ export function plainPairs(text: string): Array<[string, string]> {
         value += c;
         j++;
       }
-      if (!closed) fail(`the value of ${name} has no closing ${quote}`);
+      if (!closed) fail(opened, `the value of ${shownName(name)} has no closing ${quote}`);
       const rest = text.indexOf(',', j);
-      const trailing = text.slice(j, rest === -1 ? undefined : rest).trim();
-      if (trailing !== '') fail(`unexpected "${trailing}" after the quoted value of ${name}`);
+      const trailing = text.slice(j, rest === -1 ? undefined : rest);
+      if (trailing.trim() !== '') fail(j + trailing.search(/\S/), `unexpected text after the quoted value of ${shownName(name)}`);
       i = rest === -1 ? text.length : rest + 1;
     } else {
       const end = text.indexOf(',', j);

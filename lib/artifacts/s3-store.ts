@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { PassThrough, type Readable } from 'node:stream';
 import { ArtifactNotFoundError, ArtifactStoreError, PluginError } from '../errors.js';
-import type { ArtifactStore, StoreCallOptions } from './artifact-store.js';
+import type { ArtifactStore, PutOptions, StoreCallOptions } from './artifact-store.js';
 import type { ObjectRef } from './parse-endpoint.js';
 
 export interface S3Settings {
@@ -115,13 +115,18 @@ export class S3Store implements ArtifactStore {
     }
   }
 
-  async put(ref: ObjectRef, body: Readable, options: StoreCallOptions = {}) {
+  async put(ref: ObjectRef, body: Readable, options: PutOptions = {}) {
     let upload;
     try {
       const [client, { storage }] = await Promise.all([this.handle.client(), sdk()]);
       upload = new storage.Upload({
         client,
-        params: { Bucket: ref.bucket, Key: ref.key, Body: body },
+        params: {
+          Bucket: ref.bucket,
+          Key: ref.key,
+          Body: body,
+          ...(options.encryption && { ServerSideEncryption: options.encryption.sse, ...(options.encryption.kmsKeyId && { SSEKMSKeyId: options.encryption.kmsKeyId }) }),
+        },
         partSize: PART_SIZE,
         queueSize: QUEUE_SIZE,
         leavePartsOnError: false,

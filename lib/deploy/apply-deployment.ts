@@ -4,7 +4,7 @@ import type { Runtime } from '../runtime.js';
 import { commonFields, EMPTY, looseString, requiredString, safeToken } from '../wecube/fields.js';
 import { defineOperation, type ItemOutcome, type RunContext } from '../wecube/operation.js';
 import { clearPaths, parseAppUser, parseInstallDir, scriptPaths, signFilePath, type AppUser, type InstallDir } from './deploy-plan.js';
-import { HostSteps, outcomeError, preparePackage, stepFor, type PackageFacts } from './host-steps.js';
+import { dropPackage, HostSteps, outcomeError, preparePackage, stepFor, type PackageFacts } from './host-steps.js';
 
 const LOG_FIELDS = ['logFileTrade', 'logFileTrace', 'logFileMetric', 'logFileKeyword'] as const;
 type LogField = (typeof LOG_FIELDS)[number];
@@ -237,6 +237,8 @@ async function deploy<O extends NewOutput | UpdateOutput>(
     if (o.ok) set(t, { fileDetail: o.output.detail });
     else fail(t, mode === 'new' ? 'Copy app package to target fail' : 'Copy file to target fail', outcomeError(o));
   });
+  // Every host has unpacked (or failed to): the normalised archives are not needed any more.
+  await Promise.all([...byPackage.values()].map((p) => p.then((prepared) => dropPackage(rt, prepared.facts), () => undefined)));
 
   // 4. the sign file, when asked.
   const signing = live(tracks).flatMap((t) => {

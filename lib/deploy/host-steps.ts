@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { ArchiveFormat } from '../artifacts/package-name.js';
 import { archiveType } from '../artifacts/package-name.js';
+import { normalisedRef, readPackage } from '../artifacts/normalise-package.js';
 import { baseName, parseEndpoint, type ObjectRef } from '../artifacts/parse-endpoint.js';
 import { replacePackageVariables, type ReplaceRequest } from '../artifacts/package-variable-replace.js';
 import { InputError, JobTimeoutError, publicMessage, TargetNoReturnError } from '../errors.js';
 import { copySteps, md5Detail } from '../files/copy-states.js';
 import { hostFileCopy } from '../files/host-file-copy.js';
 import { hostFileFind } from '../files/host-file-find.js';
-import { inspectArtifact } from '../files/inspect-artifact.js';
 import type { Runtime } from '../runtime.js';
 import { applySteps, stepsError } from '../salt/apply-steps.js';
 import { firstFailure, highData, type StateStep } from '../salt/high-data.js';
@@ -34,6 +34,8 @@ export interface PackageFacts {
   md5: string;
   sha256: string;
   topLevel: string[];
+  /** The normalised tar.gz hosts unpack (readPackage), and its sha256. */
+  unpack: { ref: ObjectRef; sha256: string };
 }
 
 export interface UserRequest {
@@ -164,15 +166,19 @@ export class HostSteps {
 
   /** The states of a distribution: snapshot + clear, fetch the package (sha256 checked), unpack, own. */
   async distributeStates(req: DistributeRequest): Promise<StateStep[]> {
-    const url = await this.rt.store().presignGet(req.pkg.ref, this.rt.config.s3.presignExpiresS);
+    const store = this.rt.store();
+    const expires = this.rt.config.s3.presignExpiresS;
+    const [url, unpackUrl] = await Promise.all([store.presignGet(req.pkg.ref, expires), store.presignGet(req.pkg.unpack.ref, expires)]);
     const copy = copySteps({
       destination: `${req.dir.path}/${req.pkg.name}`,
       source: url,
       sha256: req.pkg.sha256,
       owner: { user: req.owner.user, group: req.owner.group },
-      unpack: { format: req.pkg.format, topLevel: req.pkg.topLevel, stagingName: `.saltstack-unpack-${randomBytes(6).toString('hex')}` },
+      unpack: { source: unpackUrl, sha256: req.pkg.unpack.sha256, topLevel: req.pkg.topLevel, stagingName: `.saltstack-unpack-${randomBytes(6).toString('hex')}` },
     });
-    return [snapshotStep(req.dir, req.clear), ...copy.map((s) => (s.id === 'copy' ? { ...s, require: ['snapshot'] } : s))];
+    // The guard looks at the install dir before the snapshot touches it; the copy waits for both.
+    const [guard, ...rest] = copy;
+    return [guard!, { ...snapshotStep(req.dir, req.clear), require: [guard!.id] }, ...rest.map((s) => (s.id === 'copy' ? { ...s, require: [guard!.id, 'snapshot'] } : s))];
   }
 
   /** Distributes packages and waits (apply-deployment); output: upstream's md5 `detail`. */
@@ -316,7 +322,8 @@ export class HostSteps {
 
 /**
  * A package ready for hosts: its conf files substituted when asked (package-variable/replace, the result
- * uploaded to the artifact bucket), then read once (md5, sha256, zip-slip check, top-level names).
+ * uploaded to the artifact bucket), then read once (md5, sha256, every entry judged, top-level names) and
+ * re-written as the normalised tar.gz hosts unpack (removed by the caller with `dropPackage` when done).
  */
 export async function preparePackage(
   rt: Runtime,
@@ -330,12 +337,25 @@ export async function preparePackage(
   const name = baseName(ref);
   const type = archiveType(name);
   if (!type) throw new InputError(`File ${name.toLowerCase()} is illegal to be recognized as a compressed file type`);
-  const facts = await inspectArtifact(rt.store(), ref, { format: type.format, archive: name, signal: ctx.signal });
+  const facts = await readPackage(rt.store(), ref, { format: type.format, archive: name, normaliseTo: normalisedRef(ref, rt.config.s3.bucket), signal: ctx.signal });
   ctx.logger.info('package prepared', { endpoint: ref.url, size: facts.size, entries: facts.entries });
+  const unpack = facts.normalised!;
   return {
     s3PkgPath: replaced.s3PkgPath,
-    facts: { ref: { bucket: ref.bucket, key: ref.key, url: ref.url }, name, format: type.format, md5: facts.md5, sha256: facts.sha256, topLevel: facts.topLevel ?? [] },
+    facts: {
+      ref: { bucket: ref.bucket, key: ref.key, url: ref.url },
+      name,
+      format: type.format,
+      md5: facts.md5,
+      sha256: facts.sha256,
+      topLevel: facts.topLevel ?? [],
+      unpack: { ref: { bucket: unpack.ref.bucket, key: unpack.ref.key, url: unpack.ref.url }, sha256: unpack.sha256 },
+    },
     unresolved: replaced.unresolvedVariables.map((v) => v.key),
   };
 }
 
+/** Removes the normalised archive of a prepared package (best effort: a bucket lifecycle rule expires any left). */
+export async function dropPackage(rt: Runtime, pkg: PackageFacts | undefined): Promise<void> {
+  if (pkg?.unpack) await rt.store().remove(pkg.unpack.ref).catch(() => undefined);
+}

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { InputError, JobFailedError, type PluginError } from '../errors.js';
 import { batchOptions, type HostDeps } from '../files/deps.js';
 import { absolutePathProblem, normalisePath } from '../files/host-path.js';
+import { systemTreeProblem } from '../files/system-paths.js';
 import { applySteps, stepsError } from '../salt/apply-steps.js';
 import { anyChanges, type StateStep } from '../salt/high-data.js';
 import { hostError } from '../salt/host-error.js';
@@ -10,7 +11,7 @@ import type { HostResult } from '../salt/normalise-result.js';
 import { runBatched } from '../salt/run-batched.js';
 import { commonFields, looseString, requiredString } from '../wecube/fields.js';
 import { defineOperation, type ItemOutcome, type RunContext } from '../wecube/operation.js';
-import { decideFormat, FILESYSTEMS, mkfsArgv, SYSTEM_DIRS, unformattedDisks, type Filesystem, type HostDisks } from './disk-plan.js';
+import { decideFormat, FILESYSTEMS, mkfsArgv, unformattedDisks, type Filesystem, type HostDisks } from './disk-plan.js';
 import { BLKID_ARGV, LSBLK_ARGV, parseBlkid, parseLsblk } from './parse-block-devices.js';
 
 type DiskDeps = Pick<HostDeps, 'salt' | 'config'>;
@@ -123,7 +124,9 @@ export function parseFormatRequest(item: z.output<typeof formatInput>): Omit<For
   // salt writes the mount point into /etc/fstab as it is: a space would split the entry.
   if (/\s|\\/.test(item.mountDir.trim())) throw new InputError('Parameter mountDir validation failed: must not contain spaces or backslashes (/etc/fstab fields)');
   const mountDir = normalisePath(item.mountDir.trim());
-  if (mountDir === '/' || SYSTEM_DIRS.has(mountDir)) throw new InputError(`Parameter mountDir validation failed: ${mountDir} is a system directory`);
+  // A disk mounted over a system tree hides (or replaces) what the system runs from: /etc, /usr, /var itself...
+  const system = systemTreeProblem(mountDir);
+  if (system) throw new InputError(`Parameter mountDir validation failed: ${system} on ${host}`);
   return { host, disk: name.startsWith('/dev/') ? name : `/dev/${name}`, filesystem: fs as Filesystem, mountDir };
 }
 

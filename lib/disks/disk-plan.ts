@@ -135,9 +135,3 @@ export function mkfsArgv(filesystem: Filesystem, disk: string, uuid: string): st
       return [`mkfs.${filesystem}`, '-F', '-U', uuid, disk];
   }
 }
-
-/** Directories a data disk must never be mounted on (it would hide the system). */
-export const SYSTEM_DIRS = new Set([
-  '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/root',
-  '/run', '/sbin', '/sys', '/tmp', '/usr', '/var', '/var/lib', '/var/log',
-]);

@@ -2,6 +2,7 @@ import { InputError } from '../errors.js';
 import type { StateStep } from '../salt/high-data.js';
 import { splitList } from '../wecube/split-list.js';
 import { absolutePathProblem, depthOf, isWithin, nameOf, normalisePath, parentOf } from './host-path.js';
+import { systemDeletionProblem } from './system-paths.js';
 
 /** One path to delete: the path itself, or (trailing `/`) only what is inside the directory. */
 export interface DeleteEntry {
@@ -24,8 +25,9 @@ const illegal = (piece: string, why: string) => new InputError(`Parameter target
 
 /**
  * Upstream's delete list (§7.4): `,`/`|` separated paths, relative to `baseDir` when it is given (a leading
- * `/` dropped). Refuses `..`, `/`, control characters, baseDir itself, and without baseDir anything
- * shallower than /a/b. Throws InputError.
+ * `/` dropped). Refuses `..`, `/`, control characters, baseDir itself, without baseDir anything
+ * shallower than /a/b, and with or without it the system trees of system-paths.ts (`/etc/...`,
+ * `/usr/...`, `/var/lib` itself...): a baseDir is the caller's word too, not a confinement. Throws InputError.
  */
 export function planDelete(targetPath: string, baseDir: string | undefined): DeletePlan {
   let base: string | undefined;
@@ -50,6 +52,8 @@ export function planDelete(targetPath: string, baseDir: string | undefined): Del
     } else if (depthOf(path) < MIN_DEPTH_WITHOUT_BASE) {
       throw illegal(piece, `is a top-level directory; give a deeper path or a baseDir`);
     }
+    const system = systemDeletionProblem(path);
+    if (system) throw illegal(piece, system);
     return { path, contentsOnly };
   });
   const seen = new Set<string>();
@@ -67,7 +71,8 @@ export function pathsToResolve(plan: DeletePlan): string[] {
 
 /**
  * The real paths to delete, from `realpath -m` of `pathsToResolve` (same order): a path that leaves baseDir
- * through a symbolic link, or lands too high without a baseDir, is refused. Throws InputError.
+ * through a symbolic link, lands too high without a baseDir, or lands in a system tree, is refused.
+ * Throws InputError.
  */
 export function confineResolved(plan: DeletePlan, resolved: readonly string[]): DeleteEntry[] {
   const expected = pathsToResolve(plan).length;
@@ -85,6 +90,8 @@ export function confineResolved(plan: DeletePlan, resolved: readonly string[]): 
     } else if (depthOf(path) < MIN_DEPTH_WITHOUT_BASE || path === '/') {
       throw illegal(shown, `resolves to ${path} (a symbolic link)`);
     }
+    const system = systemDeletionProblem(path);
+    if (system) throw illegal(shown, `goes through a symbolic link: ${system}`);
     return { path, contentsOnly: entry.contentsOnly };
   });
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { normalisedRef, readPackage, type PackageRead } from '../artifacts/normalise-package.js';
 import { archiveType, type ArchiveFormat } from '../artifacts/package-name.js';
 import { baseName, parseEndpoint, type ParsedEndpoint } from '../artifacts/parse-endpoint.js';
 import { InputError } from '../errors.js';
@@ -9,7 +10,6 @@ import { defineOperation, type ItemOutcome, type RunContext } from '../wecube/op
 import { copySteps, md5Detail } from './copy-states.js';
 import { batchOptions, type HostDeps } from './deps.js';
 import { absolutePathProblem, destinationFile, normalisePath } from './host-path.js';
-import { inspectArtifact, type ArtifactFacts } from './inspect-artifact.js';
 import { flagField, hostPathField, ownerField } from './path-fields.js';
 
 const input = z.object({
@@ -68,9 +68,10 @@ async function settleLimited<T, R>(values: T[], limit: number, fn: (v: T) => Pro
 }
 
 /**
- * host-file/copy: every distinct object is read once by the handler (md5, sha256, zip-slip check of an
- * archive), then each host fetches it from a presigned URL with `file.managed` (sha256 verified), unpacks
- * it through a staging directory when asked, and owns it as `fileOwner`. Items that copy the same object
+ * host-file/copy: every distinct object is read once by the handler (md5, sha256; an archive is judged
+ * entry by entry and re-written as a normalised tar.gz), then each host fetches it from a presigned URL
+ * with `file.managed` (sha256 verified), unpacks the normalised archive through a staging directory when
+ * asked, and owns it as `fileOwner`. Items that copy the same object
  * to the same place go to salt as one job on a host list.
  */
 export const hostFileCopy = (deps: HostDeps) =>
@@ -92,13 +93,20 @@ export const hostFileCopy = (deps: HostDeps) =>
       });
 
       const distinct = [...new Map(prepared.flatMap((p) => (p ? [[p.key, p] as const] : []))).values()];
+      const store = deps.store();
       const inspected = await settleLimited(distinct, ctx.concurrency, async (p) => {
-        const facts = await inspectArtifact(deps.store(), p.ref, { format: p.format, archive: baseName(p.ref), signal: ctx.signal });
-        const url = await deps.store().presignGet(p.ref, deps.config.s3.presignExpiresS);
+        const facts = await readPackage(store, p.ref, {
+          format: p.format,
+          archive: baseName(p.ref),
+          normaliseTo: p.format && normalisedRef(p.ref, deps.config.s3.bucket),
+          signal: ctx.signal,
+        });
+        const url = await store.presignGet(p.ref, deps.config.s3.presignExpiresS);
+        const unpackUrl = facts.normalised && (await store.presignGet(facts.normalised.ref, deps.config.s3.presignExpiresS));
         ctx.logger.info('artifact inspected', { endpoint: p.ref.url, size: facts.size, md5: facts.md5, entries: facts.entries });
-        return { facts, url };
+        return { facts, url, unpackUrl };
       });
-      const byKey = new Map<string, PromiseSettledResult<{ facts: ArtifactFacts; url: string }>>(
+      const byKey = new Map<string, PromiseSettledResult<{ facts: PackageRead; url: string; unpackUrl: string | undefined }>>(
         distinct.map((p, i) => [p.key, inspected[i]!]),
       );
 
@@ -111,18 +119,21 @@ export const hostFileCopy = (deps: HostDeps) =>
           outcomes[index] = { ok: false, error: got.reason };
           return;
         }
-        const { facts, url } = got.value;
+        const { facts, url, unpackUrl } = got.value;
         const steps = copySteps({
           destination: p.destination,
           source: url,
           sha256: facts.sha256,
           owner: p.item.fileOwner,
-          ...(p.format && { unpack: { format: p.format, topLevel: facts.topLevel ?? [], stagingName } }),
+          ...(facts.normalised && unpackUrl && { unpack: { source: unpackUrl, sha256: facts.normalised.sha256, topLevel: facts.topLevel ?? [], stagingName } }),
         });
         calls.push({ index, host: p.item.target, md5: facts.md5, steps });
       });
 
-      const results = await applySteps(deps.salt(), calls, batchOptions(deps, ctx, true));
+      const results = await applySteps(deps.salt(), calls, batchOptions(deps, ctx, true)).finally(() =>
+        // The normalised archives served their one job (a bucket lifecycle rule expires any left behind).
+        Promise.all(inspected.map((r) => (r.status === 'fulfilled' && r.value.facts.normalised ? store.remove(r.value.facts.normalised.ref).catch(() => undefined) : undefined))),
+      );
       results.forEach((result, i) => {
         const call = calls[i]!;
         outcomes[call.index] = result.ok

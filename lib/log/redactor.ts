@@ -1,6 +1,9 @@
 const SECRET_KEY = /pass(word|wd)?|secret|token|authorization|cookie|private.?key|seed|credential|api.?key/i;
 const MIN_SECRET_LENGTH = 4;
 
+/** Whether a field or variable name says its value is a secret (`password`, `db_passwd`, `apiKey`, `seed`...). */
+export const isSecretKey = (key: string): boolean => SECRET_KEY.test(key);
+
 /**
  * Removes secrets from anything about to be logged: values under secret-looking keys, and every
  * registered secret value wherever it appears inside a string (a decrypted password inside a salt error).
@@ -27,6 +30,11 @@ export class Redactor {
       out[this.redactString(k)] = SECRET_KEY.test(k) && v !== undefined && v !== null && v !== '' ? '[redacted]' : this.redact(v, depth + 1);
     }
     return out;
+  }
+
+  /** The text with every registered secret masked: for error texts that leave the process (records, execution history). */
+  redactText(text: string): string {
+    return this.redactString(text);
   }
 
   private redactString(text: string): string {

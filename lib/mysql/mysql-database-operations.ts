@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { randomPassword } from '../crypto/random-password.js';
 import { openSecret, sealSecret } from '../crypto/secret-fields.js';
-import { DatabaseError, PluginError } from '../errors.js';
+import { DatabaseError, InputError, PluginError } from '../errors.js';
 import { looseString, requiredString } from '../wecube/fields.js';
 import { defineOperation, eachItem } from '../wecube/operation.js';
 import { adminConnectionFields, withAdminSession, type AdminSession, type MysqlDeps } from './admin-session.js';
@@ -19,6 +19,7 @@ import {
   revokeOnDatabase,
   userNameProblem,
 } from './admin-statements.js';
+import { systemSchemaProblem } from './system-names.js';
 
 const checked = (problemOf: (name: string) => string | undefined) => (v: string | undefined, ctx: z.RefinementCtx) => {
   const problem = v === undefined ? undefined : problemOf(v);
@@ -121,7 +122,10 @@ export const mysqlDatabaseAdd = (deps: MysqlDeps) =>
     ),
   });
 
-/** mysql-database/delete: revokes the database-level grants on it and drops it; a missing database is reported, not an error. */
+/**
+ * mysql-database/delete: revokes the database-level grants on it and drops it; a missing database is
+ * reported, not an error. The server's own schemas (mysql, sys, ...) are refused before connecting.
+ */
 export const mysqlDatabaseDelete = (deps: MysqlDeps) =>
   defineOperation({
     plugin: 'mysql-database',
@@ -133,8 +137,10 @@ export const mysqlDatabaseDelete = (deps: MysqlDeps) =>
       databaseOwnerGuid: requiredString(),
     }),
     output: z.object({ databaseOwnerGuid: z.string(), detail: z.string() }),
-    run: eachItem(async (item, ctx) =>
-      withAdminSession(deps, item, ctx, async (admin) => {
+    run: eachItem(async (item, ctx) => {
+      const system = systemSchemaProblem(item.databaseName);
+      if (system) throw new InputError(`Parameter databaseName validation failed: ${system} (on ${item.host}:${item.port})`);
+      return withAdminSession(deps, item, ctx, async (admin) => {
         const prefix = 'Failed to delete mysql database and user: ';
         const db = item.databaseName;
         try {
@@ -153,7 +159,6 @@ export const mysqlDatabaseDelete = (deps: MysqlDeps) =>
         } catch (error) {
           throw wrap(prefix, error);
         }
-      }),
-      { sequential: true },
-    ),
+      });
+    }, { sequential: true }),
   });

@@ -6,6 +6,10 @@ import { mysqlConnector } from './mysql-session.js';
 export function mysqlDeps(rt: Runtime): MysqlDeps {
   return {
     config: rt.config,
-    connect: mysqlConnector({ connectTimeoutMs: rt.config.db.connectTimeoutMs, queryTimeoutMs: rt.config.db.queryTimeoutMs }),
+    connect: mysqlConnector({
+      connectTimeoutMs: rt.config.db.connectTimeoutMs,
+      queryTimeoutMs: rt.config.db.queryTimeoutMs,
+      tls: rt.config.db.mysqlTls,
+    }),
   };
 }

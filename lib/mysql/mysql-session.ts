@@ -1,5 +1,8 @@
-import { createConnection, type Connection, type FieldPacket } from 'mysql2/promise';
+import { connect as netConnect, type Socket } from 'node:net';
+import { createConnection, type Connection, type ConnectionOptions, type FieldPacket, type SslOptions } from 'mysql2/promise';
 import { DatabaseError, DatabaseUnavailableError } from '../errors.js';
+import type { DbTls } from '../tls/db-tls.js';
+import { describeTlsFailure } from '../tls/tls-failure.js';
 
 /** Where and as whom to connect; `database` is the default schema (`-D` of the mysql client). */
 export interface MysqlTarget {
@@ -67,6 +70,9 @@ export function toDatabaseError(error: unknown, where?: string): DatabaseError |
   if (error instanceof DatabaseError || error instanceof DatabaseUnavailableError) return error;
   const e = (error ?? {}) as DriverError;
   const prefix = where ? `${where}: ` : '';
+  // Not transient: retrying cannot fix a certificate, so a DatabaseError rather than unavailable.
+  const tls = describeTlsFailure(error, 'MYSQL_TLS_CA_FILE');
+  if (tls) return new DatabaseError(`${prefix}${tls}`, { serverCode: e.code });
   if (typeof e.sqlMessage === 'string' && typeof e.errno === 'number') {
     return new DatabaseError(`${prefix}ERROR ${e.errno} (${e.sqlState ?? 'HY000'}): ${e.sqlMessage}`, {
       errno: e.errno,
@@ -128,12 +134,43 @@ export function shapeResult(rows: unknown, fields: FieldPacket[] | FieldPacket[]
 }
 
 /**
- * A connector over mysql2: one connection per call, no multi-statements, no LOCAL INFILE, every value
- * as text. A statement past `queryTimeoutMs` (or an aborted signal) kills the server thread, so a long
- * ALTER does not keep running after we gave up on it.
+ * mysql2's TLS options for `tls`: the certificate verified, and its name too (mysql2 checks the host
+ * name only with `verifyIdentity`; for an IP address Node checks the certificate's IP SANs).
  */
-export function mysqlConnector(options: { connectTimeoutMs: number; queryTimeoutMs: number }): MysqlConnector {
+export function mysqlSsl(tls: DbTls): SslOptions {
+  return { ...(tls.ca !== undefined ? { ca: tls.ca } : {}), rejectUnauthorized: true, verifyIdentity: true, minVersion: 'TLSv1.2' };
+}
+
+/**
+ * mysql2's connection options for TLS to `host`. mysql2 sends no server name for an IP address, so Node
+ * checks the certificate against the socket's `_host`, which net leaves null for an IP: the check would be
+ * against `localhost` (any certificate naming localhost passes, a right one with only the IP SAN fails).
+ * The socket is opened here with `_host` set to the address, so that Node checks the IP SANs, during the
+ * handshake, before the password is sent.
+ */
+function tlsOptions(ssl: SslOptions, host: string, port: number): ConnectionOptions {
+  return {
+    ssl,
+    stream: () => {
+      const socket: Socket & { _host?: string | null } = netConnect({ host, port });
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true);
+      socket._host = host;
+      return socket;
+    },
+  };
+}
+
+/**
+ * A connector over mysql2: one connection per call, no multi-statements, no LOCAL INFILE, every value
+ * as text, TLS when `tls` is given (the KILL connection too). A statement past `queryTimeoutMs` (or an
+ * aborted signal) kills the server thread, so a long ALTER does not keep running after we gave up on it.
+ */
+export function mysqlConnector(options: { connectTimeoutMs: number; queryTimeoutMs: number; tls?: DbTls | undefined }): MysqlConnector {
+  // One object per connector: mysql2 keys its TLS session cache on it.
+  const ssl = options.tls ? mysqlSsl(options.tls) : undefined;
   return async (target, signal) => {
+    const tls = () => (ssl ? tlsOptions(ssl, target.host, target.port) : {});
     const where = `${target.host}:${target.port}`;
     let connection: Connection;
     try {
@@ -144,6 +181,7 @@ export function mysqlConnector(options: { connectTimeoutMs: number; queryTimeout
         password: target.password,
         ...(target.database ? { database: target.database } : {}),
         connectTimeout: options.connectTimeoutMs,
+        ...tls(),
         charset: 'utf8mb4',
         multipleStatements: false,
         typeCast: false,
@@ -171,6 +209,7 @@ export function mysqlConnector(options: { connectTimeoutMs: number; queryTimeout
           user: target.user,
           password: target.password,
           connectTimeout: options.connectTimeoutMs,
+          ...tls(),
         });
         try {
           await killer.query({ sql: `KILL ${Number(threadId)}`, timeout: options.connectTimeoutMs });

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { randomPassword } from '../crypto/random-password.js';
 import { openSecret, sealSecret } from '../crypto/secret-fields.js';
-import { DatabaseError } from '../errors.js';
+import { DatabaseError, InputError } from '../errors.js';
 import { looseString, requiredString } from '../wecube/fields.js';
 import { defineOperation, eachItem } from '../wecube/operation.js';
 import { adminConnectionFields, withAdminSession, type MysqlDeps } from './admin-session.js';
 import { alterPassword, createUser, dropUser, grantableDatabaseNameProblem, grantOnDatabase, setPasswordLegacy } from './admin-statements.js';
 import { accountExists, accountNameField, optionalDatabaseNameField } from './mysql-database-operations.js';
+import { systemAccountProblem } from './system-names.js';
 
 const userFields = {
   ...adminConnectionFields,
@@ -59,7 +60,10 @@ export const mysqlUserAdd = (deps: MysqlDeps) =>
     ),
   });
 
-/** mysql-user/delete: drops the account (and with it its grants); a missing account is reported, not an error. */
+/**
+ * mysql-user/delete: drops the account (and with it its grants); a missing account is reported, not an
+ * error. root and the server's own accounts (mysql.sys, mariadb.sys...) are refused before connecting.
+ */
 export const mysqlUserDelete = (deps: MysqlDeps) =>
   defineOperation({
     plugin: 'mysql-user',
@@ -67,8 +71,10 @@ export const mysqlUserDelete = (deps: MysqlDeps) =>
     summary: 'Drop an account and its grants; a missing account is reported in detail',
     input: z.object(userFields),
     output: z.object({ databaseUserGuid: z.string(), detail: z.string() }),
-    run: eachItem(async (item, ctx) =>
-      withAdminSession(deps, item, ctx, async (admin) => {
+    run: eachItem(async (item, ctx) => {
+      const system = systemAccountProblem(item.databaseUserName);
+      if (system) throw new InputError(`Parameter databaseUserName validation failed: ${system} (on ${item.host}:${item.port})`);
+      return withAdminSession(deps, item, ctx, async (admin) => {
         const user = item.databaseUserName;
         if (!(await accountExists(admin, user))) {
           return { databaseUserGuid: item.databaseUserGuid, detail: `user ${user} does not exist, nothing to drop` };
@@ -76,9 +82,8 @@ export const mysqlUserDelete = (deps: MysqlDeps) =>
         await admin.exec(dropUser(user));
         ctx.logger.info('mysql user deleted', { user });
         return { databaseUserGuid: item.databaseUserGuid, detail: `user ${user} dropped` };
-      }),
-      { sequential: true },
-    ),
+      });
+    }, { sequential: true }),
   });
 
 /** mysql-user/change-password: ALTER USER (SET PASSWORD on servers without it); the new password is returned encrypted. */

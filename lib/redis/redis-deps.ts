@@ -6,6 +6,10 @@ import type { RedisDeps } from './redis-user-operations.js';
 export function redisDeps(rt: Runtime): RedisDeps {
   return {
     config: rt.config,
-    connect: redisConnector({ connectTimeoutMs: rt.config.db.connectTimeoutMs, commandTimeoutMs: rt.config.db.queryTimeoutMs }),
+    connect: redisConnector({
+      connectTimeoutMs: rt.config.db.connectTimeoutMs,
+      commandTimeoutMs: rt.config.db.queryTimeoutMs,
+      tls: rt.config.db.redisTls,
+    }),
   };
 }

@@ -1,5 +1,8 @@
+import { isIP } from 'node:net';
 import { ConnectionTimeoutError, createClient, ErrorReply, SocketClosedUnexpectedlyError, TimeoutError } from '@redis/client';
 import { DatabaseError, DatabaseUnavailableError } from '../errors.js';
+import type { DbTls } from '../tls/db-tls.js';
+import { describeTlsFailure } from '../tls/tls-failure.js';
 
 /** Where and as whom to connect; no `username` means Redis's `default` user (requirepass). */
 export interface RedisTarget {
@@ -30,6 +33,12 @@ export function toRedisError(error: unknown, where?: string): DatabaseError | Da
   if (error instanceof ErrorReply) {
     return new DatabaseError(prefix + message, { serverCode: message.split(' ')[0] });
   }
+  // Not transient: retrying cannot fix a certificate, so a DatabaseError rather than unavailable.
+  const tls = describeTlsFailure(error, 'REDIS_TLS_CA_FILE');
+  if (tls) {
+    const code = (error as { code?: unknown } | null)?.code;
+    return new DatabaseError(prefix + tls, typeof code === 'string' ? { serverCode: code } : {});
+  }
   if (error instanceof ConnectionTimeoutError) return new DatabaseUnavailableError(prefix + 'connect timed out');
   if (error instanceof TimeoutError) return new DatabaseUnavailableError(prefix + 'command timed out');
   if (error instanceof SocketClosedUnexpectedlyError) {
@@ -39,12 +48,35 @@ export function toRedisError(error: unknown, where?: string): DatabaseError | Da
   return new DatabaseUnavailableError(prefix + (typeof code === 'string' ? code : message));
 }
 
-/** A connector over node-redis: one connection per call, no reconnects, connect and command timeouts. */
-export function redisConnector(options: { connectTimeoutMs: number; commandTimeoutMs: number }): RedisConnector {
+/**
+ * node-redis's socket options for TLS: the certificate verified against `tls.ca` and Node's check of the
+ * host name (or, for an IP address, of the certificate's IP SANs); SNI only for a name, as TLS wants.
+ */
+export function redisTlsSocket(tls: DbTls, host: string) {
+  return {
+    tls: true as const,
+    ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+    rejectUnauthorized: true,
+    minVersion: 'TLSv1.2' as const,
+    ...(isIP(host) ? {} : { servername: host }),
+  };
+}
+
+/**
+ * A connector over node-redis: one connection per call, no reconnects, connect and command timeouts, TLS
+ * when `tls` is given (the item's port must then be the server's TLS port).
+ */
+export function redisConnector(options: { connectTimeoutMs: number; commandTimeoutMs: number; tls?: DbTls | undefined }): RedisConnector {
   return async (target, signal) => {
     const where = `${target.host}:${target.port}`;
     const client = createClient({
-      socket: { host: target.host, port: target.port, connectTimeout: options.connectTimeoutMs, reconnectStrategy: false },
+      socket: {
+        host: target.host,
+        port: target.port,
+        connectTimeout: options.connectTimeoutMs,
+        reconnectStrategy: false,
+        ...(options.tls ? redisTlsSocket(options.tls, target.host) : {}),
+      },
       ...(target.username ? { username: target.username } : {}),
       password: target.password,
       disableOfflineQueue: true,
@@ -55,6 +87,10 @@ export function redisConnector(options: { connectTimeoutMs: number; commandTimeo
       await client.connect();
     } catch (error) {
       client.destroy();
+      // A plain port never answers a TLS ClientHello (Redis waits for the end of an inline command).
+      if (options.tls && error instanceof ConnectionTimeoutError) {
+        throw new DatabaseUnavailableError(`${where}: TLS connect timed out (REDIS_TLS=required: is ${target.port} the server's TLS port?)`);
+      }
       throw toRedisError(error, where);
     }
     return {

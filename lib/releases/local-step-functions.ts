@@ -70,6 +70,8 @@ export interface LocalStepFunctionsOptions {
 interface LocalExecution {
   description: ExecutionDescription;
   done: Promise<void>;
+  /** Every event of the run (states entered and exited with their input and output, errors, retries). */
+  history: unknown[];
 }
 
 /**
@@ -125,6 +127,11 @@ export class LocalStepFunctions implements StepFunctionsPort {
       },
       context: { Execution: { Id: executionArn, Name: request.name, Input: input as never, StartTime: startDate.toISOString() } },
     });
+    const history: unknown[] = [];
+    // Drained as it goes: the history is what AWS would keep (inputs, outputs, Error/Cause of every state).
+    const drained = (async () => {
+      for await (const event of run.eventLogs) history.push(event);
+    })().catch(() => undefined);
     const done = run.result.then(
       (output) => {
         Object.assign(description, { status: 'SUCCEEDED', stopDate: new Date(), output: JSON.stringify(output) });
@@ -134,7 +141,7 @@ export class LocalStepFunctions implements StepFunctionsPort {
         Object.assign(description, { status: 'FAILED', stopDate: new Date(), error: failure.name, cause: failure.message });
       },
     );
-    this.executions.set(executionArn, { description, done });
+    this.executions.set(executionArn, { description, done: done.then(() => drained), history });
     return { executionArn, startDate };
   }
 
@@ -142,6 +149,13 @@ export class LocalStepFunctions implements StepFunctionsPort {
     const found = this.executions.get(request.executionArn);
     if (!found) throw new ReleaseNotFoundError(`Release ${request.executionArn.split(':').pop()} not found (local executions live in the process that started them)`);
     return { ...found.description };
+  }
+
+  /** The execution's history events so far, as JSON-ready objects (tests grep them for secrets). */
+  history(executionArn: string): unknown[] {
+    const found = this.executions.get(executionArn);
+    if (!found) throw new ReleaseNotFoundError(`Release ${executionArn} not found`);
+    return [...found.history];
   }
 
   /** Resolves when the execution has ended (tests, benchmarks). */

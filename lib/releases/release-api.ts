@@ -8,10 +8,11 @@ import { commonFields, requiredString } from '../wecube/fields.js';
 import { defineOperation, eachItem } from '../wecube/operation.js';
 import { validateItem } from '../wecube/validate-item.js';
 import { executionName, planRelease, releaseIdProblem, releaseInput, type ReleaseInput } from './release-request.js';
-import { ReleaseStore, type HostState } from './release-store.js';
+import { checkManifestBuckets, isManifest, MANIFEST_SUFFIX, uploaderRefusal, type ManifestPolicy } from './manifest-guard.js';
+import { releaseStoreOf, type HostState } from './release-store.js';
 import { executionArnOf, releaseRunner } from './step-functions.js';
 
-const storeOf = (rt: Runtime) => new ReleaseStore(rt.store, rt.config.s3.bucket, rt.config.releases.prefix);
+const storeOf = releaseStoreOf;
 
 /**
  * Starts a release: validates the request and its host plan, keeps the request in the release records
@@ -21,16 +22,17 @@ const storeOf = (rt: Runtime) => new ReleaseStore(rt.store, rt.config.s3.bucket,
 export async function startRelease(
   rt: Runtime,
   request: ReleaseInput,
-  options: { id: string; bucket: string; logger: Logger },
+  options: { id: string; bucket: string; logger: Logger; onlyBucket?: string },
 ): Promise<{ releaseId: string; executionArn: string }> {
   planRelease(options.id, request); // refuse a bad plan before anything is stored
   await refuseUnknownTargets(rt, request.targets, options.logger);
   const records = storeOf(rt);
   const ref = records.requestRef(options.id);
   const stored: ReleaseInput = { ...request, endpoint: request.endpoint?.trim() || `s3://${options.bucket}/${request.packageKey!.trim()}` };
-  await records.putJson(ref, stored);
+  await records.putRequest(options.id, stored); // the one record holding the secrets: SSE-KMS, cleared at the end
   const { port, stateMachineArn } = await releaseRunner(rt);
-  const input = JSON.stringify({ release: { id: options.id, bucket: ref.bucket, key: ref.key } });
+  // onlyBucket (manifest releases): Prepare reads whole-file replacements from that bucket only.
+  const input = JSON.stringify({ release: { id: options.id, bucket: ref.bucket, key: ref.key, ...(options.onlyBucket && { onlyBucket: options.onlyBucket }) } });
   const { executionArn } = await port.startExecution({ stateMachineArn, name: options.id, input });
   options.logger.info('release started', { release: options.id, hosts: request.targets.length, mode: request.mode });
   return { releaseId: options.id, executionArn };
@@ -131,37 +133,52 @@ export const releaseStatus = (rt: Runtime) =>
 /** An S3 notification record (the fields the trigger reads). */
 interface S3EventRecord {
   eventName?: string;
+  userIdentity?: { principalId?: string };
   s3?: { bucket?: { name?: string }; object?: { key?: string; eTag?: string; versionId?: string } };
 }
 
 /** S3 event keys are URL-encoded, with `+` for spaces. */
 const decodeKey = (key: string) => decodeURIComponent(key.replace(/\+/g, ' '));
 
-export const MANIFEST_SUFFIX = '.release.json';
+export { MANIFEST_SUFFIX };
 
 /** Where the result of a manifest is written: `<name>.release.json` → `<name>.release-result.json`. */
 export const manifestResultKey = (key: string) => `${key.slice(0, -MANIFEST_SUFFIX.length)}.release-result.json`;
 
 /**
- * The S3 trigger: every `*.release.json` object created in the bucket starts a release. The execution name
- * comes from the key and the ETag, so a repeated event for the same upload starts nothing new (Step
- * Functions refuses the name, or returns the running execution). An invalid manifest starts nothing and
- * its problem is written next to it; so is the release id of a valid one.
+ * The S3 trigger: a `*.release.json` object created under RELEASE_MANIFEST_PREFIX of the artifact bucket
+ * by an uploader on RELEASE_UPLOADERS starts a release whose packages all come from that bucket. The
+ * execution name comes from the key and the ETag, so a repeated event for the same upload starts nothing
+ * new (Step Functions refuses the name, or returns the running execution). A refused or invalid manifest
+ * starts nothing and the reason is written next to it; so is the release id of a valid one. Objects
+ * outside the prefix (or bucket) get no answer.
  */
 export function releaseTrigger(rt: Runtime) {
   const records = storeOf(rt);
-  return async (event: { Records?: S3EventRecord[] }): Promise<{ started: string[]; duplicates: string[]; invalid: string[] }> => {
-    const outcome = { started: [] as string[], duplicates: [] as string[], invalid: [] as string[] };
+  const policy: ManifestPolicy = { bucket: rt.config.s3.bucket, prefix: rt.config.releases.manifestPrefix, uploaders: rt.config.releases.uploaders };
+  return async (event: { Records?: S3EventRecord[] }): Promise<{ started: string[]; duplicates: string[]; invalid: string[]; refused: string[] }> => {
+    const outcome = { started: [] as string[], duplicates: [] as string[], invalid: [] as string[], refused: [] as string[] };
     for (const record of event.Records ?? []) {
       const bucket = record.s3?.bucket?.name;
       const rawKey = record.s3?.object?.key;
       if (!bucket || !rawKey || !record.eventName?.startsWith('ObjectCreated')) continue;
       const key = decodeKey(rawKey);
-      if (!key.endsWith(MANIFEST_SUFFIX)) continue;
+      if (!isManifest(policy, bucket, key)) {
+        // Said once, for an operator who put a manifest in the wrong place; nothing is written there.
+        if (key.endsWith(MANIFEST_SUFFIX)) rt.logger.info('release manifest ignored: not under the manifest prefix of the artifact bucket', { manifest: `s3://${bucket}/${key}`, prefix: policy.prefix });
+        continue;
+      }
       const etag = (record.s3?.object?.eTag ?? '').replace(/"/g, '');
       const id = executionName(key.slice(key.lastIndexOf('/') + 1, -MANIFEST_SUFFIX.length), createHash('sha256').update(`${bucket}/${key}@${etag}`).digest('hex').slice(0, 16));
       const logger = rt.logger.child({ release: id, manifest: `s3://${bucket}/${key}` });
       const resultRef = { bucket, key: manifestResultKey(key), url: `s3://${bucket}/${manifestResultKey(key)}` };
+      const refusal = uploaderRefusal(policy, record.userIdentity?.principalId);
+      if (refusal) {
+        logger.warn('release manifest refused', { reason: refusal });
+        await records.putJson(resultRef, { manifest: key, eTag: etag, status: 'REFUSED', error: refusal, at: new Date().toISOString() });
+        outcome.refused.push(key);
+        continue;
+      }
       let request: ReleaseInput;
       try {
         const raw = await records.getJson<unknown>({ bucket, key, url: `s3://${bucket}/${key}` });
@@ -177,6 +194,15 @@ export function releaseTrigger(rt: Runtime) {
         continue;
       }
       try {
+        checkManifestBuckets(bucket, request);
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        logger.warn('release manifest refused', { reason: error.message });
+        await records.putJson(resultRef, { manifest: key, eTag: etag, status: 'REFUSED', error: error.message, at: new Date().toISOString() });
+        outcome.refused.push(key);
+        continue;
+      }
+      try {
         // The same upload notified twice (S3 delivers at least once): its release exists, running or not.
         const { port, stateMachineArn } = await releaseRunner(rt);
         const seen = await port.describeExecution({ executionArn: executionArnOf(stateMachineArn, id) }).catch((error: unknown) => {
@@ -184,7 +210,7 @@ export function releaseTrigger(rt: Runtime) {
           throw error;
         });
         if (seen) throw new ReleaseExistsError(`Release ${id} exists already (${seen.status})`);
-        const started = await startRelease(rt, request, { id, bucket, logger });
+        const started = await startRelease(rt, request, { id, bucket, logger, onlyBucket: bucket });
         await records.putJson(resultRef, { manifest: key, eTag: etag, status: 'STARTED', ...started, at: new Date().toISOString() });
         outcome.started.push(id);
       } catch (error) {

@@ -1,8 +1,11 @@
 import { Readable } from 'node:stream';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import type { PutOptions } from '../artifacts/artifact-store.js';
 import { ArtifactNotFoundError, ArtifactStoreError, ConfigError } from '../errors.js';
 import type { PackageFacts } from '../deploy/host-steps.js';
-import type { ReleasePlan } from './release-request.js';
+import { describeJsonProblem } from '../wecube/json-problem.js';
+import type { Runtime } from '../runtime.js';
+import type { ReleaseInput, ReleasePlan } from './release-request.js';
 
 /** Where a host is in a release. */
 export type HostState = 'pending' | 'running' | 'succeeded' | 'failed' | 'rolled-back' | 'skipped';
@@ -20,20 +23,41 @@ export interface HostRecord {
   updatedAt: string;
 }
 
-/** What the prepare step decided, read by every host step (payloads between states stay small). */
+/**
+ * What the prepare step decided, read by every host step (payloads between states stay small). It holds
+ * no secret: the password and seed the ensure-user step needs are read from the request record.
+ */
 export interface ReleaseRecord {
   plan: ReleasePlan;
   pkg: PackageFacts;
   s3PkgPath: string;
+  /** The package was re-packed with the variables substituted (it holds their values): removed at the end. */
+  repacked?: boolean | undefined;
+  /** Where the request record is (the only record holding the release's secrets, until it ends). */
+  request: { bucket: string; key: string };
   targets: string[];
   batches: string[][];
   strategy: { batchSize: number; maxFailures: number };
   guid: string;
-  seed: string | undefined;
-  password: string | undefined;
   rwDir: string | undefined;
   rwFile: string | undefined;
   createdAt: string;
+}
+
+/**
+ * The fields of a release request that are secrets (or hold them: variableList carries passwords in
+ * clear or `{cipher_a}` form, sysPrivateKey decrypts the encrypted ones). Only the request record holds
+ * them, and only while the release runs.
+ */
+export const REQUEST_SECRET_FIELDS = ['password', 'seed', 'variableList', 'sysPrivateKey'] as const satisfies ReadonlyArray<keyof ReleaseInput>;
+
+/** A request record without its secrets (what is kept once the release has ended): the other fields as given. */
+export function withoutSecrets(request: unknown): Record<string, unknown> | undefined {
+  if (request === null || typeof request !== 'object' || Array.isArray(request)) return undefined;
+  const kept: Record<string, unknown> = { ...(request as Record<string, unknown>) };
+  const removed = REQUEST_SECRET_FIELDS.filter((f) => kept[f] !== undefined && kept[f] !== null && kept[f] !== '');
+  for (const field of REQUEST_SECRET_FIELDS) delete kept[field];
+  return { ...kept, secretsRemoved: removed };
 }
 
 /** The end of a release, as the finish step wrote it. */
@@ -53,12 +77,18 @@ export type ReleaseStatus = 'SUCCEEDED' | 'ROLLED_BACK' | 'LEFT_CHANGED' | 'PREP
 
 const encodeHost = (host: string) => encodeURIComponent(host);
 
+/** The release records of a runtime: its artifact bucket and prefix, the request record encrypted as configured. */
+export const releaseStoreOf = (rt: Pick<Runtime, 'store' | 'config'>) =>
+  new ReleaseStore(rt.store, rt.config.s3.bucket, rt.config.releases.prefix, rt.config.releases.requestEncryption);
+
 /** Release records as JSON objects under `<prefix><release id>/` in the artifact bucket. */
 export class ReleaseStore {
+  /** `requestEncryption`: how the request record (secrets) is written, e.g. SSE-KMS with RELEASE_KMS_KEY_ID. */
   constructor(
     private readonly store: () => ArtifactStore,
     private readonly bucket: string | undefined,
     private readonly prefix: string,
+    private readonly requestEncryption?: PutOptions['encryption'],
   ) {}
 
   private ref(id: string, name: string) {
@@ -71,8 +101,33 @@ export class ReleaseStore {
     return this.ref(id, 'request.json');
   }
 
-  async putJson(ref: { bucket: string; key: string; url: string }, value: unknown): Promise<void> {
-    await this.store().put(ref, Readable.from([Buffer.from(JSON.stringify(value, null, 1))]));
+  async putJson(ref: { bucket: string; key: string; url: string }, value: unknown, options: PutOptions = {}): Promise<void> {
+    await this.store().put(ref, Readable.from([Buffer.from(JSON.stringify(value, null, 1))]), options);
+  }
+
+  /** Writes the request record of a release, encrypted as configured (it is the one object holding its secrets). */
+  putRequest(id: string, request: unknown) {
+    return this.putJson(this.requestRef(id), request, { encryption: this.requestEncryption });
+  }
+
+  /**
+   * Rewrites the request record without its secrets (the end of a release, whatever its outcome); one
+   * that is not a JSON object (a refused request) is removed. Nothing happens when there is none.
+   */
+  async dropRequestSecrets(ref: { bucket: string; key: string; url: string }): Promise<void> {
+    let raw: unknown;
+    try {
+      raw = await this.getJson<unknown>(ref);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      raw = null;
+    }
+    if (raw === undefined) return;
+    const kept = withoutSecrets(raw);
+    if (!kept) return this.store().remove(ref);
+    // a Finish retried after it had done this: the record says what was removed the first time
+    if (!(kept['secretsRemoved'] as string[]).length && 'secretsRemoved' in (raw as object)) return;
+    await this.putJson(ref, kept, { encryption: this.requestEncryption });
   }
 
   /**
@@ -81,15 +136,18 @@ export class ReleaseStore {
    */
   async getJson<T>(ref: { bucket: string; key: string; url: string }): Promise<T | undefined> {
     for (let attempt = 1; ; attempt++) {
+      let text = '';
       try {
         const { body } = await this.store().get(ref);
         const chunks: Buffer[] = [];
         for await (const chunk of body) chunks.push(chunk as Buffer);
-        return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+        text = Buffer.concat(chunks).toString('utf8');
+        return JSON.parse(text) as T;
       } catch (error) {
         if (error instanceof ArtifactNotFoundError) return undefined;
         const torn = error instanceof ArtifactStoreError || error instanceof SyntaxError;
-        if (!torn || attempt >= 3) throw error;
+        // JSON.parse's message quotes the object (a manifest's passwords): this one says where it breaks
+        if (!torn || attempt >= 3) throw error instanceof SyntaxError ? new SyntaxError(`${ref.url} is not valid JSON: ${describeJsonProblem(text)}`) : error;
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
       }
     }

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { resolveSeed } from '../crypto/cipher-a.js';
-import { HostSteps, outcomeError, preparePackage, type DistributeRequest } from '../deploy/host-steps.js';
+import { dropPackage, HostSteps, outcomeError, preparePackage, type DistributeRequest } from '../deploy/host-steps.js';
 import { ArtifactStoreError, HealthCheckFailedError, InputError, publicMessage, RollbackFailedError, SaltApiUnavailableError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import type { Redactor } from '../log/redactor.js';
 import type { Runtime } from '../runtime.js';
 import type { ItemOutcome, RunContext } from '../wecube/operation.js';
 import { validateItem } from '../wecube/validate-item.js';
 import { batchesOf, planRelease, releaseInput, type ReleaseInput } from './release-request.js';
-import { ReleaseStore, type HostRecord, type ReleaseRecord, type ReleaseResult, type ReleaseStatus } from './release-store.js';
+import { releaseStoreOf, type HostRecord, type ReleaseRecord, type ReleaseResult, type ReleaseStatus } from './release-store.js';
+import { registerRequestSecrets } from './request-secrets.js';
 
 /** What the state machine carries between states: ids and counters, never logs or package data. */
 export interface ReleaseState {
@@ -56,6 +58,18 @@ export interface HostStepEvent {
 
 export type TaskHandler = (event: unknown) => Promise<unknown>;
 
+/** The error with every registered secret masked in its message and stack (same class, name and fields). */
+export function maskError(error: unknown, redactor: Redactor): Error {
+  const base = error instanceof Error ? error : new Error(String(error));
+  const message = redactor.redactText(base.message);
+  const stack = base.stack === undefined ? undefined : redactor.redactText(base.stack);
+  if (message === base.message && stack === base.stack) return base;
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(base) as object) as Error, base);
+  copy.message = message;
+  copy.stack = stack ?? '';
+  return copy;
+}
+
 const causeOf = (f: { Error?: string; Cause?: string } | undefined): string => {
   if (!f) return 'unknown error';
   let cause = f.Cause ?? '';
@@ -76,13 +90,25 @@ const causeOf = (f: { Error?: string; Cause?: string } | undefined): string => {
  */
 export function releaseTasks(rt: Runtime) {
   const steps = new HostSteps(rt);
-  const records = new ReleaseStore(rt.store, rt.config.s3.bucket, rt.config.releases.prefix);
+  const records = releaseStoreOf(rt);
+  const redactor = rt.logger.redactor;
   const cache = new Map<string, ReleaseRecord>();
+  /** The request record as stored; its secrets registered for redaction (once per release and Lambda). */
+  const requests = new Map<string, unknown>();
+  const requestOf = async (id: string, ref = records.requestRef(id)): Promise<unknown> => {
+    if (!requests.has(id)) {
+      const raw = await records.getJson<unknown>(ref);
+      registerRequestSecrets(raw, redactor, rt.config, id);
+      requests.set(id, raw);
+    }
+    return requests.get(id);
+  };
   const releaseOf = async (id: string): Promise<ReleaseRecord> => {
     let record = cache.get(id);
     if (!record) {
       record = await records.getRelease(id);
       if (!record) throw new InputError(`Release ${id} has no plan (release.json missing)`);
+      await requestOf(id, { ...record.request, url: `s3://${record.request.bucket}/${record.request.key}` });
       cache.set(id, record);
     }
     return record;
@@ -95,10 +121,11 @@ export function releaseTasks(rt: Runtime) {
   };
 
   /** Reads the request (the release/start item or the manifest), validates it, prepares the package, plans. */
-  const releasePrepare = async (event: { release: { id: string; bucket: string; key: string } }): Promise<ReleaseState> => {
+  const releasePrepare = async (event: { release: { id: string; bucket: string; key: string; onlyBucket?: string } }): Promise<ReleaseState> => {
     const { id } = event.release;
     const logger = rt.logger.child({ release: id });
-    const raw = await records.getJson<unknown>({ ...event.release, url: `s3://${event.release.bucket}/${event.release.key}` });
+    const requestRef = { bucket: event.release.bucket, key: event.release.key };
+    const raw = await requestOf(id, { ...requestRef, url: `s3://${requestRef.bucket}/${requestRef.key}` });
     if (raw === undefined) throw new InputError(`Release request s3://${event.release.bucket}/${event.release.key} not found`);
     const request: ReleaseInput = validateItem(releaseInput, raw);
     const plan = planRelease(id, request);
@@ -106,7 +133,7 @@ export function releaseTasks(rt: Runtime) {
     const guid = request.guid ?? id;
     const prepared = await preparePackage(
       rt,
-      { guid, endpoint, confFiles: request.confFiles, variableList: request.variableList, seed: request.seed, appPublicKey: request.appPublicKey, sysPrivateKey: request.sysPrivateKey },
+      { guid, endpoint, confFiles: request.confFiles, variableList: request.variableList, seed: request.seed, appPublicKey: request.appPublicKey, sysPrivateKey: request.sysPrivateKey, replacementBucket: event.release.onlyBucket },
       context(logger),
     );
     const batches = batchesOf(request.targets, request.strategy.batchSize);
@@ -114,12 +141,12 @@ export function releaseTasks(rt: Runtime) {
       plan,
       pkg: prepared.facts,
       s3PkgPath: prepared.s3PkgPath,
+      repacked: prepared.s3PkgPath !== endpoint,
+      request: requestRef,
       targets: request.targets,
       batches,
       strategy: request.strategy,
       guid,
-      seed: request.seed,
-      password: request.password,
       rwDir: request.rwDir,
       rwFile: request.rwFile,
       createdAt: new Date().toISOString(),
@@ -145,7 +172,7 @@ export function releaseTasks(rt: Runtime) {
     const release = await releaseOf(id);
     const { plan } = release;
     const record: HostRecord = (await records.getHost(id, host)) ?? { host, state: 'pending', done: [], updatedAt: '' };
-    const save = (changes: Partial<HostRecord>) => records.putHost(id, Object.assign(record, changes, { updatedAt: new Date().toISOString() }));
+    const save = (changes: Partial<HostRecord>) => records.putHost(id, Object.assign(record, redactRecord(changes), { updatedAt: new Date().toISOString() }));
     const distribution: DistributeRequest = { host, dir: plan.dir, clear: plan.clear, pkg: release.pkg, owner: plan.user };
 
     if (step === 'rollback') return rollBack(event, release, record, save, ctx);
@@ -162,8 +189,11 @@ export function releaseTasks(rt: Runtime) {
       let result: unknown = null;
       switch (step) {
         case 'ensure-user': {
-          const seed = resolveSeed(release.seed, rt.config.encryptSeed) || randomBytes(12).toString('hex');
-          must((await steps.ensureUsers([{ host, guid: release.guid, user: plan.user, password: release.password, seed, rwDir: release.rwDir, rwFile: release.rwFile }], ctx))[0]);
+          // the password and seed are read from the request record: release.json holds no secret
+          const request = (await requestOf(id)) as { password?: unknown; seed?: unknown } | undefined;
+          const given = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+          const seed = resolveSeed(given(request?.seed), rt.config.encryptSeed) || randomBytes(12).toString('hex');
+          must((await steps.ensureUsers([{ host, guid: release.guid, user: plan.user, password: given(request?.password), seed, rwDir: release.rwDir, rwFile: release.rwFile }], ctx))[0]);
           break;
         }
         case 'stop':
@@ -211,6 +241,13 @@ export function releaseTasks(rt: Runtime) {
       throw error;
     }
   };
+
+  /** A host record's texts (salt and script output) with the release's secrets masked. */
+  const redactRecord = (changes: Partial<HostRecord>): Partial<HostRecord> => ({
+    ...changes,
+    ...(changes.error !== undefined && { error: redactor.redactText(changes.error) }),
+    ...(changes.rollback !== undefined && { rollback: redactor.redactText(changes.rollback) }),
+  });
 
   /**
    * Puts a failed host back, undoing exactly what its record says was done: the new version stopped (when
@@ -284,6 +321,8 @@ export function releaseTasks(rt: Runtime) {
   ): Promise<{ status: ReleaseStatus; summary: string; cause: string; hosts: ReleaseResult['hosts'] }> => {
     const { id } = state.release;
     const release = state.prepareError ? undefined : await records.getRelease(id);
+    // a refused request's secrets too: the refusal's cause is built from what it said
+    await requestOf(id).catch(() => undefined);
     let result: ReleaseResult;
     if (!release) {
       const summary = `release refused, no host was touched: ${causeOf(state.prepareError)}`;
@@ -296,7 +335,8 @@ export function releaseTasks(rt: Runtime) {
             record = { host, state: 'skipped', done: [], updatedAt: new Date().toISOString(), error: 'not started: the error budget was exhausted' };
             await records.putHost(id, record);
           }
-          return { host, state: record.state, step: record.step, error: record.error, rollback: record.rollback };
+          const text = (t: string | undefined) => (t === undefined ? undefined : redactor.redactText(t));
+          return { host, state: record.state, step: record.step, error: text(record.error), rollback: text(record.rollback) };
         }),
       );
       const count = (s: string) => hosts.filter((h) => h.state === s).length;
@@ -308,15 +348,38 @@ export function releaseTasks(rt: Runtime) {
         (failures.length ? ` | ${failures.join(' | ')}` : '');
       result = { status, summary: summary.slice(0, 20_000), hosts, finishedAt: new Date().toISOString() };
     }
+    result.summary = redactor.redactText(result.summary);
     await records.putResult(id, result);
+    // The end, whatever the outcome: the request keeps no secret, and no package with substituted values stays.
+    await records.dropRequestSecrets(records.requestRef(id));
+    await dropPackage(rt, release?.pkg);
+    if (release?.repacked) {
+      await rt.store().remove(release.pkg.ref).catch((error: unknown) => rt.logger.warn('re-packed package not removed', { release: id, package: release.pkg.ref.url, error }));
+    }
+    requests.delete(id);
+    cache.delete(id);
     rt.logger.info('release finished', { release: id, status: result.status });
     return { status: result.status, summary: result.summary, cause: result.summary, hosts: result.hosts };
   };
 
+  /**
+   * A task whose errors leave with the release's secrets masked: a thrown error's name and message become
+   * the execution history's Error and Cause (and Lambda's error log, stack included).
+   */
+  const masked =
+    (task: (event: never) => Promise<unknown>): TaskHandler =>
+    async (event) => {
+      try {
+        return await task(event as never);
+      } catch (error) {
+        throw maskError(error, redactor);
+      }
+    };
+
   return {
-    releasePrepare: releasePrepare as TaskHandler,
-    releaseHostStep: releaseHostStep as TaskHandler,
-    releaseAdvance: releaseAdvance as TaskHandler,
-    releaseFinish: releaseFinish as TaskHandler,
+    releasePrepare: masked(releasePrepare),
+    releaseHostStep: masked(releaseHostStep),
+    releaseAdvance: masked(releaseAdvance),
+    releaseFinish: masked(releaseFinish),
   };
 }

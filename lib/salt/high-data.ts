@@ -84,7 +84,11 @@ export const anyChanges = (ret: unknown): boolean => stateOutcomes(ret).some((s)
 export function firstFailure(ret: unknown): string | undefined {
   const failed = stateOutcomes(ret).filter((s) => s.result === false);
   const own = failed.find((s) => !/requisite failed/i.test(s.comment)) ?? failed[0];
-  return own && `${own.id}: ${stripSignatures(own.comment).slice(0, 500)}`;
+  if (!own) return undefined;
+  // A cmd.run state (the write guard) says why in its stderr; its comment only says the command ran.
+  const stderr = typeof own.changes['stderr'] === 'string' ? own.changes['stderr'].trim() : '';
+  const why = stderr ? `${stderr.split('\n').pop()}` : own.comment;
+  return `${own.id}: ${stripSignatures(why).slice(0, 500)}`;
 }
 
 /** Removes the query of presigned S3 URLs from a text (a short-lived credential has no place in a message). */

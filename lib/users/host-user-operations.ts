@@ -2,16 +2,16 @@ import { z } from 'zod';
 import { resolveSeed } from '../crypto/cipher-a.js';
 import { randomPassword } from '../crypto/random-password.js';
 import { openSecret, sealSecret } from '../crypto/secret-fields.js';
-import { InputError } from '../errors.js';
+import { InputError, JobFailedError } from '../errors.js';
 import { batchOptions, type HostDeps } from '../files/deps.js';
-import { depthOf } from '../files/host-path.js';
 import type { Redactor } from '../log/redactor.js';
 import { applySteps, stepsError } from '../salt/apply-steps.js';
 import { hostError } from '../salt/host-error.js';
 import type { HostResult } from '../salt/normalise-result.js';
-import { runBatched } from '../salt/run-batched.js';
+import { runBatched, type HostCall } from '../salt/run-batched.js';
 import { commonFields, looseString, requiredString, safeToken } from '../wecube/fields.js';
 import { defineOperation, type ItemOutcome, type RunContext } from '../wecube/operation.js';
+import { decideHomePurge, homeCheckCall, ownershipProblem, parsePathOwners, pathOwnersCall } from './host-checks.js';
 import { sha512Crypt } from './sha512-crypt.js';
 import { parseDir, parseId, parsePathList, splitUserName } from './user-request.js';
 import { addUserSteps, deleteUserSteps, type UserPlan, setPasswordCall } from './user-states.js';
@@ -33,13 +33,17 @@ export function accountOf(ret: unknown, kind: 'user' | 'group'): Account | undef
   return { id, ...(typeof ret['home'] === 'string' && { home: ret['home'] }) };
 }
 
-/** Looks accounts up on hosts, one job per distinct name: one result per pair, in order. */
-function lookup(deps: UserDeps, ctx: RunContext, kind: 'user' | 'group', pairs: Array<{ host: string; name: string }>) {
-  return runBatched(
-    deps.salt(),
-    pairs.map(({ host, name }) => ({ host, fun: `${kind}.info`, arg: [name] })),
-    batchOptions(deps, ctx),
-  );
+/** The call that looks an account up on a host (one job per distinct name, on all its hosts). */
+const accountCall = (kind: 'user' | 'group', host: string, name: string): HostCall => ({ host, fun: `${kind}.info`, arg: [name] });
+
+/**
+ * Runs lists of calls as ONE round of salt jobs (accounts and path checks together, never a round per
+ * list or per host) and gives the results back split the same way.
+ */
+async function lookup(deps: UserDeps, ctx: RunContext, ...lists: HostCall[][]): Promise<HostResult[][]> {
+  const results = await runBatched(deps.salt(), lists.flat(), batchOptions(deps, ctx));
+  let offset = 0;
+  return lists.map((list) => results.slice(offset, (offset += list.length)));
 }
 
 /** Refuses an existing account below HOST_USER_MIN_UID: host-user never changes root or daemon accounts. */
@@ -74,6 +78,31 @@ function passwordOut(guid: string, seed: string, plain: string, given: string | 
 }
 
 const resultOf = (r: HostResult) => (r.ok ? undefined : hostError(r));
+
+/** The rwDir and rwFile paths of a plan, with the field each came from. */
+const rwPaths = (plan: Pick<UserPlan, 'rwDirs' | 'rwFiles'>) => {
+  const seen = new Set<string>();
+  return [...plan.rwDirs.map((path) => ({ field: 'rwDir', path })), ...plan.rwFiles.map((path) => ({ field: 'rwFile', path }))].filter(
+    (p) => !seen.has(p.path) && !!seen.add(p.path),
+  );
+};
+
+/**
+ * Refuses rw paths that exist and belong to root or a system account, or that lead into a system tree
+ * through a link, from the host's answer to pathOwnersCall. Throws InputError naming field, path and host.
+ */
+function guardOwners(paths: Array<{ field: string; path: string }>, stdout: string, minUid: number, host: string): void {
+  let facts: ReturnType<typeof parsePathOwners>;
+  try {
+    facts = parsePathOwners(stdout, paths.map((p) => p.path));
+  } catch (error) {
+    throw new JobFailedError(`Checking the rwDir/rwFile paths failed on ${host}: ${(error as Error).message}`, host);
+  }
+  facts.forEach((f, i) => {
+    const problem = ownershipProblem(f, minUid);
+    if (problem) throw new InputError(`Parameter ${paths[i]!.field} validation failed: ${problem} on ${host}`);
+  });
+}
 
 const addInput = z.object({
   target: safeToken('target'),
@@ -132,10 +161,10 @@ export const hostUserAdd = (deps: UserDeps) =>
               user,
               group,
               uid: parseId(item.userId, 'userId', minUid),
-              home: parseDir(item.homeDir, 'homeDir'),
+              home: parseDir(item.homeDir, 'homeDir', item.target),
               passwordHash: hash(password),
-              rwDirs: parsePathList(item.rwDir, 'rwDir'),
-              rwFiles: parsePathList(item.rwFile, 'rwFile'),
+              rwDirs: parsePathList(item.rwDir, 'rwDir', item.target),
+              rwFiles: parsePathList(item.rwFile, 'rwFile', item.target),
             },
           });
         } catch (error) {
@@ -144,17 +173,23 @@ export const hostUserAdd = (deps: UserDeps) =>
       });
 
       const grouped = reqs.filter((r) => r.group);
-      const [users, groups] = await Promise.all([
-        lookup(deps, ctx, 'user', reqs.map((r) => ({ host: r.host, name: r.user }))),
-        lookup(deps, ctx, 'group', grouped.map((r) => ({ host: r.host, name: r.group! }))),
-      ]);
+      const withPaths = reqs.filter((r) => rwPaths(r.plan).length);
+      const [users = [], groups = [], owners = []] = await lookup(
+        deps,
+        ctx,
+        reqs.map((r) => accountCall('user', r.host, r.user)),
+        grouped.map((r) => accountCall('group', r.host, r.group!)),
+        withPaths.map((r) => ({ host: r.host, ...pathOwnersCall(rwPaths(r.plan).map((p) => p.path)) })),
+      );
       const groupOf = new Map(grouped.map((r, i) => [r, groups[i]!]));
+      const ownersOf = new Map(withPaths.map((r, i) => [r, owners[i]!]));
 
       const calls: Array<{ req: Req; exists: boolean; steps: ReturnType<typeof addUserSteps> }> = [];
       reqs.forEach((req, i) => {
         const u = users[i]!;
         const g = groupOf.get(req);
-        const failed = resultOf(u) ?? (g && resultOf(g));
+        const o = ownersOf.get(req);
+        const failed = resultOf(u) ?? (g && resultOf(g)) ?? (o && resultOf(o));
         if (failed) {
           outcomes[req.index] = { ok: false, error: failed };
           return;
@@ -164,6 +199,7 @@ export const hostUserAdd = (deps: UserDeps) =>
           const existingGroup = g && accountOf(g.ret, 'group');
           guardSystem('user', req.user, existing, minUid, req.host);
           guardSystem('group', req.group ?? '', existingGroup, minUid, req.host);
+          if (o) guardOwners(rwPaths(req.plan), o.stdout, minUid, req.host);
           // An existing user keeps the password it has unless the caller gave one.
           const plan: UserPlan = {
             ...req.plan,
@@ -203,12 +239,16 @@ export const hostUserAdd = (deps: UserDeps) =>
 const deleteInput = z.object({ ...commonFields, target: safeToken('target'), userName: requiredString() });
 const detailOutput = z.object({ detail: z.string() });
 
-/** host-user/delete: removes the user with its home (`userdel -rf`); an absent user is a success that says so. */
+/**
+ * host-user/delete: removes the user, with its home (`userdel -rf`) only when the home is a directory of
+ * the user's own below HOST_USER_HOME_ROOT (checked on the host in the lookup round); otherwise the home
+ * is kept and the detail says why. An absent user is a success that says so.
+ */
 export const hostUserDelete = (deps: UserDeps) =>
   defineOperation({
     plugin: 'host-user',
     action: 'delete',
-    summary: 'Delete a Linux user and its home directory (an absent user is reported, not an error)',
+    summary: 'Delete a Linux user, and its home when it is its own below the home root (an absent user is reported, not an error)',
     input: deleteInput,
     output: detailOutput,
     run: async (items, ctx): Promise<ItemOutcome<z.output<typeof detailOutput>>[]> => {
@@ -222,27 +262,36 @@ export const hostUserDelete = (deps: UserDeps) =>
           outcomes[index] = { ok: false, error };
         }
       });
-      const found = await lookup(deps, ctx, 'user', reqs.map((r) => ({ host: r.host, name: r.user })));
-      const calls: Array<{ req: (typeof reqs)[number]; steps: ReturnType<typeof deleteUserSteps> }> = [];
+      const homeRoot = deps.config.hosts.userHomeRoot;
+      const [found = [], homes = []] = await lookup(
+        deps,
+        ctx,
+        reqs.map((r) => accountCall('user', r.host, r.user)),
+        reqs.map((r) => ({ host: r.host, ...homeCheckCall(r.user, homeRoot) })),
+      );
+      const calls: Array<{ req: (typeof reqs)[number]; steps: ReturnType<typeof deleteUserSteps>; kept: string }> = [];
       reqs.forEach((req, i) => {
         const r = found[i]!;
+        const h = homes[i]!;
         if (!r.ok) return void (outcomes[req.index] = { ok: false, error: hostError(r) });
         const account = accountOf(r.ret, 'user');
         if (!account) return void (outcomes[req.index] = { ok: true, output: { detail: `user ${req.user} does not exist on ${req.host}, nothing to delete` } });
+        if (!h.ok) return void (outcomes[req.index] = { ok: false, error: hostError(h) });
         try {
           guardSystem('user', req.user, account, minUid, req.host);
-          const purge = !!account.home && depthOf(account.home) >= 2;
-          calls.push({ req, steps: deleteUserSteps(req.user, purge) });
+          const home = decideHomePurge(h.stdout, { user: req.user, uid: account.id, home: account.home }, homeRoot);
+          const kept = !home.purge && home.kept ? `; home ${home.kept.home} kept: ${home.kept.why}` : '';
+          calls.push({ req, steps: deleteUserSteps(req.user, home.purge), kept });
         } catch (error) {
           outcomes[req.index] = { ok: false, error };
         }
       });
       const results = await applySteps(deps.salt(), calls.map((c) => ({ host: c.req.host, steps: c.steps })), batchOptions(deps, ctx));
       results.forEach((result, i) => {
-        const { req } = calls[i]!;
-        if (result.ok) ctx.logger.info('user deleted', { host: req.host, user: req.user });
+        const { req, kept } = calls[i]!;
+        if (result.ok) ctx.logger.info('user deleted', { host: req.host, user: req.user, homeKept: !!kept });
         outcomes[req.index] = result.ok
-          ? { ok: true, output: { detail: `user ${req.user} deleted on ${req.host}` } }
+          ? { ok: true, output: { detail: `user ${req.user} deleted on ${req.host}${kept}` } }
           : { ok: false, error: stepsError(result, `Deleting user ${req.user}`) };
       });
       return outcomes;
@@ -281,7 +330,7 @@ export const hostUserPassword = (deps: UserDeps) =>
           outcomes[index] = { ok: false, error };
         }
       });
-      const found = await lookup(deps, ctx, 'user', reqs.map((r) => ({ host: r.host, name: r.user })));
+      const [found = []] = await lookup(deps, ctx, reqs.map((r) => accountCall('user', r.host, r.user)));
       const calls: Array<(typeof reqs)[number]> = [];
       reqs.forEach((req, i) => {
         const r = found[i]!;

@@ -1,5 +1,6 @@
 import { InputError } from '../errors.js';
 import { absolutePathProblem, accountNameProblem, normalisePath } from '../files/host-path.js';
+import { systemTreeProblem } from '../files/system-paths.js';
 import { splitList } from '../wecube/split-list.js';
 
 /** `user` or `user:group` as WeCube sends userName, with userGroup taking precedence (upstream panicked here). */
@@ -25,17 +26,22 @@ export function parseId(text: string | undefined, field: string, min: number): n
   return n;
 }
 
-/** An absolute path field (home directory); undefined when absent. Throws InputError. */
-export function parseDir(text: string | undefined, field: string): string | undefined {
+/**
+ * An absolute path field handed to the user (homeDir, rwDir, rwFile); undefined when absent. Refuses
+ * system trees (`/etc/...`, `/opt` itself: system-paths.ts), naming the host when one is given. Throws InputError.
+ */
+export function parseDir(text: string | undefined, field: string, host?: string): string | undefined {
   if (text === undefined || text.trim() === '') return undefined;
   const problem = absolutePathProblem(text.trim());
   if (problem) throw new InputError(`Parameter ${field} validation failed: ${problem}`);
   const path = normalisePath(text.trim());
   if (path === '/') throw new InputError(`Parameter ${field} validation failed: must not be /`);
+  const system = systemTreeProblem(path);
+  if (system) throw new InputError(`Parameter ${field} validation failed: ${system}${host ? ` on ${host}` : ''}`);
   return path;
 }
 
 /** rwDir / rwFile: a `,`/`|` list of absolute paths (upstream drops `[`, `]` and `&` first). Throws InputError. */
-export function parsePathList(text: string | undefined, field: string): string[] {
-  return [...new Set(splitList(text?.replace(/[[\]&]/g, '')).map((p) => parseDir(p, field)!))];
+export function parsePathList(text: string | undefined, field: string, host?: string): string[] {
+  return [...new Set(splitList(text?.replace(/[[\]&]/g, '')).map((p) => parseDir(p, field, host)!))];
 }

@@ -1,4 +1,5 @@
 import type { StateStep } from '../salt/high-data.js';
+import { writeGuardStep } from '../salt/write-guard.js';
 
 /** What host-user/add does on one host. */
 export interface UserPlan {
@@ -17,13 +18,21 @@ export interface UserPlan {
 }
 
 /**
- * The states of host-user/add, one `state.high` job: the group (created if missing), the user (created,
- * or updated: uid, home, group membership, password when given; other groups kept), then rwDir
- * directories and rwFile files owned by the user. The password reaches the host only as its hash.
+ * The states of host-user/add, one `state.high` job: the write guard (no symbolic link planted by a
+ * non-root user on the way to the home or an rw path), the group (created if missing), the user
+ * (created, or updated: uid, home, group membership, password when given; other groups kept), then
+ * rwDir directories and rwFile files owned by the user, never following a link. Every state requires the
+ * guard, so a refused path changes nothing. The password reaches the host only as its hash.
  */
 export function addUserSteps(plan: UserPlan): StateStep[] {
   const steps: StateStep[] = [];
-  if (plan.group) steps.push({ id: `group ${plan.group}`, state: 'group.present', args: { name: plan.group, gid: plan.gid } });
+  const guard = writeGuardStep([...(plan.home ? [plan.home] : []), ...plan.rwDirs, ...plan.rwFiles]);
+  if (guard) steps.push(guard);
+  const after = (...ids: string[]) => {
+    const all = [...(guard ? [guard.id] : []), ...ids];
+    return all.length ? { require: all } : {};
+  };
+  if (plan.group) steps.push({ id: `group ${plan.group}`, state: 'group.present', args: { name: plan.group, gid: plan.gid }, ...after() });
   const userId = `user ${plan.user}`;
   steps.push({
     id: userId,
@@ -36,7 +45,7 @@ export function addUserSteps(plan: UserPlan): StateStep[] {
       home: plan.home,
       createhome: true,
     },
-    ...(plan.group && { require: [`group ${plan.group}`] }),
+    ...after(...(plan.group ? [`group ${plan.group}`] : [])),
   });
   if (plan.passwordHash) {
     // cmd.run state: a constant command line, the hash on stdin (the state sets python_shell itself).
@@ -49,14 +58,19 @@ export function addUserSteps(plan: UserPlan): StateStep[] {
   }
   const owner = { user: plan.user, group: plan.group };
   for (const dir of plan.rwDirs) {
-    steps.push({ id: `rwDir ${dir}`, state: 'file.directory', args: { name: dir, makedirs: true, ...owner, dir_mode: '0755' }, require: [userId] });
+    steps.push({
+      id: `rwDir ${dir}`,
+      state: 'file.directory',
+      args: { name: dir, makedirs: true, ...owner, dir_mode: '0755', follow_symlinks: false },
+      ...after(userId),
+    });
   }
   for (const file of plan.rwFiles) {
     steps.push({
       id: `rwFile ${file}`,
       state: 'file.managed',
-      args: { name: file, replace: false, makedirs: true, ...owner, mode: '0644' },
-      require: [userId],
+      args: { name: file, replace: false, makedirs: true, ...owner, mode: '0644', follow_symlinks: false },
+      ...after(userId),
     });
   }
   return steps;
@@ -76,7 +90,7 @@ export function setPasswordCall(user: string, hash: string) {
   return { fun: 'cmd.run_all', arg: [[...CHPASSWD]], kwarg: { stdin: chpasswdInput(user, hash), python_shell: false, timeout: 30 } };
 }
 
-/** host-user/delete: the account, its home and mail spool (`userdel -rf`); a shared or top-level home is kept. */
+/** host-user/delete: the account, with its home and mail spool (`userdel -rf`) only when `purgeHome`. */
 export function deleteUserSteps(user: string, purgeHome: boolean): StateStep[] {
   return [{ id: `user ${user}`, state: 'user.absent', args: { name: user, purge: purgeHome, force: true } }];
 }

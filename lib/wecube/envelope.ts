@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { describeJsonProblem } from './json-problem.js';
 
 export interface ItemOutput {
   guid?: string;
@@ -22,8 +23,9 @@ export function parseEnvelope(body: string | undefined | null): unknown[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
-  } catch (error) {
-    throw new InputError(`Request body is not valid JSON: ${(error as Error).message}`);
+  } catch {
+    // JSON.parse's message quotes the body (passwords included): say where, not what
+    throw new InputError(`Request body is not valid JSON: ${describeJsonProblem(body)}`);
   }
   const inputs = (parsed as { inputs?: unknown } | null)?.inputs;
   if (!Array.isArray(inputs)) throw new InputError('Request body has no "inputs" array');

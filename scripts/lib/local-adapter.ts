@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { errorResponse } from '../../lib/wecube/envelope.js';
 import { notFound } from '../../lib/wecube/http-handler.js';
 import { resolveRoute } from '../../lib/wecube/routes.js';
+import { acceptedHosts, guardLocalRequest, type Refusal } from './local-request-guard.js';
+import { hookSecretMatches } from './s3-hook-secret.js';
 
 type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 type S3EventHandler = (event: unknown) => Promise<unknown>;
@@ -18,6 +22,22 @@ const MAX_BODY = 8 * 1024 * 1024;
 
 /** Where the local S3 server posts its event notifications (not an API route: local only). */
 export const S3_EVENTS_PATH = '/_local/s3-events';
+
+/** The hook URL path for one server start: S3_EVENTS_PATH followed by the start's secret. */
+export const s3EventsPath = (secret: string) => `${S3_EVENTS_PATH}/${secret}`;
+
+/** Options of startLocalServer beyond where to listen. */
+export interface LocalServerOptions {
+  functionsDir: string;
+  host: string;
+  port: number;
+  /** Browser origins allowed to call (LOCAL_ALLOWED_ORIGINS); none by default. */
+  allowedOrigins?: readonly string[];
+  /** Extra Host header values (LOCAL_ALLOWED_HOSTS) besides 127.0.0.1, localhost and [::1] with the port. */
+  allowedHosts?: readonly string[];
+  /** The secret the S3 event hook path must end with; without one the hook refuses every post. */
+  s3EventsSecret?: string;
+}
 
 /** Loads every functions/*.ts module: the very handlers that are deployed, keyed by route. */
 export async function loadFunctions(functionsDir: string) {
@@ -68,28 +88,52 @@ function lambdaContext(requestId: string, timeoutMs: number): Context {
 
 /**
  * A local HTTP server that turns requests into API Gateway HTTP API (payload 2.0) events and calls the
- * same handler a deployed function runs, like a Function URL with its 15-minute limit.
+ * same handler a deployed function runs, like a Function URL with its 15-minute limit. Requests from web
+ * pages, under another Host name or without a JSON Content-Type are refused first (local-request-guard.ts).
  */
-export async function startLocalServer(options: { functionsDir: string; host: string; port: number }): Promise<Server> {
+export async function startLocalServer(options: LocalServerOptions): Promise<Server> {
   const { byRoute, openapi, operations, s3Events } = await loadFunctions(options.functionsDir);
+  const allowedOrigins = options.allowedOrigins ?? [];
+  // Set once listening: with port 0 the port (part of every accepted Host) is known only then.
+  let hosts: ReadonlySet<string> = new Set();
+  const refuse = (res: ServerResponse, refusal: Refusal) => {
+    res.writeHead(refusal.status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(errorResponse(refusal.message)));
+  };
   const server = createServer(async (req, res) => {
     const requestId = randomUUID();
     try {
       const url = new URL(req.url ?? '/', 'http://local');
-      const body = await readBody(req);
+      // Before the body is read: a refused request runs nothing.
+      const refusal = guardLocalRequest(req, { acceptedHosts: hosts, allowedOrigins });
+      if (refusal) return refuse(res, refusal);
+      // Past the guard, an Origin is an allowed one: answer its CORS preflight (a JSON POST needs one) and
+      // let it read the replies.
+      const origin = req.headers.origin;
+      const cors: Record<string, string> = origin ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
+      if (origin && req.method === 'OPTIONS') {
+        res.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600' });
+        return res.end();
+      }
       // The local S3 server's notifications (scripts/stack/s3-server.cjs), delivered as S3 would to the
-      // release trigger function: a `*.release.json` upload starts a release.
-      if (req.method === 'POST' && url.pathname === S3_EVENTS_PATH && s3Events) {
-        const outcome = await s3Events(JSON.parse(body));
+      // release trigger function: a `*.release.json` upload starts a release. Only the S3 server knows the
+      // secret (serve.ts writes it into the hook file it reads).
+      if (url.pathname === S3_EVENTS_PATH || url.pathname.startsWith(`${S3_EVENTS_PATH}/`)) {
+        const given = url.pathname.slice(S3_EVENTS_PATH.length + 1);
+        if (req.method !== 'POST' || !s3Events || !options.s3EventsSecret || !hookSecretMatches(given, options.s3EventsSecret)) {
+          return refuse(res, { status: 403, message: 'S3 event hook: secret missing or wrong (the hook URL is in the file serve.ts writes to STACK_S3_HOOKS_DIR)' });
+        }
+        const outcome = await s3Events(JSON.parse(await readBody(req)));
         res.writeHead(200, { 'content-type': 'application/json' });
         return res.end(JSON.stringify(outcome));
       }
+      const body = await readBody(req);
       const route = resolveRoute(url.pathname);
       let handler: HttpHandler | undefined;
       if (req.method === 'GET' && url.pathname === '/saltstack/v1/openapi.json') handler = openapi;
       else if (req.method === 'POST') handler = route && byRoute.get(`${route.plugin}/${route.action}`);
       else if (route) {
-        res.writeHead(405, { 'content-type': 'application/json', allow: 'POST' });
+        res.writeHead(405, { 'content-type': 'application/json', allow: 'POST', ...cors });
         return res.end(JSON.stringify({ resultCode: '1', resultMessage: `method ${req.method} not allowed`, results: null }));
       }
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v ?? '']));
@@ -107,7 +151,7 @@ export async function startLocalServer(options: { functionsDir: string; host: st
         },
       } as unknown as APIGatewayProxyEventV2;
       const result = handler ? await handler(event, lambdaContext(requestId, 15 * 60_000)) : notFound(url.pathname, operations);
-      res.writeHead(result.statusCode ?? 200, (result.headers ?? {}) as Record<string, string>);
+      res.writeHead(result.statusCode ?? 200, { ...(result.headers as Record<string, string> | undefined), ...cors });
       res.end(result.body ?? '');
     } catch {
       res.writeHead(500, { 'content-type': 'application/json' });
@@ -118,5 +162,6 @@ export async function startLocalServer(options: { functionsDir: string; host: st
     server.once('error', reject);
     server.listen(options.port, options.host, resolve);
   });
+  hosts = acceptedHosts({ port: (server.address() as AddressInfo).port, allowedHosts: options.allowedHosts ?? [] });
   return server;
 }

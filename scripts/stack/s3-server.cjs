@@ -9,7 +9,10 @@
  * ObjectRemoved:Delete) is POSTed as JSON to the URL in each `<hooks>/*.url` file, read anew for every event
  * (add or remove a file to subscribe or unsubscribe). Deliveries run after the request that caused them,
  * concurrently, each with a 5 s timeout; failures are logged to stdout and never reach the S3 server.
+ * The event's `userIdentity.principalId` names the uploader as `AWS:<access key id>` of the signed request
+ * (`anonymous` when unsigned), not s3rver's random one: the release trigger allows uploaders by it.
  */
+const { AsyncLocalStorage } = require('node:async_hooks');
 const fs = require('node:fs');
 const path = require('node:path');
 const S3rver = require('s3rver');
@@ -67,6 +70,15 @@ async function hookUrls(dir) {
   return out;
 }
 
+// A hook URL's path may carry its secret (scripts/serve.ts does): logs show the origin only.
+function shownUrl(url) {
+  try {
+    return `${new URL(url).origin}/...`;
+  } catch {
+    return '(not a URL)';
+  }
+}
+
 async function post(hook, body, what) {
   try {
     const res = await fetch(hook.url, {
@@ -76,12 +88,27 @@ async function post(hook, body, what) {
       signal: AbortSignal.timeout(HOOK_TIMEOUT_MS),
     });
     await res.arrayBuffer().catch(() => undefined);
-    if (!res.ok) log(`hook ${hook.name}: POST ${hook.url} (${what}) answered ${res.status}`);
+    if (!res.ok) log(`hook ${hook.name}: POST ${shownUrl(hook.url)} (${what}) answered ${res.status}`);
   } catch (error) {
     const cause = error && error.cause && error.cause.message ? ` (${error.cause.message})` : '';
-    log(`hook ${hook.name}: POST ${hook.url} (${what}) failed: ${error && error.message}${cause}`);
+    log(`hook ${hook.name}: POST ${shownUrl(hook.url)} (${what}) failed: ${error && error.message}${cause}`);
   }
 }
+
+/** The access key id a request is signed with (header V2/V4 or presigned query), or undefined. */
+function accessKeyOf(headers, query) {
+  const auth = String(headers.authorization || '');
+  const v4 = /Credential=([^/,\s]+)\//.exec(auth);
+  if (v4) return v4[1];
+  const v2 = /^AWS ([^:\s]+):/.exec(auth);
+  if (v2) return v2[1];
+  const credential = query['X-Amz-Credential'] || query['x-amz-credential'];
+  if (credential) return String(credential).split('/')[0];
+  return query.AWSAccessKeyId ? String(query.AWSAccessKeyId) : undefined;
+}
+
+// The request an event is emitted in (s3rver emits synchronously inside the request, without it).
+const requests = new AsyncLocalStorage();
 
 async function deliver(hooksDir, event) {
   const hooks = await hookUrls(hooksDir);
@@ -102,8 +129,13 @@ async function main() {
     silent: opts.silent,
     configureBuckets: opts.buckets.map((name) => ({ name, configs: [] })),
   });
+  // First of all middleware, so that the whole request (and the events it emits) runs in its context.
+  server.middleware.unshift((ctx, next) => requests.run(ctx, next));
   // Emitted synchronously inside the request: hand the event over and return at once.
   server.on('event', (event) => {
+    const ctx = requests.getStore();
+    const key = ctx && accessKeyOf(ctx.headers || {}, ctx.query || {});
+    for (const record of (event && event.Records) || []) record.userIdentity = { principalId: key ? `AWS:${key}` : 'anonymous' };
     setImmediate(() => {
       deliver(opts.hooks, event).catch((error) => log(`hooks: delivery failed: ${error && error.stack}`));
     });

@@ -162,13 +162,14 @@ describe('host-user/password and delete', () => {
     expect(existsSync(canary)).toBe(false);
   });
 
-  it('deletes users with their home on both minions; an absent user is a success that says so', async () => {
+  it('deletes users on both minions, each home only when it is its own below /home; an absent user is a success that says so', async () => {
     const [u0, u1] = [user(), user()];
     await runItems(rt, add, [
       { guid: 'a', target: m0, userName: u0, password: secret(`d0-${u0}`), homeDir: `${root}/home-${u0}` },
       { guid: 'b', target: m1, userName: u1, password: secret(`d1-${u1}`) },
     ]);
     expect(existsSync(`${root}/home-${u0}`)).toBe(true);
+    expect(ownerOf(`/home/${u1}`)).toBe(`${u1}:${u1}`);
     const outputs = (await runItems(rt, del, [
       { guid: 'a', target: m0, userName: `${u0}:whatever` },
       { guid: 'b', target: m1, userName: u1 },
@@ -177,7 +178,7 @@ describe('host-user/password and delete', () => {
       { guid: 'e', target: UNKNOWN, userName: u1 },
     ])) as Out[];
     expect(outputs.map((o) => [o['errorCode'], o['detail'] ?? o['errorMessage']])).toEqual([
-      ['0', `user ${u0} deleted on ${m0}`],
+      ['0', `user ${u0} deleted on ${m0}; home ${root}/home-${u0} kept: it is not below the home root /home`],
       ['0', `user ${u1} deleted on ${m1}`],
       ['0', `user no_such_user_x8 does not exist on ${m0}, nothing to delete`],
       ['1', `user root on ${m0} is a system account (uid 0 < 1000); host-user does not change it`],
@@ -185,7 +186,8 @@ describe('host-user/password and delete', () => {
     ]);
     expect(exists(u0)).toBe(false);
     expect(exists(u1)).toBe(false);
-    expect(existsSync(`${root}/home-${u0}`)).toBe(false);
+    expect(existsSync(`${root}/home-${u0}`)).toBe(true);
+    expect(existsSync(`/home/${u1}`)).toBe(false);
     expect(exists('root')).toBe(true);
   });
 });

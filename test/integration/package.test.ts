@@ -136,13 +136,17 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     expect(actions).not.toContain('"*"');
   });
 
-  it('notifies the release trigger of *.release.json uploads to the artifact bucket', () => {
+  it('notifies the release trigger of *.release.json uploads under the manifest prefix of the artifact bucket', () => {
     const notification = Object.values(template.Resources).find((r) => r.Type === 'Custom::S3');
     expect(notification).toBeDefined();
     const [config] = notification!.Properties['BucketConfigs'] as Array<{ Event: string; Rules: Array<Record<string, string>> }>;
     expect(config!.Event).toBe('s3:ObjectCreated:*');
-    expect(config!.Rules).toEqual([{ Suffix: '.release.json' }]);
+    expect(config!.Rules).toEqual([{ Prefix: 'releases/' }, { Suffix: '.release.json' }]);
     expect(notification!.Properties['FunctionName']).toMatch(/-releaseTrigger$/);
+    // the handler re-checks the same prefix, and refuses every uploader until RELEASE_UPLOADERS names some
+    const env = template.Resources['ReleaseTriggerLambdaFunction']!.Properties['Environment']['Variables'] as Record<string, string>;
+    expect(env['RELEASE_MANIFEST_PREFIX']).toBe('releases/');
+    expect(env['RELEASE_UPLOADERS']).toBe('');
     // (the custom resource grants S3 the right to invoke the function when it sets the notification)
   });
 

@@ -192,11 +192,18 @@ describe('a release through the state machine (the ASL run in-process, real task
 });
 
 describe('release manifests uploaded to the S3 server (npm start)', () => {
+  // The stack's S3 server names the uploader AWS:<access key id> (scripts/stack/s3-server.cjs); the tests
+  // upload with the stack's key. `strict` takes another prefix, where that uploader is not on its list.
+  const uploader = `AWS:${stackEnv()['S3_ACCESS_KEY']}`;
   let server: RunningServer;
+  let strict: RunningServer;
   beforeAll(async () => {
-    server = await startServer({ RELEASE_POLL_SECONDS: '1' });
+    [server, strict] = await Promise.all([
+      startServer({ RELEASE_POLL_SECONDS: '1', RELEASE_MANIFEST_PREFIX: 'releases/', RELEASE_UPLOADERS: uploader }),
+      startServer({ RELEASE_POLL_SECONDS: '1', RELEASE_MANIFEST_PREFIX: 'releases-strict/', RELEASE_UPLOADERS: 'AWS:SOMEONE-ELSE' }),
+    ]);
   });
-  afterAll(async () => server?.stop());
+  afterAll(async () => Promise.all([server?.stop(), strict?.stop()]));
 
   const waitFor = async <T>(what: string, fn: () => Promise<T | undefined>, seconds = 120): Promise<T> => {
     const deadline = Date.now() + seconds * 1000;
@@ -219,8 +226,8 @@ describe('release manifests uploaded to the S3 server (npm start)', () => {
   };
 
   it('starts a release from a manifest (package by key), once even when the same upload is notified twice', async () => {
-    const manifestKey = `releases-test/${name}/deploy.release.json`;
-    const resultKey = `releases-test/${name}/deploy.release-result.json`;
+    const manifestKey = `releases/${name}/deploy.release.json`;
+    const resultKey = `releases/${name}/deploy.release-result.json`;
     keys.push(resultKey);
     const manifest = JSON.stringify(release({ mode: 'update', endpoint: undefined, packageKey: `releases-test/${name}/app-1.0.tgz`, strategy: { batchSize: 2 } }));
     await upload(manifestKey, manifest);
@@ -244,21 +251,77 @@ describe('release manifests uploaded to the S3 server (npm start)', () => {
   });
 
   it('refuses an invalid manifest: a result object says why, and no release starts', async () => {
-    const manifestKey = `releases-test/${name}/broken.release.json`;
-    const resultKey = `releases-test/${name}/broken.release-result.json`;
+    const manifestKey = `releases/${name}/broken.release.json`;
+    const resultKey = `releases/${name}/broken.release-result.json`;
     keys.push(resultKey);
     await upload(manifestKey, JSON.stringify(release({ targets: undefined })));
     const result = await waitFor('the manifest result object', () => readObject(resultKey));
     expect(result).toMatchObject({ status: 'INVALID', error: 'Parameter targets can not empty.' });
-    await upload(`releases-test/${name}/not-json.release.json`, '{ not json');
-    keys.push(`releases-test/${name}/not-json.release-result.json`);
-    const notJson = await waitFor('the result of a non-JSON manifest', () => readObject(`releases-test/${name}/not-json.release-result.json`));
+    await upload(`releases/${name}/not-json.release.json`, '{ not json');
+    keys.push(`releases/${name}/not-json.release-result.json`);
+    const notJson = await waitFor('the result of a non-JSON manifest', () => readObject(`releases/${name}/not-json.release-result.json`));
     expect(notJson).toMatchObject({ status: 'INVALID' });
     expect(String(notJson['error'])).toContain('not JSON');
   });
 
+  // Each refused manifest deploys into a directory of its own: that it does not exist on either host shows
+  // that nothing ran there (the guard broken, the release would create it).
+  const untouched = (dir: string) => {
+    for (const host of [m0, m1]) expect(existsSync(hostPath(host, dir))).toBe(false);
+  };
+  const startedFor = (out: string, key: string) => out.split('\n').filter((l) => l.includes('"release started"') && l.includes(key));
+
+  it('ignores a manifest outside the manifest prefix: no result object, no release, no host touched', async () => {
+    const outside = `${apps}/${name}-outside/`;
+    const manifestKey = `releases-test/${name}/outside.release.json`;
+    keys.push(`releases-test/${name}/outside.release-result.json`);
+    await upload(manifestKey, JSON.stringify(release({ endpoint: v1, destinationPath: outside })));
+    await waitFor('the manifest to be ignored', async () => (server.output().includes(manifestKey) ? true : undefined), 30);
+    expect(server.output()).toContain('release manifest ignored');
+    await new Promise((r) => setTimeout(r, 2000)); // what a start would have written by now
+    expect(await readObject(`releases-test/${name}/outside.release-result.json`)).toBeUndefined();
+    expect(startedFor(server.output() + strict.output(), 'outside')).toEqual([]);
+    untouched(outside);
+  });
+
+  it('refuses a manifest naming a package in another bucket: the reason in the result object, no host touched', async () => {
+    const other = `${name}-other`;
+    await store.createBucket(other);
+    await store.put(other, 'app-1.0.tgz', await buildReleaseApp('1.0')); // a real package: only the guard stops it
+    const elsewhere = `${apps}/${name}-elsewhere/`;
+    const manifestKey = `releases/${name}/elsewhere.release.json`;
+    const resultKey = `releases/${name}/elsewhere.release-result.json`;
+    keys.push(resultKey);
+    try {
+      await upload(manifestKey, JSON.stringify(release({ endpoint: `s3://${other}/app-1.0.tgz`, destinationPath: elsewhere })));
+      const result = await waitFor('the manifest result object', () => readObject(resultKey));
+      expect(result).toMatchObject({ status: 'REFUSED', manifest: manifestKey });
+      expect(String(result['error'])).toContain(`may only name packages in that bucket, not in ${other}`);
+      expect(result['releaseId']).toBeUndefined();
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(startedFor(server.output(), 'elsewhere')).toEqual([]);
+      untouched(elsewhere);
+    } finally {
+      await store.remove(other, 'app-1.0.tgz');
+    }
+  });
+
+  it('refuses a manifest from an uploader not on RELEASE_UPLOADERS, without reading it; no host touched', async () => {
+    const intruded = `${apps}/${name}-intruded/`;
+    const manifestKey = `releases-strict/${name}/deploy.release.json`;
+    const resultKey = `releases-strict/${name}/deploy.release-result.json`;
+    keys.push(resultKey);
+    await upload(manifestKey, JSON.stringify(release({ endpoint: v1, destinationPath: intruded })));
+    const result = await waitFor('the manifest result object', () => readObject(resultKey));
+    expect(result).toMatchObject({ status: 'REFUSED', manifest: manifestKey });
+    expect(String(result['error'])).toContain(`uploader "${uploader}" is not in RELEASE_UPLOADERS`);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(startedFor(server.output() + strict.output(), 'releases-strict')).toEqual([]);
+    untouched(intruded);
+  });
+
   it('never logs the variables or the password of a release', () => {
-    const logs = capturedLogs.join('\n') + server.output();
+    const logs = capturedLogs.join('\n') + server.output() + strict.output();
     expect(logs).not.toContain('greeting=hello');
     expect(logs).not.toContain(PASSWORD);
   });

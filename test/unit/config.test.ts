@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeJwtKey, loadConfig } from '../../lib/config.js';
 import { ConfigError } from '../../lib/errors.js';
 
-// 31 bytes chosen so the standard base64 has '+' and '/' and ends in '==' padding.
-const KEY_BYTES = Buffer.from([0xfb, 0xff, 0xbf, ...Array.from({ length: 27 }, (_, i) => (i * 37 + 11) & 0xff), 0xfe]);
+// 64 bytes (long enough for HS512) chosen so the standard base64 has '+' and '/' and ends in '==' padding.
+const KEY_BYTES = Buffer.from([0xfb, 0xff, 0xbf, ...Array.from({ length: 60 }, (_, i) => (i * 37 + 11) & 0xff), 0xfe]);
 const STD = KEY_BYTES.toString('base64');
 const jwtEnv = (extra: Record<string, string> = {}) => ({ JWT_SIGNING_KEY: STD, ...extra });
 
@@ -72,18 +72,35 @@ describe('JWT_SIGNING_KEY decoding', () => {
     expect(Buffer.from(decodeJwtKey(text)).equals(KEY_BYTES)).toBe(true);
   });
 
-  it('decodes upstream\'s well-known key text to the 20 bytes upstream documents', () => {
-    const key = loadConfig({ JWT_SIGNING_KEY: 'Platform+Auth+Server+Secret' }).jwtKey!;
-    expect(Buffer.from(key).toString('hex')).toBe('3e56ad7e8ae6f80bad87e49eaef7abf9279cadeb');
-  });
-
   it.each([
     ['characters outside base64', 'not base64 at all!'],
-    ['a key shorter than 16 bytes', Buffer.alloc(8, 1).toString('base64')],
+    ['an 8-byte key', Buffer.alloc(8, 1).toString('base64')],
   ])('refuses %s, naming JWT_SIGNING_KEY', (_name, text) => {
     const error = errorOf(() => loadConfig({ JWT_SIGNING_KEY: text }));
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toContain('JWT_SIGNING_KEY');
+  });
+});
+
+describe('JWT_SIGNING_KEY length (at least the HS256 hash size)', () => {
+  it.each([
+    ['upstream\'s public default key text (20 bytes)', 'Platform+Auth+Server+Secret', 20],
+    ['a 16-byte key', Buffer.alloc(16, 7).toString('base64'), 16],
+    ['a 31-byte key', Buffer.alloc(31, 7).toString('base64'), 31],
+  ])('refuses %s at start with a ConfigError naming the variable and the sizes', (_name, text, bytes) => {
+    const error = errorOf(() => loadConfig({ AUTH_MODE: 'jwt', STAGE: 'prod', JWT_SIGNING_KEY: text }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain(`JWT_SIGNING_KEY decodes to ${bytes} bytes`);
+    expect(error.message).toContain('HS256 32, HS384 48, HS512 64');
+  });
+
+  it.each([32, 48, 64, 100])('accepts a %i-byte key', (bytes) => {
+    const key = Buffer.alloc(bytes, 9);
+    expect(Buffer.from(loadConfig({ JWT_SIGNING_KEY: key.toString('base64') }).jwtKey!).equals(key)).toBe(true);
+  });
+
+  it('does not check the key when AUTH_MODE=off (no key is used)', () => {
+    expect(loadConfig({ AUTH_MODE: 'off', JWT_SIGNING_KEY: 'Platform+Auth+Server+Secret' }).jwtKey).toBeUndefined();
   });
 });
 

@@ -239,6 +239,31 @@ describe('whole-file replacement (^ placeholders)', () => {
     ).rejects.toThrow(`S3 file ${ORIGIN}/b/none.jks is not found.`);
     expect([...store.objects.keys()]).toEqual(['b/pkg.tgz']);
   });
+
+  // replacementBucket: what a release started from a manifest in bucket b passes.
+  it.each([
+    ['another bucket (path style)', `${ORIGIN}/other/new.jks`, 'in bucket other: this release may only read bucket b'],
+    ['another bucket (s3://)', 's3://other/new.jks', 'in bucket other: this release may only read bucket b'],
+    ['dot segments out of the bucket', 's3://b/../other/new.jks', 'key has `.` or `..` segments'],
+  ])('refuses a replacement file in %s when confined to one bucket, reading nothing of it', async (_, url, message) => {
+    const { store, run } = setup();
+    store.set('b', 'pkg.tgz', await rawTar(files('conf-first')));
+    store.set('other', 'new.jks', Buffer.from('OTHER KEYSTORE'));
+    const error = await run({ endpoint: `${ORIGIN}/b/pkg.tgz`, confFiles: 'app/conf/a.properties', variableList: `^/app/ks/app.jks=${url}`, replacementBucket: 'b' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toContain(message);
+    expect((error as Error).message).not.toContain('new.jks'); // a variable's value is not quoted
+    expect(store.calls.filter((c) => c.includes('other') || c.includes('..'))).toEqual([]);
+  });
+
+  it('reads a replacement file in the one bucket it is confined to', async () => {
+    const { store, run } = setup();
+    store.set('b', 'pkg.tgz', await rawTar(files('conf-first')));
+    store.set('b', 'new.jks', Buffer.from('NEW KEYSTORE'));
+    const result = await run({ endpoint: `${ORIGIN}/b/pkg.tgz`, confFiles: 'app/conf/a.properties', variableList: `^/app/ks/app.jks=s3://b/new.jks`, replacementBucket: 'b' });
+    expect(store.calls).toContain('get b/new.jks');
+    output(store, result.s3PkgPath, 'b', '', 'pkg', '.tgz');
+  });
 });
 
 describe('RSA keys and secrets', () => {

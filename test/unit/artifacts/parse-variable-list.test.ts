@@ -37,12 +37,12 @@ describe('parseVariableList: legacy \\x01 format', () => {
   });
 
   it.each<[string, string, string, typeof InputError | typeof SecretError]>([
-    ['two separators', 'a\x01=\x01b\x01=\x01c', "VarialbeList(a\x01=\x01b\x01=\x01c) format error,can not find '='", InputError],
-    ['more keys than values', legacy(['a', 'b'], ['1']), `VarialbeList(${legacy(['a', 'b'], ['1'])}) format error,keys num != value num`, InputError],
+    ['two separators', 'a\x01=\x01b\x01=\x01c', "VarialbeList format error at character 6: can not find '=' (the \\x01=\\x01 separator appears 2 times, once expected)", InputError],
+    ['more keys than values', legacy(['a', 'b'], ['1']), 'VarialbeList format error: keys num != value num (2 keys, 1 values)', InputError],
     ['NULL with the null check', legacy(['a'], ['NULL\x01']), 'Variable a value is NULL ', InputError],
-    ['an encrypted value without guid', legacy(['a'], ['x&\x01']), 'GetRawKeyValue key=a,value=x&\x01 format error,encrypt value should contain guid message', InputError],
-    ['three parts', legacy(['a'], ['x&\x01y&\x01z']), 'GetRawKeyValue key=a,value=x&\x01y&\x01z format error,encrypt value should contain guid message', InputError],
-    ['a value that does not decrypt', legacy(['a'], [`${encodeCipherA('g1', SEED, 'pw')}&\x01other-guid`]), `Decode key=a value=${encodeCipherA('g1', SEED, 'pw')}&\x01other-guid password fail,password wrong `, SecretError],
+    ['an encrypted value without guid', legacy(['a'], ['x&\x01']), 'GetRawKeyValue key=a format error,encrypt value should contain guid message (<ciphertext>&\\x01<guid>; 1 separators found)', InputError],
+    ['three parts', legacy(['a'], ['x&\x01y&\x01z']), 'GetRawKeyValue key=a format error,encrypt value should contain guid message (<ciphertext>&\\x01<guid>; 2 separators found)', InputError],
+    ['a value that does not decrypt', legacy(['a'], [`${encodeCipherA('g1', SEED, 'pw')}&\x01other-guid`]), 'Decode key=a password fail,password wrong ', SecretError],
   ])('refuses %s', (_name, text, message, type) => {
     const nullCheck = message.includes('NULL');
     expect(() => parse(text, { nullCheck })).toThrow(type);
@@ -67,10 +67,10 @@ describe('parseVariableList: JSON format', () => {
   });
 
   it.each<[string, string, RegExp]>([
-    ['broken JSON', '[{"key":"a"', /^variableList json unmarshal fail,.+ $/],
+    ['broken JSON', '[{"key":"a"', /^variableList json unmarshal fail,at character 12 \(element 1, key "a"\): the text ended where "," or "}" was expected $/],
     ['an object instead of an array', '{"key":"a","value":"b"}', /^variableList json unmarshal fail,expected an array/],
     ['an element that is not an object', '["a=b"]', /^variableList json unmarshal fail,element 1 is not/],
-    ['a guid-less encrypted value', '[{"key":"a","value":"x&\\u0001"}]', /^Try to get decode value fail,GetRawKeyValue key=a,value=x&\x01 format error/],
+    ['a guid-less encrypted value', '[{"key":"a","value":"x&\\u0001"}]', /^Try to get decode value fail,GetRawKeyValue key=a format error/],
   ])('refuses %s', (_name, text, message) => {
     expect(() => parse(text)).toThrow(message);
   });
@@ -90,12 +90,53 @@ describe('parseVariableList: plain name=value format (old API guide)', () => {
   });
 
   it.each<[string, string, string]>([
-    ['a piece without =', 'a=1, oops', 'variableList(a=1, oops) format error,"oops" is not name=value'],
-    ['an unterminated quote', 'a="x', 'variableList(a="x) format error,the value of a has no closing "'],
-    ['text after a quoted value', 'a="x" y, b=1', 'variableList(a="x" y, b=1) format error,unexpected "y" after the quoted value of a'],
-    ['a nameless value', '=1', 'variableList(=1) format error,a value has no name'],
+    ['a piece without =', 'a=1, oops', 'variableList format error at character 6 (after key "a"): a piece without "=" is not name=value (quote a value that holds a comma)'],
+    ['an unterminated quote', 'a="x', 'variableList format error at character 3: the value of "a" has no closing "'],
+    ['text after a quoted value', 'a="x" y, b=1', 'variableList format error at character 7: unexpected text after the quoted value of "a"'],
+    ['a nameless value', 'b=2, =1', 'variableList format error at character 6 (after key "b"): a value has no name'],
   ])('refuses %s', (_name, text, message) => {
     expect(() => plainPairs(text)).toThrow(message);
     expect(() => plainPairs(text)).toThrow(InputError);
+  });
+});
+
+/** A distinctive secret that must never be quoted back, in every malformed shape a caller may send. */
+const SECRET = 'Zq9-S3cr3t-v4lue';
+const cipher = encodeCipherA('g-9', SEED, SECRET);
+
+describe('parseVariableList: errors name positions and keys, never values', () => {
+  it.each<[string, string, RegExp]>([
+    ['plain: a secret with a comma, unquoted', `user=bob, db_password=${SECRET},tail, x=1`, /^variableList format error at character 40 \(after key "db_password"\): a piece without "="/],
+    ['plain: a secret with an unclosed quote', `user=bob, db_password="${SECRET}`, /^variableList format error at character 23 \(after key "user"\): the value of "db_password" has no closing "/],
+    ['plain: text after a quoted secret', `db_password="${SECRET.slice(0, 6)}"${SECRET.slice(6)}`, /^variableList format error at character 21: unexpected text after the quoted value of "db_password"/],
+    ['legacy: two separators in a secret', legacy(['db_password'], [`${SECRET}\x01=\x01x`]), /^VarialbeList format error at character 31: can not find '='/],
+    ['legacy: count mismatch', legacy(['db_password', 'b'], [SECRET]), /^VarialbeList format error: keys num != value num \(2 keys, 1 values\)$/],
+    ['legacy: a ciphertext without guid', legacy(['db_password'], [`${cipher}&\x01`]), /^GetRawKeyValue key=db_password format error/],
+    ['legacy: a secret with two guid separators', legacy(['db_password'], [`${SECRET}&\x01a&\x01b`]), /^GetRawKeyValue key=db_password format error/],
+    ['legacy: a ciphertext under the wrong guid', legacy(['db_password'], [`${cipher}&\x01wrong-guid`]), /^Decode key=db_password password fail,password wrong $/],
+    ['JSON: the secret unquoted', `[{"key":"db_password","value":${SECRET}}]`, /^variableList json unmarshal fail,at character 31 \(element 1, key "db_password"\): a value was expected/],
+    ['JSON: an unterminated secret', `[{"key":"a","value":"1"},{"key":"db_password","value":"${SECRET}`, /^variableList json unmarshal fail,at character 72 \(element 2, key "db_password"\): unterminated string $/],
+    ['JSON: a bad escape in the secret', `[{"key":"db_password","value":"${SECRET}\\q"}]`, /^variableList json unmarshal fail,at character 48 \(element 1, key "db_password"\): bad escape in a string $/],
+    ['JSON: a secret after a broken quote', `[{"key":"db_password","value":"ab"${SECRET}"}]`, /^variableList json unmarshal fail,at character 35 \(element 1, key "db_password"\): "," or "}" was expected $/],
+    ['JSON: the secret as a key', `[{"key":"p","${SECRET}"}]`, /^variableList json unmarshal fail,at character 31 \(element 1, key "p"\): ":" was expected after the key $/],
+    ['JSON: a ciphertext under the wrong guid', JSON.stringify([{ key: 'db_password', value: `${cipher}&\x01wrong-guid` }]), /^Try to get decode value fail,Decode key=db_password password fail,password wrong  $/],
+  ])('%s', (_name, text, message) => {
+    let caught: unknown;
+    try {
+      parse(text);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(Error);
+    const text2 = (caught as Error).message;
+    expect(text2).toMatch(message);
+    for (const piece of [SECRET, SECRET.slice(0, 6), SECRET.slice(6), cipher, cipher.slice(10, 30)]) expect(text2).not.toContain(piece);
+  });
+
+  it('reports plain values under secret-looking names as secrets (to be redacted), and decrypted ones', () => {
+    const seen: string[] = [];
+    parse(`port=8080, db_password=${SECRET}, api_token="t0k-en-1"`, { onSecret: (v) => seen.push(v) });
+    parse(JSON.stringify([{ key: 'x', value: `${cipher}&\x01g-9` }]), { onSecret: (v) => seen.push(v) });
+    expect(seen).toEqual([SECRET, 't0k-en-1', SECRET]);
   });
 });

@@ -10,9 +10,10 @@ import { ArtifactNotFoundError, InputError } from '../../../lib/errors.js';
 import { copySteps, md5Detail } from '../../../lib/files/copy-states.js';
 import { prepareCopy } from '../../../lib/files/host-file-copy.js';
 import { findArgs } from '../../../lib/files/host-file-find.js';
-import { inspectArtifact } from '../../../lib/files/inspect-artifact.js';
+import { readPackage } from '../../../lib/artifacts/normalise-package.js';
+import { WRITE_GUARD_COMMAND } from '../../../lib/salt/write-guard.js';
 
-/** An ArtifactStore over a Map: only get is used by inspectArtifact. */
+/** An ArtifactStore over a Map: only get is used by readPackage without normaliseTo. */
 class MemoryStore implements ArtifactStore {
   constructor(private readonly objects: Map<string, Buffer>) {}
   async get(ref: ObjectRef) {
@@ -60,10 +61,10 @@ const ref = (key: string): ObjectRef => ({ bucket: 'b', key, url: `http://s3/b/$
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-describe('inspectArtifact', () => {
+describe('readPackage', () => {
   it('hashes a plain object (md5 for WeCube, sha256 for the minion) without listing it', async () => {
     const data = Buffer.from('x'.repeat(5000));
-    const facts = await inspectArtifact(new MemoryStore(new Map([['b/f.bin', data]])), ref('f.bin'), { archive: 'f.bin' });
+    const facts = await readPackage(new MemoryStore(new Map([['b/f.bin', data]])), ref('f.bin'), { archive: 'f.bin' });
     expect(facts).toEqual({ size: 5000, md5: md5(data), sha256: sha256(data) });
   });
 
@@ -72,13 +73,13 @@ describe('inspectArtifact', () => {
     ['tar', false],
   ] as const)('lists the top-level names of a %s and hashes all of its bytes', async (format, gzip) => {
     const data = await tarOf([{ name: 'app/', type: 'directory' }, { name: 'app/bin/run.sh', body: 'echo' }, { name: './top.txt', body: 't' }, { name: 'z/deep/f' }], gzip);
-    const facts = await inspectArtifact(new MemoryStore(new Map([['b/p', data]])), ref('p'), { format, archive: 'p' });
+    const facts = await readPackage(new MemoryStore(new Map([['b/p', data]])), ref('p'), { format, archive: 'p' });
     expect(facts).toMatchObject({ size: data.length, md5: md5(data), sha256: sha256(data), topLevel: ['app', 'top.txt', 'z'], entries: 4 });
   });
 
   it('lists a zip (through a private temp file)', async () => {
     const data = await zipOf({ 'a/b.txt': 'b', 'c.txt': 'c' });
-    const facts = await inspectArtifact(new MemoryStore(new Map([['b/p.zip', data]])), ref('p.zip'), { format: 'zip', archive: 'p.zip' });
+    const facts = await readPackage(new MemoryStore(new Map([['b/p.zip', data]])), ref('p.zip'), { format: 'zip', archive: 'p.zip' });
     expect(facts).toMatchObject({ md5: md5(data), topLevel: ['a', 'c.txt'], entries: 2 });
   });
 
@@ -89,7 +90,7 @@ describe('inspectArtifact', () => {
     ['a write through a link', [{ name: 'l', type: 'symlink' as const, linkname: 'sub' }, { name: 'l/x', body: 'x' }], 'goes through the symbolic link l'],
   ])('refuses a tar with %s (zip-slip) with an InputError', async (_what, entries, message) => {
     const data = await tarOf([{ name: 'ok.txt', body: 'fine' }, ...entries], true);
-    const error = await inspectArtifact(new MemoryStore(new Map([['b/evil.tgz', data]])), ref('evil.tgz'), { format: 'tgz', archive: 'evil.tgz' }).catch((e: unknown) => e);
+    const error = await readPackage(new MemoryStore(new Map([['b/evil.tgz', data]])), ref('evil.tgz'), { format: 'tgz', archive: 'evil.tgz' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
     expect((error as Error).message).toContain('Failed to unpack file evil.tgz: entry');
     expect((error as Error).message).toContain(message);
@@ -99,20 +100,20 @@ describe('inspectArtifact', () => {
     // yazl refuses to write `../`: rename the entry in the bytes (local header and central directory).
     const clean = await zipOf({ 'ok.txt': 'x', 'xx/evil.txt': 'y' });
     const data = Buffer.from(clean.toString('latin1').split('xx/evil.txt').join('../evil.txt'), 'latin1');
-    const error = await inspectArtifact(new MemoryStore(new Map([['b/e.zip', data]])), ref('e.zip'), { format: 'zip', archive: 'e.zip' }).catch((e: unknown) => e);
+    const error = await readPackage(new MemoryStore(new Map([['b/e.zip', data]])), ref('e.zip'), { format: 'zip', archive: 'e.zip' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
     expect((error as Error).message).toContain('escapes the package root');
   });
 
   it('reports a corrupt archive as a failure to unpack', async () => {
     const data = Buffer.from('this is not gzip at all');
-    const error = await inspectArtifact(new MemoryStore(new Map([['b/c.tgz', data]])), ref('c.tgz'), { format: 'tgz', archive: 'c.tgz' }).catch((e: unknown) => e);
+    const error = await readPackage(new MemoryStore(new Map([['b/c.tgz', data]])), ref('c.tgz'), { format: 'tgz', archive: 'c.tgz' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
     expect((error as Error).message).toMatch(/^Failed to unpack file c\.tgz/);
   });
 
   it('passes ArtifactNotFoundError through for a missing object', async () => {
-    await expect(inspectArtifact(new MemoryStore(new Map()), ref('gone'), { archive: 'gone' })).rejects.toBeInstanceOf(ArtifactNotFoundError);
+    await expect(readPackage(new MemoryStore(new Map()), ref('gone'), { archive: 'gone' })).rejects.toBeInstanceOf(ArtifactNotFoundError);
   });
 });
 
@@ -145,11 +146,13 @@ describe('prepareCopy', () => {
 describe('copySteps', () => {
   const base = { destination: '/data/app/pkg.tgz', source: 'http://s3/b/pkg.tgz?X-Amz-Signature=s', sha256: 'ab'.repeat(32) };
 
-  it('copies with file.managed, the sha256 verified and salt cache not kept, owned as asked', () => {
+  it('copies with file.managed behind the write guard, the sha256 verified, links not followed, salt cache not kept, owned as asked', () => {
     expect(copySteps({ ...base, owner: { user: 'app', group: undefined } })).toEqual([
+      { id: 'write guard', state: 'cmd.run', args: { name: WRITE_GUARD_COMMAND, stdin: '/data/app/pkg.tgz\n', timeout: 60 } },
       {
         id: 'copy',
         state: 'file.managed',
+        require: ['write guard'],
         args: {
           name: '/data/app/pkg.tgz',
           source: base.source,
@@ -157,6 +160,7 @@ describe('copySteps', () => {
           makedirs: true,
           keep_source: false,
           show_changes: false,
+          follow_symlinks: false,
           user: 'app',
           group: undefined,
         },
@@ -164,34 +168,39 @@ describe('copySteps', () => {
     ]);
   });
 
-  it('unpacks into a staging directory, merges with hard links (argv), and always cleans up', () => {
-    const steps = copySteps({ ...base, owner: { user: 'app', group: 'apps' }, unpack: { format: 'tgz', topLevel: ['app', '-rf x'], stagingName: '.s1' } });
+  it('unpacks the normalised archive into a staging directory, merges with hard links (argv), and always cleans up', () => {
+    const unpack = { source: 'http://s3/b/.saltstack-unpack/n.tar.gz?X-Amz-Signature=t', sha256: 'cd'.repeat(32), topLevel: ['app', '-rf x'], stagingName: '.s1' };
+    const steps = copySteps({ ...base, owner: { user: 'app', group: 'apps' }, unpack });
     expect(steps.map((s) => [s.id, s.state, s.require, s.last])).toEqual([
-      ['copy', 'file.managed', undefined, undefined],
+      ['write guard', 'cmd.run', undefined, undefined],
+      ['copy', 'file.managed', ['write guard'], undefined],
       ['unpack', 'archive.extracted', ['copy'], undefined],
       ['merge', 'module.run', ['unpack'], undefined],
       ['clean up', 'file.absent', undefined, true],
     ]);
-    expect(steps[1]!.args).toMatchObject({
+    expect(steps[0]!.args['stdin']).toBe(['/data/app/pkg.tgz', '/data/app/.s1', '/data/app/app', '/data/app/-rf x', ''].join('\n'));
+    expect(steps[2]!.args).toMatchObject({
       name: '/data/app/.s1',
-      source: '/data/app/pkg.tgz',
+      source: unpack.source,
+      source_hash: `sha256=${unpack.sha256}`,
       archive_format: 'tar',
       enforce_toplevel: false,
+      keep_source: false,
       user: 'app',
       group: 'apps',
       enforce_ownership_on: '/data/app/.s1',
     });
-    expect(steps[2]!.args).toEqual({
+    expect(steps[3]!.args).toEqual({
       'cmd.run_all': [{ cmd: ['cp', '-a', '-l', '--remove-destination', '-t', '/data/app', '/data/app/.s1/app', '/data/app/.s1/-rf x'] }, { python_shell: false }],
     });
-    expect(steps[3]!.args).toEqual({ name: '/data/app/.s1' });
+    expect(steps[4]!.args).toEqual({ name: '/data/app/.s1' });
   });
 
-  it('unpacks a zip as a zip, and an empty archive without a merge step', () => {
-    const steps = copySteps({ ...base, destination: '/p.zip', unpack: { format: 'zip', topLevel: [], stagingName: '.s' } });
-    expect(steps.map((s) => s.id)).toEqual(['copy', 'unpack', 'clean up']);
-    expect(steps[1]!.args).toMatchObject({ name: '/.s', archive_format: 'zip' });
-    expect(steps[1]!.args).not.toHaveProperty('enforce_ownership_on');
+  it('unpacks a zip package from its normalised tar, and an empty archive without a merge step', () => {
+    const steps = copySteps({ ...base, destination: '/p.zip', unpack: { source: 'http://s3/n.tar.gz', sha256: 'ef'.repeat(32), topLevel: [], stagingName: '.s' } });
+    expect(steps.map((s) => s.id)).toEqual(['write guard', 'copy', 'unpack', 'clean up']);
+    expect(steps[2]!.args).toMatchObject({ name: '/.s', archive_format: 'tar', source: 'http://s3/n.tar.gz' });
+    expect(steps[2]!.args).not.toHaveProperty('enforce_ownership_on');
   });
 
   it('gives the detail in the raw shape of upstream (file.get_hash through salt-api)', () => {

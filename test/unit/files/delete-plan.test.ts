@@ -20,6 +20,8 @@ describe('planDelete', () => {
     [' x , x ,, ', '/data/app', [{ path: '/data/app/x', contentsOnly: false }]],
     ['/data/app/logs/, /opt/x/y', undefined, [{ path: '/data/app/logs', contentsOnly: true }, { path: '/opt/x/y', contentsOnly: false }]],
     ['a b;$(touch x)', '/data', [{ path: '/data/a b;$(touch x)', contentsOnly: false }]],
+    ['/var/lib/app/cache/, /etcetera/x', undefined, [{ path: '/var/lib/app/cache', contentsOnly: true }, { path: '/etcetera/x', contentsOnly: false }]],
+    ['old.log', '/var/log/app', [{ path: '/var/log/app/old.log', contentsOnly: false }]],
   ])('plans %j under baseDir %j', (targetPath, baseDir, entries) => {
     expect(planDelete(targetPath, baseDir).entries).toEqual(entries);
   });
@@ -36,6 +38,21 @@ describe('planDelete', () => {
     [',|', '/data', 'Parameter targetPath can not empty.'],
     ['.', '/data/app', 'is baseDir itself'],
     ['a\nb', '/data/app', 'control character'],
+    ['/etc/passwd', undefined, 'path illegal: /etc/passwd (/etc/passwd is under the system tree /etc)'],
+    ['/etc/salt/', undefined, 'path illegal: /etc/salt/ (/etc/salt is under the system tree /etc)'],
+    ['//usr/lib/x', undefined, '(/usr/lib/x is under the system tree /usr)'],
+    ['/boot/grub', undefined, '(/boot/grub is under the system tree /boot)'],
+    ['/root/.ssh', undefined, '(/root/.ssh is under the system tree /root)'],
+    ['/lib64/x', undefined, '(/lib64/x is under the system tree /lib64)'],
+    ['/proc/1', undefined, '(/proc/1 is under the system tree /proc)'],
+    ['/sys/x', undefined, '(/sys/x is under the system tree /sys)'],
+    ['/dev/sda', undefined, '(/dev/sda is under the system tree /dev)'],
+    ['/var/lib', undefined, 'path illegal: /var/lib (/var/lib is a system directory)'],
+    ['/var/log/', undefined, 'path illegal: /var/log/ (/var/log is a system directory)'],
+    ['/srv/salt/base', undefined, '(/srv/salt/base is under the system tree /srv/salt)'],
+    ['shadow', '/etc', 'path illegal: shadow (/etc/shadow is under the system tree /etc)'],
+    ['/', '/var/lib', 'path illegal: / (/var/lib is a system directory)'],
+    ['lib', '/var', 'path illegal: lib (/var/lib is a system directory)'],
   ])('refuses %j under baseDir %j', (targetPath, baseDir, message) => {
     expect(refusal(() => planDelete(targetPath, baseDir))).toContain(message);
   });
@@ -75,6 +92,16 @@ describe('confineResolved (realpath on the host)', () => {
     const loose = planDelete('/data/app/link/', undefined);
     expect(refusal(() => confineResolved(loose, ['/etc']))).toContain('resolves to /etc');
     expect(confineResolved(loose, ['/data/real'])).toEqual([{ path: '/data/real', contentsOnly: true }]);
+  });
+
+  it('refuses a path that a link takes into a system tree, with or without baseDir', () => {
+    expect(refusal(() => confineResolved(planDelete('/data/app/link/passwd', undefined), ['/etc']))).toContain(
+      'path illegal: /data/app/link/passwd (goes through a symbolic link: /etc/passwd is under the system tree /etc)',
+    );
+    expect(refusal(() => confineResolved(planDelete('ssh/', '/data/app'), ['/root', '/root/ssh']))).toContain(
+      'path illegal: /data/app/ssh/ (goes through a symbolic link: /root/ssh is under the system tree /root)',
+    );
+    expect(refusal(() => confineResolved(planDelete('/data/app/lib/', undefined), ['/var/lib']))).toContain('(goes through a symbolic link: /var/lib is a system directory)');
   });
 });
 

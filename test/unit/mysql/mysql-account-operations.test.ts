@@ -3,7 +3,7 @@ import { loadConfig } from '../../../lib/config.js';
 import { decodeCipherA, encodeCipherA } from '../../../lib/crypto/cipher-a.js';
 import { DatabaseError } from '../../../lib/errors.js';
 import { mysqlDatabaseAdd, mysqlDatabaseDelete } from '../../../lib/mysql/mysql-database-operations.js';
-import { mysqlUserAdd, mysqlUserChangePassword } from '../../../lib/mysql/mysql-user-operations.js';
+import { mysqlUserAdd, mysqlUserChangePassword, mysqlUserDelete } from '../../../lib/mysql/mysql-user-operations.js';
 import { runOperation } from '../../../lib/wecube/run-operation.js';
 import { captureLogger } from '../helpers.js';
 import { fakeServer, rows, type Rule } from './fake-sql.js';
@@ -121,6 +121,29 @@ describe('mysql-database/delete', () => {
     expect(out).toMatchObject({ errorCode: '0', detail: "database app_db does not exist, nothing to drop; privileges revoked from 'app'@'%'" });
     expect(server.log.find((l) => l.sql.startsWith('REVOKE'))!.params).toEqual(['app\\_db', 'app', '%']);
     expect(mutations(server.sent())).toEqual(['REVOKE ALL PRIVILEGES ON ??.* FROM ?@?']);
+  });
+
+  it.each(['mysql', 'MySQL', 'sys', 'information_schema', 'PERFORMANCE_SCHEMA', '`mysql`', '` sys`'])('refuses the system schema %j without connecting', async (name) => {
+    const { server, ctx, deps } = setup();
+    const [out] = await runOperation(mysqlDatabaseDelete(deps), [{ ...admin, databaseName: name, databaseOwnerGuid: 'og1' }], ctx);
+    expect(out).toMatchObject({ errorCode: '1', errorMessage: expect.stringMatching(/^Parameter databaseName validation failed: [a-z_]+ is a system schema of the server; it is never dropped \(on db\.internal:3306\)$/) });
+    expect(server.opened).toEqual([]);
+  });
+});
+
+describe('mysql-user/delete', () => {
+  it.each(['root', 'ROOT', 'mysql.sys', 'mysql.session', 'mysql.infoschema', 'mariadb.sys', '`root`'])('refuses the system account %j without connecting', async (name) => {
+    const { server, ctx, deps } = setup();
+    const [out] = await runOperation(mysqlUserDelete(deps), [{ ...admin, databaseUserName: name, databaseUserGuid: 'ug' }], ctx);
+    expect(out!['errorMessage']).toMatch(/^Parameter databaseUserName validation failed: .* is a system account of the server; it is never dropped \(on db\.internal:3306\)$/);
+    expect(server.opened).toEqual([]);
+  });
+
+  it('drops any other account', async () => {
+    const { server, ctx, deps } = setup([[/FROM mysql.user/, rows(['User', 'Host'], ['rooted', '%'])]]);
+    const [out] = await runOperation(mysqlUserDelete(deps), [{ ...admin, databaseUserName: 'rooted', databaseUserGuid: 'ug' }], ctx);
+    expect(out).toMatchObject({ errorCode: '0', detail: 'user rooted dropped' });
+    expect(mutations(server.sent())).toEqual(['DROP USER ?@?']);
   });
 });
 

@@ -12,9 +12,24 @@ const PASSWORD = 'Clear-Text-Pw!42';
 
 type Chunk = { fun: string; tgt: string[]; arg?: unknown[]; kwarg?: Record<string, unknown> };
 
-/** A fake salt-api where `existing` users/groups exist (uid/gid) and every state succeeds. */
-function fakeHosts(api: FakeSaltApi, existing: Record<string, number> = {}) {
+/**
+ * A fake salt-api where `existing` users/groups exist (uid/gid, home /home/<name> owned by them), `paths`
+ * exist with these owner uids (`path -> [uid, realpath]`), and every state succeeds.
+ */
+function fakeHosts(api: FakeSaltApi, existing: Record<string, number> = {}, paths: Record<string, [number, string?]> = {}) {
   const jobs = new Map<string, Record<string, unknown>>();
+  const script = (chunk: Chunk) => {
+    const argv = chunk.arg?.[0] as string[];
+    const stdin = String(chunk.kwarg?.['stdin'] ?? '').split('\n').filter(Boolean);
+    if (argv.at(-1) === 'saltstack-path-owners') {
+      return stdin.map((p) => (p in paths ? `${paths[p]![0]}\t${paths[p]![1] ?? p}\n` : `-\t${p}\n`)).join('');
+    }
+    if (argv.at(-1) === 'saltstack-home-check') {
+      const [user = '', root = ''] = stdin;
+      return user in existing ? `dir\t${existing[user]}\t/home/${user}\t${root}\t/home/${user}\n` : 'none\n';
+    }
+    return '';
+  };
   const answer = (chunk: Chunk) => {
     const name = String(chunk.arg?.[0] ?? '');
     const value = (() => {
@@ -26,7 +41,7 @@ function fakeHosts(api: FakeSaltApi, existing: Record<string, number> = {}) {
         case 'state.high':
           return { 'user_|-u_|-u_|-present': { __id__: 'u', __run_num__: 0, result: true, comment: 'ok', changes: {} } };
         case 'cmd.run_all':
-          return { pid: 1, retcode: 0, stdout: '', stderr: '' };
+          return { pid: 1, retcode: 0, stdout: script(chunk), stderr: '' };
         default:
           return `'${chunk.fun}' is not available.`;
       }
@@ -59,9 +74,9 @@ describe('host-user operations against a local fake salt-api', () => {
     api = undefined;
   });
 
-  const setup = async (existing: Record<string, number> = {}) => {
+  const setup = async (existing: Record<string, number> = {}, paths: Record<string, [number, string?]> = {}) => {
     api = await new FakeSaltApi().start();
-    fakeHosts(api, existing);
+    fakeHosts(api, existing, paths);
     const salt = new SaltClient({ url: api.url, eauth: 'pam', username: api.user, password: api.password, timeoutMs: 5000, loginTimeoutMs: 5000 });
     const config = loadConfig({ STAGE: 'local', AUTH_MODE: 'off' });
     const log = captureLogger();
@@ -137,5 +152,46 @@ describe('host-user operations against a local fake salt-api', () => {
     const states = api.lowstateCalls.flatMap((c) => c.body as Chunk[]).filter((c) => c.fun === 'state.high');
     expect(JSON.stringify(states[0]!.arg)).toContain('"absent"');
     expect(states[0]!.kwarg).toEqual({ queue: true });
+  });
+
+  it('refuses rw paths owned by system accounts or leading into system trees, in the same round of jobs as the lookups', async () => {
+    const { deps, ctx, api } = await setup({ app: 1001 }, { '/data/app/etc': [0], '/data/app/ok': [1001], '/data/app/link/x': [1001, '/etc/x'], '/data/app/new': [1001, '/data/app/new'] });
+    const outputs = await runOperation(hostUserAdd(deps), [
+      { guid: 'g', target: '10.0.0.1', userName: 'app', rwDir: '/data/app/ok,/data/app/etc', password: 'x1234567' },
+      { guid: 'g', target: '10.0.0.1', userName: 'app', rwFile: '/data/app/link/x', password: 'x1234567' },
+      { guid: 'g', target: '10.0.0.1', userName: 'app', rwFile: '/etc/shadow', password: 'x1234567' },
+      { guid: 'g', target: '10.0.0.1', userName: 'app', rwDir: '/root/.ssh', password: 'x1234567' },
+      { guid: 'g', target: '10.0.0.1', userName: 'app', homeDir: '/usr/lib', password: 'x1234567' },
+      { guid: 'g', target: '10.0.0.1', userName: 'app', rwDir: '/data/app/ok', rwFile: '/data/app/fresh.pid', password: 'x1234567' },
+    ], ctx);
+    expect(outputs.map((o) => o.errorMessage)).toEqual([
+      'Parameter rwDir validation failed: /data/app/etc exists and is owned by a system account (uid 0 < 1000) on 10.0.0.1',
+      'Parameter rwFile validation failed: /data/app/link/x goes through a symbolic link: /etc/x is under the system tree /etc on 10.0.0.1',
+      'Parameter rwFile validation failed: /etc/shadow is under the system tree /etc on 10.0.0.1',
+      'Parameter rwDir validation failed: /root/.ssh is under the system tree /root on 10.0.0.1',
+      'Parameter homeDir validation failed: /usr/lib is under the system tree /usr on 10.0.0.1',
+      '',
+    ]);
+    const submits = api.lowstateCalls.map((c) => (c.body as Chunk[]).map((x) => x.fun));
+    // one submit for all lookups (accounts and paths), one for the single state job that is left
+    expect(submits[0]!.sort()).toEqual(['cmd.run_all', 'cmd.run_all', 'cmd.run_all', 'user.info']);
+    const states = api.lowstateCalls.flatMap((c) => c.body as Chunk[]).filter((c) => c.fun === 'state.high');
+    expect(states).toHaveLength(1);
+    const high = states[0]!.arg![0] as Record<string, Record<string, unknown[]>>;
+    expect(Object.keys(high)[0]).toBe('write guard');
+    expect(JSON.stringify(high['rwDir /data/app/ok'])).toContain('{"follow_symlinks":false}');
+    expect(JSON.stringify(high['rwFile /data/app/fresh.pid'])).toContain('{"require":[{"cmd":"write guard"},{"user":"user app"}]}');
+  });
+
+  it('deletes the home only when it is the user\'s own below HOST_USER_HOME_ROOT', async () => {
+    const { deps, ctx, api } = await setup({ app: 1001, other: 1002 });
+    const outside = { ...deps, config: { ...deps.config, hosts: { ...deps.config.hosts, userHomeRoot: '/srv/homes' } } };
+    const [purged] = await runOperation(hostUserDelete(deps), [{ guid: 'a', target: '10.0.0.1', userName: 'app' }], ctx);
+    const [kept] = await runOperation(hostUserDelete(outside), [{ guid: 'b', target: '10.0.0.1', userName: 'other' }], ctx);
+    expect(purged!['detail']).toBe('user app deleted on 10.0.0.1');
+    expect(kept!['detail']).toBe('user other deleted on 10.0.0.1; home /home/other kept: it is not below the home root /srv/homes');
+    const absent = api.lowstateCalls.flatMap((c) => c.body as Chunk[]).filter((c) => c.fun === 'state.high').map((c) => JSON.stringify(c.arg));
+    expect(absent[0]).toContain('{"purge":true}');
+    expect(absent[1]).toContain('{"purge":false}');
   });
 });

@@ -3,6 +3,7 @@ import { InputError } from '../../../lib/errors.js';
 import { accountOf } from '../../../lib/users/host-user-operations.js';
 import { parseDir, parseId, parsePathList, splitUserName } from '../../../lib/users/user-request.js';
 import { addUserSteps, deleteUserSteps, type UserPlan } from '../../../lib/users/user-states.js';
+import { WRITE_GUARD_COMMAND } from '../../../lib/salt/write-guard.js';
 
 describe('splitUserName', () => {
   it.each([
@@ -60,6 +61,22 @@ describe('ids, directories, lists', () => {
     expect(() => parseDir(text, 'homeDir')).toThrow(InputError);
   });
 
+  it.each([
+    ['/usr/lib', 'homeDir', 'Parameter homeDir validation failed: /usr/lib is under the system tree /usr on 10.0.0.1'],
+    ['/etc/shadow', 'rwFile', 'Parameter rwFile validation failed: /etc/shadow is under the system tree /etc on 10.0.0.1'],
+    ['/root/.ssh/', 'rwDir', 'Parameter rwDir validation failed: /root/.ssh is under the system tree /root on 10.0.0.1'],
+    ['//etc', 'rwDir', 'Parameter rwDir validation failed: /etc is a system directory on 10.0.0.1'],
+    ['/home', 'homeDir', 'Parameter homeDir validation failed: /home is a system directory on 10.0.0.1'],
+    ['/opt/', 'rwDir', 'Parameter rwDir validation failed: /opt is a system directory on 10.0.0.1'],
+  ])('parseDir refuses the system path %j as %s, naming the host', (text, field, message) => {
+    expect(() => parseDir(text, field, '10.0.0.1')).toThrow(message);
+  });
+
+  it('refuses a system path anywhere in an rw list', () => {
+    expect(() => parsePathList('/opt/app/logs,/var/lib/dpkg', 'rwDir', 'h1')).toThrow('Parameter rwDir validation failed: /var/lib/dpkg is under the system tree /var/lib on h1');
+    expect(parsePathList('/opt/app/logs|/etcetera/x', 'rwDir', 'h1')).toEqual(['/opt/app/logs', '/etcetera/x']);
+  });
+
   it('drops upstream\'s [ ] & characters and splits on , and |', () => {
     expect(parsePathList('[/data/a],/data/b|/data/a&', 'rwDir')).toEqual(['/data/a', '/data/b']);
     expect(parsePathList(undefined, 'rwDir')).toEqual([]);
@@ -83,12 +100,17 @@ describe('addUserSteps', () => {
   it('creates the group, then the user with it as primary group and the hash as password, then rw paths', () => {
     const steps = addUserSteps(plan);
     expect(steps.map((s) => [s.id, s.state, s.require])).toEqual([
-      ['group apps', 'group.present', undefined],
-      ['user app', 'user.present', ['group apps']],
+      ['write guard', 'cmd.run', undefined],
+      ['group apps', 'group.present', ['write guard']],
+      ['user app', 'user.present', ['write guard', 'group apps']],
       ['password app', 'cmd.run', ['user app']],
-      ['rwDir /data/app/logs', 'file.directory', ['user app']],
-      ['rwFile /data/app/app.pid', 'file.managed', ['user app']],
+      ['rwDir /data/app/logs', 'file.directory', ['write guard', 'user app']],
+      ['rwFile /data/app/app.pid', 'file.managed', ['write guard', 'user app']],
     ]);
+    // the guard looks at the home and every rw path before anything is written
+    expect(steps[0]!.args['stdin']).toBe('/data/app\n/data/app/logs\n/data/app/app.pid\n');
+    expect(steps[0]!.args['name']).toBe(WRITE_GUARD_COMMAND);
+    steps.shift();
     expect(steps[0]!.args).toEqual({ name: 'apps', gid: 1600 });
     expect(steps[1]!.args).toEqual({
       name: 'app',
@@ -100,13 +122,13 @@ describe('addUserSteps', () => {
     });
     // the hash goes to chpasswd on stdin (shadow lock taken), never in user.present nor in an argv
     expect(steps[2]!.args).toEqual({ name: 'chpasswd -e', stdin: 'app:$6$salt$hash\n', timeout: 30 });
-    expect(steps[3]!.args).toMatchObject({ name: '/data/app/logs', user: 'app', group: 'apps', makedirs: true });
-    expect(steps[4]!.args).toMatchObject({ name: '/data/app/app.pid', user: 'app', group: 'apps', replace: false });
+    expect(steps[3]!.args).toMatchObject({ name: '/data/app/logs', user: 'app', group: 'apps', makedirs: true, follow_symlinks: false });
+    expect(steps[4]!.args).toMatchObject({ name: '/data/app/app.pid', user: 'app', group: 'apps', replace: false, follow_symlinks: false });
   });
 
   it('adds an existing user to the group as a supplementary group and keeps its password when none is given', () => {
     const steps = addUserSteps({ ...plan, exists: true, gid: undefined, passwordHash: undefined, rwDirs: [], rwFiles: [] });
-    expect(steps[1]!.args).toEqual({ name: 'app', uid: 1500, groups: ['apps'], remove_groups: false, home: '/data/app', createhome: true });
+    expect(steps[2]!.args).toEqual({ name: 'app', uid: 1500, groups: ['apps'], remove_groups: false, home: '/data/app', createhome: true });
   });
 
   it('creates a user without group or options with useradd defaults', () => {

@@ -11,8 +11,9 @@ import { jwtAuth, parseAuthorities, verifyPlatformToken } from '../../../lib/wec
 import type { Operation } from '../../../lib/wecube/operation.js';
 import { captureLogger, httpEvent, lambdaContext } from '../helpers.js';
 
-const key = new Uint8Array(randomBytes(32));
-const otherKey = new Uint8Array(randomBytes(32));
+// 64 bytes: long enough for every HMAC algorithm (HS512 needs its 64-byte hash size).
+const key = new Uint8Array(randomBytes(64));
+const otherKey = new Uint8Array(randomBytes(64));
 const now = () => Math.floor(Date.now() / 1000);
 
 async function token(
@@ -65,12 +66,31 @@ describe('verifyPlatformToken', () => {
     await expect(verifyPlatformToken(`Bearer ${await token({ claims: { authority } })}`, key)).resolves.toEqual({ sub: 'SYS_PLATFORM' });
   });
 
-  it('accepts a token signed with a 20-byte key, the size of the key WeCube platforms were set up with', async () => {
+  // The token's alg header picks the hash; a key shorter than that hash refuses the token (RFC 7518 §3.2).
+  it.each([
+    [32, 'HS256', true],
+    [32, 'HS384', false],
+    [32, 'HS512', false],
+    [47, 'HS384', false],
+    [48, 'HS256', true],
+    [48, 'HS384', true],
+    [48, 'HS512', false],
+    [63, 'HS512', false],
+    [64, 'HS256', true],
+    [64, 'HS384', true],
+    [64, 'HS512', true],
+  ] as const)('with a %i-byte key, a %s token is accepted: %s', async (bytes, alg, accepted) => {
+    const sized = new Uint8Array(randomBytes(bytes));
+    const verifying = verifyPlatformToken(`Bearer ${await token({ alg, signWith: sized })}`, sized);
+    if (accepted) await expect(verifying).resolves.toEqual({ sub: 'SYS_PLATFORM' });
+    else await expect(verifying).rejects.toThrow(new AuthError('token rejected: ERR_JOSE_ALG_NOT_ALLOWED'));
+  });
+
+  it('refuses every token when the key is shorter than 32 bytes (upstream\'s 20-byte default key)', async () => {
     const shortKey = new Uint8Array(Buffer.from('Platform+Auth+Server+Secret', 'base64'));
     expect(shortKey.length).toBe(20);
-    await expect(verifyPlatformToken(`Bearer ${await token({ signWith: shortKey, claims: { authority: '[SUB_SYSTEM]' } })}`, shortKey)).resolves.toEqual({
-      sub: 'SYS_PLATFORM',
-    });
+    const jwt = await token({ alg: 'HS256', signWith: shortKey, claims: { authority: '[SUB_SYSTEM]' } });
+    await expect(verifyPlatformToken(`Bearer ${jwt}`, shortKey)).rejects.toBeInstanceOf(AuthError);
   });
 
   it('accepts a lower-case bearer scheme', async () => {
@@ -117,8 +137,12 @@ describe('verifyPlatformToken', () => {
 });
 
 describe('jwtAuth', () => {
-  it('refuses to build without a key', () => {
-    expect(() => jwtAuth({ key: new Uint8Array() })).toThrow(AuthError);
+  it.each([0, 20, 31])('refuses to build with a %i-byte key', (bytes) => {
+    expect(() => jwtAuth({ key: new Uint8Array(bytes) })).toThrow(AuthError);
+  });
+
+  it('builds with a 32-byte key', () => {
+    expect(jwtAuth({ key: new Uint8Array(32) })).toHaveProperty('before');
   });
 });
 
@@ -179,5 +203,29 @@ describe('the JWT middleware in makeHttpHandler', () => {
       expect(line).not.toContain(signature);
       expect(line).not.toContain(jwt);
     }
+  });
+});
+
+describe('the JWT middleware with a 32-byte key (enough for HS256 only)', () => {
+  const key32 = new Uint8Array(randomBytes(32));
+  const path = '/saltstack/v1/password/decode';
+  const body = JSON.stringify({ inputs: [{ guid: '1234', seed: 'abc12345', password: '{cipher_a}251f54c3f5be75e171ae1eb516dbacd9' }] });
+  let handler: ReturnType<typeof makeHttpHandler>;
+
+  beforeAll(() => {
+    const config = loadConfig({ AUTH_MODE: 'jwt', JWT_SIGNING_KEY: Buffer.from(key32).toString('base64'), STAGE: 'dev' });
+    handler = makeHttpHandler([passwordDecode(config)] as Operation[], createRuntime(config, captureLogger().logger));
+  });
+
+  it.each([
+    ['HS256', 200],
+    ['HS384', 401],
+    ['HS512', 401],
+  ] as const)('answers a %s token signed with that key with HTTP %i', async (alg, status) => {
+    const jwt = await token({ alg, signWith: key32 });
+    const result = (await handler(httpEvent(path, body, { authorization: `Bearer ${jwt}` }), lambdaContext())) as APIGatewayProxyStructuredResultV2;
+    expect(result.statusCode).toBe(status);
+    if (status === 401) expect(JSON.parse(String(result.body))).toEqual({ resultCode: '1', resultMessage: 'Token illegal', results: null });
+    else expect(JSON.parse(String(result.body))).toMatchObject({ resultCode: '0', results: { outputs: [{ password: 'qq123456' }] } });
   });
 });

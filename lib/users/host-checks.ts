@@ -1,0 +1,105 @@
+/**
+ * What host-user must know about paths on a host before it acts, asked in the same round of jobs as the
+ * account lookups: who owns each rwDir/rwFile and where it really leads (add), and whether a user's home
+ * is a directory of its own below the home root (delete). Both are constant shell scripts reading their
+ * values on stdin (one per line; host paths and account names never hold a newline), so nothing from a
+ * request is ever part of a command line.
+ */
+import { isWithin, normalisePath } from '../files/host-path.js';
+import { systemTreeProblem } from '../files/system-paths.js';
+
+const sh = (script: string, name: string, stdin: string) => ({
+  fun: 'cmd.run_all',
+  arg: [['/bin/sh', '-c', script, name]],
+  kwarg: { stdin, python_shell: false, timeout: 30 },
+});
+
+/** Per path, one line: `<owner uid of what it leads to | - when absent | ?>\t<realpath -m>`. */
+const OWNERS_SCRIPT = `while IFS= read -r p; do
+  real=$(realpath -m -- "$p" 2>/dev/null) || real=
+  if [ -e "$p" ]; then uid=$(stat -L -c %u -- "$p" 2>/dev/null) || uid='?'; else uid=-; fi
+  printf '%s\\t%s\\n' "$uid" "$real"
+done
+`;
+
+/** The job that reports the owner and real location of `paths` on a host. */
+export const pathOwnersCall = (paths: readonly string[]) => sh(OWNERS_SCRIPT, 'saltstack-path-owners', paths.map((p) => p + '\n').join(''));
+
+/** One path as the host sees it: `uid` undefined when it does not exist, NaN when it could not be read. */
+export interface PathFacts {
+  path: string;
+  uid: number | undefined;
+  real: string;
+}
+
+/** Reads pathOwnersCall's stdout; throws when it does not have one line per path (an unexpected host). */
+export function parsePathOwners(stdout: string, paths: readonly string[]): PathFacts[] {
+  const lines = stdout.split('\n').filter((l) => l !== '');
+  if (lines.length !== paths.length) throw new Error(`path owner check gave ${lines.length} lines for ${paths.length} paths`);
+  return paths.map((path, i) => {
+    const line = lines[i]!;
+    const tab = line.indexOf('\t');
+    const uidText = tab < 0 ? '?' : line.slice(0, tab);
+    const real = tab < 0 ? '' : line.slice(tab + 1);
+    const uid = uidText === '-' ? undefined : /^\d+$/.test(uidText) ? Number(uidText) : NaN;
+    return { path, uid, real };
+  });
+}
+
+/**
+ * Why a path may not be handed to an application user, from what the host says about it: it leads into
+ * a system tree through a link, or it exists and belongs to root or another system account (uid below
+ * `minUid`). A path that does not exist yet is fine. The message starts with the path.
+ */
+export function ownershipProblem(facts: PathFacts, minUid: number): string | undefined {
+  if (!facts.real.startsWith('/')) return `${facts.path} could not be resolved (realpath failed)`;
+  const real = normalisePath(facts.real);
+  const treeProblem = real === facts.path ? undefined : systemTreeProblem(real);
+  if (treeProblem) return `${facts.path} goes through a symbolic link: ${treeProblem}`;
+  if (facts.uid === undefined) return undefined;
+  if (Number.isNaN(facts.uid)) return `${facts.path} exists but its owner could not be read`;
+  if (facts.uid < minUid) return `${facts.path} exists and is owned by a system account (uid ${facts.uid} < ${minUid})`;
+  return undefined;
+}
+
+/**
+ * One line about a user's home: `none` (no account or no home), `missing`, or
+ * `<link|dir|other>\t<owner uid of the path itself>\t<realpath -e>\t<realpath of the home root>\t<home>`.
+ */
+const HOME_SCRIPT = `IFS= read -r user; IFS= read -r root
+home=$(getent passwd "$user" | cut -d: -f6)
+[ -n "$home" ] || { echo none; exit 0; }
+if [ -L "$home" ]; then kind=link; elif [ -d "$home" ]; then kind=dir; elif [ -e "$home" ]; then kind=other; else echo missing; exit 0; fi
+uid=$(stat -c %u -- "$home" 2>/dev/null) || uid='?'
+real=$(realpath -e -- "$home" 2>/dev/null) || real=
+realroot=$(realpath -m -- "$root" 2>/dev/null) || realroot=
+printf '%s\\t%s\\t%s\\t%s\\t%s\\n' "$kind" "$uid" "$real" "$realroot" "$home"
+`;
+
+/** The job that describes `user`'s home on a host relative to `homeRoot`. */
+export const homeCheckCall = (user: string, homeRoot: string) => sh(HOME_SCRIPT, 'saltstack-home-check', `${user}\n${homeRoot}\n`);
+
+/** Whether host-user/delete removes the home with the account, and why not. */
+export type HomeDecision = { purge: true } | { purge: false; kept?: { home: string; why: string } };
+
+/**
+ * `userdel -r` only for a real directory (not a link) owned by the user itself and strictly below the
+ * home root, both resolved on the host: a home elsewhere (`/usr/lib`, `/opt`, a shared data dir) or owned
+ * by someone else is kept. Anything unreadable keeps the home.
+ */
+export function decideHomePurge(stdout: string, account: { user: string; uid: number; home?: string | undefined }, homeRoot: string): HomeDecision {
+  const { user, uid } = account;
+  const line = stdout.trim();
+  if (line === 'none' || line === 'missing') return { purge: false };
+  const [kind = '', owner = '', real = '', realRoot = '', ...rest] = line.split('\t');
+  const home = rest.join('\t') || account.home || real || '(unknown)';
+  const keep = (why: string): HomeDecision => ({ purge: false, kept: { home, why } });
+  if (!['link', 'dir', 'other'].includes(kind)) return keep('it could not be checked');
+  if (kind === 'link') return keep('it is a symbolic link');
+  if (kind === 'other') return keep('it is not a directory');
+  if (owner !== String(uid)) return keep(`it is owned by uid ${owner}, not by ${user}`);
+  const root = realRoot.startsWith('/') ? normalisePath(realRoot) : '';
+  const dir = real.startsWith('/') ? normalisePath(real) : '';
+  if (!root || !dir || dir === root || !isWithin(dir, root)) return keep(`it is not below the home root ${homeRoot}`);
+  return { purge: true };
+}
