@@ -174,33 +174,9 @@ async function deploy<O extends NewOutput | UpdateOutput>(
   });
   const set = (t: Track<O>, values: Partial<NewOutput & UpdateOutput>) => Object.assign(t.out, values);
 
-  // 1. new: the application user; update: stop the running version (nothing changed on failure).
-  if (mode === 'new') {
-    const active = live(tracks);
-    const users = await stepFor(
-      active.map((t) => {
-        const item = items[t.index] as NewItem;
-        return { host: t.host, guid: item.guid ?? '', user: t.user, password: item.password, seed: item.seed, rwDir: item.rwDir, rwFile: item.rwFile };
-      }),
-      (reqs) => steps.ensureUsers(reqs, ctx),
-    );
-    users.forEach((o, i) => {
-      const t = active[i]!;
-      if (o.ok) set(t, { userDetail: o.output.detail, ...(o.output.password && { password: o.output.password }) });
-      else fail(t, 'Create user fail', outcomeError(o));
-    });
-  } else {
-    const active = live(tracks);
-    const stopped = await stepFor(active.map((t) => ({ host: t.host, script: t.stop!, user: t.user.user })), (reqs) => steps.runScripts(reqs, ctx));
-    stopped.forEach((o, i) => {
-      const t = active[i]!;
-      set(t, { runStopScriptDetail: o.output?.detail ?? '' });
-      if (!o.ok) fail(t, 'Run stop script fail', outcomeError(o));
-    });
-  }
-  const stoppedOld = new Set(mode === 'update' ? live(tracks) : []);
-
-  // 2. the package, once per distinct request (variables substituted when confFiles are given).
+  // 1. the package, once per distinct request (variables substituted when confFiles are given), read,
+  // judged and normalised before any host is touched: a refused or missing package creates no user and
+  // stops nothing (upstream created the user and stopped the application first).
   const byPackage = new Map<string, Promise<Awaited<ReturnType<typeof preparePackage>>>>();
   await Promise.all(
     live(tracks).map(async (t) => {
@@ -227,6 +203,32 @@ async function deploy<O extends NewOutput | UpdateOutput>(
       }
     }),
   );
+
+  // 2. new: the application user; update: stop the running version (nothing changed on failure).
+  if (mode === 'new') {
+    const active = live(tracks);
+    const users = await stepFor(
+      active.map((t) => {
+        const item = items[t.index] as NewItem;
+        return { host: t.host, guid: item.guid ?? '', user: t.user, password: item.password, seed: item.seed, rwDir: item.rwDir, rwFile: item.rwFile };
+      }),
+      (reqs) => steps.ensureUsers(reqs, ctx),
+    );
+    users.forEach((o, i) => {
+      const t = active[i]!;
+      if (o.ok) set(t, { userDetail: o.output.detail, ...(o.output.password && { password: o.output.password }) });
+      else fail(t, 'Create user fail', outcomeError(o));
+    });
+  } else {
+    const active = live(tracks);
+    const stopped = await stepFor(active.map((t) => ({ host: t.host, script: t.stop!, user: t.user.user })), (reqs) => steps.runScripts(reqs, ctx));
+    stopped.forEach((o, i) => {
+      const t = active[i]!;
+      set(t, { runStopScriptDetail: o.output?.detail ?? '' });
+      if (!o.ok) fail(t, 'Run stop script fail', outcomeError(o));
+    });
+  }
+  const stoppedOld = new Set(mode === 'update' ? live(tracks) : []);
 
   // 3. distribution: snapshot (+ clearPath), fetch, unpack, chown.
   const toCopy = live(tracks);

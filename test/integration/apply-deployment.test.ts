@@ -237,24 +237,25 @@ describe('apply-deployment on the stack minions', () => {
     expect(outs[0]).toMatchObject({ errorCode: '1', retCode: 1 });
     expect(outs[0]!['errorMessage']).toMatch(/^Run stop script fail,/);
     expect(outs[1]!['errorMessage']).toMatch(/^Run stop script fail,Cannot connect to target/);
-    for (const o of outs) {
-      expect(o).not.toHaveProperty('rollback');
-      expect(o).not.toHaveProperty('s3PkgPath');
-    }
+    // The package is prepared (and s3PkgPath known) before any host is touched.
+    for (const o of outs) expect(o).not.toHaveProperty('rollback');
     expect(existsSync(missing)).toBe(false);
     expect(existsSync(snapshotOf(missing))).toBe(false);
     expect(eventLines(a).at(-1)).toBe(`start 2.0.0 ${user}`);
   });
 
-  it('update: a package missing from S3 after the stop starts the running version again', async () => {
+  it('update: a package missing from S3 fails before the stop: the running version is never stopped', async () => {
+    const before = eventLines(a).length;
     const [o] = await deploy(update, [
       { guid: 'gone', target: m0, destinationPath: a, stopScript: 'bin/stop.sh', ...app('2.0.0'), endpoint: packages['v2']!.url.replace('app-2.0.0', 'app-9.9.9'), confFiles: '' },
     ]);
-    expect(o).toMatchObject({ errorCode: '1', retCode: 1, runStopScriptDetail: 'stopped 2.0.0', rollback: 'previous version started' });
+    expect(o).toMatchObject({ errorCode: '1', retCode: 1 });
+    expect(o).not.toHaveProperty('runStopScriptDetail');
+    expect(o).not.toHaveProperty('rollback');
     expect(o!['errorMessage']).toMatch(/^Copy file to target fail,/);
     expect(o!['errorMessage']).toContain('app-9.9.9');
-    expect(o!['errorMessage']).toContain('; rolled back: previous version started');
-    expect(eventLines(a).slice(-2)).toEqual([`stop 2.0.0 ${user}`, `start 2.0.0 ${user}`]);
+    expect(eventLines(a).length).toBe(before);
+    expect(started(a)).toBe(`2.0.0 ${user}`);
     expect(conf(a)).toBe('version=2.0.0\nname=demo\n');
     expect(existsSync(snapshotOf(a))).toBe(false);
   });

@@ -153,14 +153,14 @@ describe('host-file/copy', () => {
     expect(existsSync(`/tmp/${root.split('/').pop()}-slipped.txt`)).toBe(false);
   });
 
-  it('leaves no partial tree when the unpack fails on the host (only the copied archive, as upstream)', async () => {
+  it('refuses an archive that writes below one of its own files, before the host is touched', async () => {
     const dir = `${root}/unpack-fails`;
-    // "x" is a file, then "x/y" needs it to be a directory: the extraction fails half-way, in staging.
+    // "x" is a file, then "x/y" needs it to be a directory: Python's tarfile would fail half-way on the host.
     const broken = await tarGzOf([{ name: 'first.txt', body: '1' }, { name: 'x', body: 'file' }, { name: 'x/y', body: 'under a file' }]);
     const [out] = (await runItems(rt, copy, [{ guid: 'f', endpoint: await put('broken.tgz', broken), target: m0, destinationPath: `${dir}/`, unpack: 'true' }])) as Out[];
-    expect(out).toMatchObject({ errorCode: '1', errorType: 'E_JOB_FAILED' });
-    expect(out!['errorMessage']).toContain(`failed on ${m0}: unpack:`);
-    expect(readdirSync(dir)).toEqual(['broken.tgz']);
+    expect(out).toMatchObject({ errorCode: '1', errorType: 'E_INPUT' });
+    expect(out!['errorMessage']).toMatch(/^Failed to unpack file broken\.tgz: entry x\/y /);
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('fails clearly for a missing object or an unknown owner, writing nothing', async () => {

@@ -149,7 +149,7 @@ describe('package-variable/replace against the S3 server', () => {
 
   it.each([
     ['a symlink pointing out of the root', [{ name: 'conf/a', content: '[@port]' }, { name: 'conf/etc', type: 'symlink' as const, linkname: '../../etc' }], 'entry conf/etc is a symbolic link pointing outside the package root (../../etc)'],
-    ['a hard link to an absolute path', [{ name: 'conf/a', content: '[@port]' }, { name: 'conf/shadow', type: 'link' as const, linkname: '/etc/shadow' }], 'entry conf/shadow is a hard link pointing outside the package root (/etc/shadow)'],
+    ['a hard link to an absolute path', [{ name: 'conf/a', content: '[@port]' }, { name: 'conf/shadow', type: 'link' as const, linkname: '/etc/shadow' }], 'entry conf/shadow is a hard link (to /etc/shadow): hard links are refused, pack the file itself'],
     ['an entry climbing out', [{ name: 'conf/a', content: '[@port]' }, { name: 'conf/../../x', content: 'x' }], 'entry conf/../../x escapes the package root'],
   ])('refuses a package with %s and writes nothing', async (_name, entries, message) => {
     const name = `evil-${randomBytes(3).toString('hex')}`;
