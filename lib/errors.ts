@@ -86,6 +86,22 @@ export class JobFailedError extends PluginError {
   }
 }
 
+/**
+ * The plugin's own queue toward salt was full until the deadline (SALT_MAX_JOBS, SALT_MAX_JOBS_PER_MINION):
+ * the minions were not asked anything. Retrying later helps; the hosts are not unreachable.
+ */
+export class SaltBusyError extends PluginError {
+  override readonly name = 'SaltBusyError';
+  readonly code = 'E_SALT_BUSY';
+  constructor(
+    message: string,
+    readonly hosts: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** An async salt job did not finish before its deadline. */
 export class JobTimeoutError extends PluginError {
   override readonly name = 'JobTimeoutError';

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { commonFields, safeToken } from '../wecube/fields.js';
 import { defineOperation, type ItemOutcome } from '../wecube/operation.js';
 import { hostError } from './host-error.js';
-import type { HostResult } from './normalise-result.js';
+import { normaliseHostReturn, type HostResult } from './normalise-result.js';
 import type { SaltClient } from './salt-client.js';
+import { SharedCalls } from './shared-calls.js';
 
 const diskMount = z.object({
   filesystem: z.string(),
@@ -54,28 +55,74 @@ export function summariseHost(grains: Record<string, unknown>, usage: Record<str
 
 const asRecord = (r: HostResult) => (r.ret && typeof r.ret === 'object' ? (r.ret as Record<string, unknown>) : {});
 
-/** host-info/query: one grains.items job and one disk.usage job for all targets of the request. */
+/** One SharedCalls per salt client (per process): concurrent requests for a minion share its jobs. */
+const sharedBySalt = new WeakMap<SaltClient, SharedCalls>();
+const sharedOf = (salt: SaltClient) => {
+  let shared = sharedBySalt.get(salt);
+  if (!shared) sharedBySalt.set(salt, (shared = new SharedCalls()));
+  return shared;
+};
+
+/**
+ * The grains the master keeps of `hosts` (runner cache.grains, no job on any minion): hosts the cache does
+ * not know are left out. A master that refuses the runner (not in netapi_enable_clients) gives nothing:
+ * the minions are asked instead.
+ */
+async function cachedGrains(salt: SaltClient, hosts: string[], signal: AbortSignal): Promise<Map<string, HostResult>> {
+  if (!hosts.length) return new Map();
+  let cached: unknown;
+  try {
+    cached = await salt.runner('cache.grains', { tgt: hosts.join(','), tgt_type: 'list' }, signal);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    return new Map();
+  }
+  const found = new Map<string, HostResult>();
+  if (!cached || typeof cached !== 'object') return found;
+  for (const host of hosts) {
+    const grains = (cached as Record<string, unknown>)[host];
+    if (grains && typeof grains === 'object' && 'num_cpus' in grains) found.set(host, normaliseHostReturn(host, grains, { expectObject: true }));
+  }
+  return found;
+}
+
+const freshField = z
+  .union([z.string(), z.boolean()])
+  .optional()
+  .transform((v) => v === true || (typeof v === 'string' && /^(y|yes|true|1|on)$/i.test(v.trim())))
+  .describe('`true`: ask the minion for its grains instead of the master\'s cache (default: the cache, refreshed when the minion starts or refreshes)');
+
+/**
+ * host-info/query: grains from the master's cache (one runner call, no minion job) unless `fresh` is asked
+ * or the cache does not know the host, then one grains.items job for those hosts; disk.usage (not a grain)
+ * as one job for all targets. Concurrent requests for the same minion share its jobs.
+ */
 export const hostInfoQuery = (salt: () => SaltClient) =>
   defineOperation({
     plugin: 'host-info',
     action: 'query',
-    summary: 'CPU, memory, disks, OS, kernel and NICs of hosts (one salt job per function for all targets)',
-    input: z.object({ ...commonFields, target: safeToken('target') }),
+    summary: 'CPU, memory, disks, OS, kernel and NICs of hosts (grains from the master cache, one disk.usage job for all targets)',
+    input: z.object({ ...commonFields, target: safeToken('target'), fresh: freshField }),
     output,
     run: async (items, ctx): Promise<ItemOutcome<HostInfo>[]> => {
+      const client = salt();
+      const shared = sharedOf(client);
       const tgt = [...new Set(items.map((i) => i.target))];
-      const call = { tgt, timeout: 5, gatherJobTimeout: 5 };
-      const signal = { signal: ctx.signal, normalise: { expectObject: true } };
-      const [grains, usage] = await Promise.all([
-        salt().local({ ...call, fun: 'grains.items' }, signal),
-        salt().local({ ...call, fun: 'disk.usage' }, signal),
+      const fresh = new Set(items.filter((i) => i.fresh).map((i) => i.target));
+      const ask = (fun: string) => (hosts: string[]) =>
+        client.local({ fun, tgt: hosts, timeout: 5, gatherJobTimeout: 5 }, { signal: ctx.signal, normalise: { expectObject: true } });
+      const [cached, usage] = await Promise.all([
+        cachedGrains(client, tgt.filter((h) => !fresh.has(h)), ctx.signal),
+        shared.run('disk.usage', tgt, ask('disk.usage')),
       ]);
-      const grainsBy = new Map(grains.map((r) => [r.host, r]));
+      const unknown = tgt.filter((h) => !cached.has(h));
+      const asked = unknown.length ? await shared.run('grains.items', unknown, ask('grains.items')) : [];
+      const grainsBy = new Map([...cached, ...asked.map((r) => [r.host, r] as const)]);
       const usageBy = new Map(usage.map((r) => [r.host, r]));
       return items.map((item) => {
         const g = grainsBy.get(item.target)!;
         const u = usageBy.get(item.target)!;
-        const failed = !g.ok ? g : !u.ok ? u : undefined;
+        const failed = !u.ok ? u : !g.ok ? g : undefined;
         if (failed) return { ok: false, error: hostError(failed) };
         return { ok: true, output: summariseHost(asRecord(g), asRecord(u)) };
       });

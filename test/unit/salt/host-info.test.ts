@@ -81,15 +81,29 @@ describe('host-info/query against a local fake salt-api', () => {
     api = undefined;
   });
 
-  it('runs one grains.items and one disk.usage job for all targets and reports an offline host alone', async () => {
-    api = await new FakeSaltApi().start();
+  const clientOf = (server: FakeSaltApi) =>
+    new SaltClient({ url: server.url, eauth: 'pam', username: server.user, password: server.password, timeoutMs: 2000, loginTimeoutMs: 2000 });
+  const ctx = () => ({ logger: captureLogger().logger, signal: new AbortController().signal, concurrency: 5 });
+  type Chunk = { client: string; fun: string; tgt: string | string[] };
+  const funs = (server: FakeSaltApi) => server.lowstateCalls.map((c) => (c.body as Chunk[])[0]!).map((c) => `${c.fun} ${[c.tgt].flat().join(',')}`).sort();
+
+  /** A fake whose master cache knows `cached` hosts; 10.0.0.2 is offline; replies after `delayMs`. */
+  async function fakeMaster(cached: string[], delayMs = 0) {
+    const server = await new FakeSaltApi().start();
     const byFun: Record<string, unknown> = { 'grains.items': grains(), 'disk.usage': usage() };
-    api.root = (chunks) => {
-      const chunk = chunks[0] as { fun: string; tgt: string[] };
-      return { body: { return: [{ '10.0.0.1': { ret: byFun[chunk.fun], retcode: 0, jid: '1' }, '10.0.0.2': false }] } };
+    server.root = async (chunks) => {
+      const chunk = chunks[0] as Chunk;
+      if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (chunk.client === 'runner') return { body: { return: [Object.fromEntries(cached.map((h) => [h, { ...grains(), os: 'CachedOS' }]))] } };
+      const hosts = [chunk.tgt].flat();
+      return { body: { return: [Object.fromEntries(hosts.map((h) => [h, h === '10.0.0.2' ? false : { ret: byFun[chunk.fun], retcode: 0, jid: '1' }]))] } };
     };
-    const server = api;
-    const salt = new SaltClient({ url: server.url, eauth: 'pam', username: server.user, password: server.password, timeoutMs: 2000, loginTimeoutMs: 2000 });
+    return server;
+  }
+
+  it('asks the minions for grains only when the master cache does not know them; one disk.usage job for all targets', async () => {
+    api = await fakeMaster([]);
+    const salt = clientOf(api);
     const outputs = await runOperation(
       hostInfoQuery(() => salt),
       [
@@ -98,17 +112,60 @@ describe('host-info/query against a local fake salt-api', () => {
         { guid: 'g3', target: '10.0.0.1' },
         { guid: 'g4', target: "10.0.0.1'; id" },
       ],
-      { logger: captureLogger().logger, signal: new AbortController().signal, concurrency: 5 },
+      ctx(),
     );
-    expect(server.lowstateCalls).toHaveLength(2);
-    expect(server.lowstateCalls.map((c) => (c.body as Array<{ fun: string; tgt: string[] }>)[0]).sort((a, b) => a!.fun.localeCompare(b!.fun))).toMatchObject([
-      { fun: 'disk.usage', tgt: ['10.0.0.1', '10.0.0.2'], tgt_type: 'list' },
-      { fun: 'grains.items', tgt: ['10.0.0.1', '10.0.0.2'], tgt_type: 'list' },
-    ]);
-    expect(outputs[0]).toMatchObject({ guid: 'g1', errorCode: '0', diskTotal: '258019', hwaddrInterfaces: ['eth0', 'ifb0', 'ifb1'] });
+    expect(funs(api)).toEqual(['cache.grains 10.0.0.1,10.0.0.2', 'disk.usage 10.0.0.1,10.0.0.2', 'grains.items 10.0.0.1,10.0.0.2']);
+    expect(outputs[0]).toMatchObject({ guid: 'g1', errorCode: '0', diskTotal: '258019', hwaddrInterfaces: ['eth0', 'ifb0', 'ifb1'], os: 'Debian 12' });
     expect(outputs[1]).toMatchObject({ guid: 'g2', errorCode: '1', errorType: 'E_NO_RETURN' });
     expect(String(outputs[1]!['errorMessage'])).toContain('10.0.0.2');
     expect(outputs[2]).toMatchObject({ guid: 'g3', errorCode: '0', os: 'Debian 12' });
     expect(outputs[3]).toMatchObject({ guid: 'g4', errorCode: '1', errorMessage: 'Parameter target validation failed: target contains an illegal character' });
+  });
+
+  it('answers grains from the master cache without a grains job; fresh=true asks the minion', async () => {
+    api = await fakeMaster(['10.0.0.1', '10.0.0.3']);
+    const salt = clientOf(api);
+    const cachedOut = await runOperation(hostInfoQuery(() => salt), [{ guid: 'a', target: '10.0.0.1' }, { guid: 'b', target: '10.0.0.3' }], ctx());
+    expect(funs(api)).toEqual(['cache.grains 10.0.0.1,10.0.0.3', 'disk.usage 10.0.0.1,10.0.0.3']);
+    expect(cachedOut.map((o) => [o['errorCode'], o['os']])).toEqual([['0', 'CachedOS 12'], ['0', 'CachedOS 12']]);
+    api.received.length = 0;
+    const freshOut = await runOperation(hostInfoQuery(() => salt), [{ guid: 'a', target: '10.0.0.1', fresh: 'true' }, { guid: 'b', target: '10.0.0.3' }], ctx());
+    expect(funs(api)).toEqual(['cache.grains 10.0.0.3', 'disk.usage 10.0.0.1,10.0.0.3', 'grains.items 10.0.0.1']);
+    expect(freshOut.map((o) => o['os'])).toEqual(['Debian 12', 'CachedOS 12']);
+  });
+
+  it('a cached but offline host still fails: disk.usage is asked of the minion', async () => {
+    api = await fakeMaster(['10.0.0.2']);
+    const salt = clientOf(api);
+    const [out] = await runOperation(hostInfoQuery(() => salt), [{ guid: 'x', target: '10.0.0.2' }], ctx());
+    expect(out).toMatchObject({ errorCode: '1', errorType: 'E_NO_RETURN' });
+  });
+
+  it('concurrent requests for the same minion share its disk.usage and grains jobs', async () => {
+    api = await fakeMaster([], 150);
+    const salt = clientOf(api);
+    const op = hostInfoQuery(() => salt);
+    const outs = await Promise.all([
+      runOperation(op, [{ guid: 'a', target: '10.0.0.1' }], ctx()),
+      runOperation(op, [{ guid: 'b', target: '10.0.0.1' }, { guid: 'c', target: '10.0.0.3' }], ctx()),
+      runOperation(op, [{ guid: 'd', target: '10.0.0.1' }], ctx()),
+    ]);
+    expect(outs.flat().map((o) => o['errorCode'])).toEqual(['0', '0', '0', '0']);
+    const jobs = funs(api).filter((f) => !f.startsWith('cache.grains'));
+    // 10.0.0.1 once for each function, whatever the number of requests; 10.0.0.3 joined later, on its own.
+    expect(jobs.filter((j) => j.startsWith('disk.usage')).join(' ').match(/10\.0\.0\.1/g)).toHaveLength(1);
+    expect(jobs.filter((j) => j.startsWith('grains.items')).join(' ').match(/10\.0\.0\.1/g)).toHaveLength(1);
+  });
+
+  it('falls back to grains jobs when the master refuses the runner', async () => {
+    api = await new FakeSaltApi().start();
+    api.root = (chunks) => {
+      const chunk = chunks[0] as Chunk;
+      if (chunk.client === 'runner') return { status: 401, body: { return: 'runner client disabled' } };
+      return { body: { return: [{ '10.0.0.1': { ret: chunk.fun === 'grains.items' ? grains() : usage(), retcode: 0, jid: '1' } }] } };
+    };
+    const salt = clientOf(api);
+    const [out] = await runOperation(hostInfoQuery(() => salt), [{ guid: 'a', target: '10.0.0.1' }], ctx());
+    expect(out).toMatchObject({ errorCode: '0', os: 'Debian 12' });
   });
 });
