@@ -50,6 +50,9 @@ const envSchema = z.object({
   SALT_API_TIMEOUT_MS: int(30_000),
   SALT_API_LOGIN_TIMEOUT_MS: int(15_000),
   SALT_JOB_TIMEOUT_S: int(300),
+  // Admission toward salt (per process): salt jobs in flight per minion and in all; more wait in a queue.
+  SALT_MAX_JOBS_PER_MINION: int(4, 1),
+  SALT_MAX_JOBS: int(32, 1),
   SALT_API_CALL_ENABLED: flag(false),
 
   S3_ENDPOINT: optional,
@@ -147,6 +150,9 @@ export interface Config {
     timeoutMs: number;
     loginTimeoutMs: number;
     jobTimeoutS: number;
+    /** Salt jobs in flight at once from this process: on one minion, and in all (the rest queue). */
+    maxJobsPerMinion: number;
+    maxJobs: number;
   };
   saltApiCallEnabled: boolean;
   s3: {
@@ -333,6 +339,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutMs: e.SALT_API_TIMEOUT_MS,
       loginTimeoutMs: e.SALT_API_LOGIN_TIMEOUT_MS,
       jobTimeoutS: e.SALT_JOB_TIMEOUT_S,
+      maxJobsPerMinion: e.SALT_MAX_JOBS_PER_MINION,
+      maxJobs: e.SALT_MAX_JOBS,
     },
     saltApiCallEnabled: e.SALT_API_CALL_ENABLED,
     s3: {

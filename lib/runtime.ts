@@ -2,6 +2,7 @@ import type { ArtifactStore } from './artifacts/artifact-store.js';
 import { createS3Client, S3Store } from './artifacts/s3-store.js';
 import { loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log/logger.js';
+import { SaltAdmission } from './salt/admission.js';
 import { SaltClient } from './salt/salt-client.js';
 
 /** Clients shared by the handlers of one container: built once, salt lazily (not every operation needs it). */
@@ -32,6 +33,7 @@ export function createRuntime(config: Config, logger: Logger = createLogger(conf
         insecure: config.salt.insecure,
         timeoutMs: config.salt.timeoutMs,
         loginTimeoutMs: config.salt.loginTimeoutMs,
+        admission: new SaltAdmission({ perMinion: config.salt.maxJobsPerMinion, total: config.salt.maxJobs }),
         logger,
       })),
   };

@@ -12,7 +12,7 @@ import type { Runtime } from '../runtime.js';
 import { applySteps, stepsError } from '../salt/apply-steps.js';
 import { firstFailure, highData, type StateStep } from '../salt/high-data.js';
 import { hostError } from '../salt/host-error.js';
-import { normaliseHostReturn, type HostResult } from '../salt/normalise-result.js';
+import { normaliseHostReturn, unanswered, type HostResult } from '../salt/normalise-result.js';
 import { runBatched } from '../salt/run-batched.js';
 import { hostScriptRun, type HostScriptDeps } from '../scripts/host-script-run.js';
 import { hostScriptDeps } from '../scripts/script-deps.js';
@@ -76,7 +76,7 @@ export interface DistributeRequest {
 function distributionError(result: HostResult, req: DistributeRequest): Error {
   const what = `Copy of ${req.pkg.ref.url} to ${req.dir.path}`;
   const error = stepsError(result, what);
-  if (result.error !== 'NO_RETURN' && firstFailure(result.ret)?.startsWith('snapshot:')) {
+  if (!unanswered(result) && firstFailure(result.ret)?.startsWith('snapshot:')) {
     error.message =
       `${what} failed on ${result.host}: snapshot: keeping the previous install as ${req.dir.snapshot} or clearing clearPath failed ` +
       `(${req.dir.path} is not a directory, a clearPath entry leaves ${req.dir.path} through a symlink, or no space/permission)`;

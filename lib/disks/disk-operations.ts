@@ -7,7 +7,7 @@ import { systemTreeProblem } from '../files/system-paths.js';
 import { applySteps, stepsError } from '../salt/apply-steps.js';
 import { anyChanges, type StateStep } from '../salt/high-data.js';
 import { hostError } from '../salt/host-error.js';
-import type { HostResult } from '../salt/normalise-result.js';
+import { unanswered, type HostResult } from '../salt/normalise-result.js';
 import { runBatched } from '../salt/run-batched.js';
 import { commonFields, looseString, requiredString } from '../wecube/fields.js';
 import { defineOperation, type ItemOutcome, type RunContext } from '../wecube/operation.js';
@@ -223,9 +223,10 @@ export const diskFormatAndMountDisk = (deps: DiskDeps) =>
         const output = commandOutput(result);
         outcomes[req.index] = {
           ok: false,
-          error: result.error === 'NO_RETURN' ? hostError(result) : new JobFailedError(`mkfs.${req.filesystem} ${req.disk} failed on ${req.host}: ${output || result.message}`, req.host),
+          error: unanswered(result) ? hostError(result) : new JobFailedError(`mkfs.${req.filesystem} ${req.disk} failed on ${req.host}: ${output || result.message}`, req.host),
         };
-        if (result.error !== 'NO_RETURN') wipe.push(req);
+        // Not when mkfs may still be running (BUSY) or never ran.
+        if (!unanswered(result)) wipe.push(req);
       });
       // A failed mkfs may have written part of a signature: wipe it, so the disk is blank as it was.
       const [mounted] = await Promise.all([

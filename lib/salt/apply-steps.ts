@@ -1,6 +1,7 @@
 import { JobFailedError, TargetNoReturnError, type PluginError } from '../errors.js';
 import { firstFailure, highData, stripSignatures, type StateStep } from './high-data.js';
-import type { HostResult } from './normalise-result.js';
+import { hostError } from './host-error.js';
+import { unanswered, type HostResult } from './normalise-result.js';
 import { runBatched, type BatchOptions } from './run-batched.js';
 import type { SaltClient } from './salt-client.js';
 
@@ -32,6 +33,7 @@ export function stepsError(result: HostResult, what: string): PluginError {
   if (result.error === 'NO_RETURN') {
     return new TargetNoReturnError(`Cannot connect to target ${result.host}. ${result.message ?? ''}`.trim(), result.host);
   }
+  if (unanswered(result)) return hostError(result);
   const reason = firstFailure(result.ret) ?? stripSignatures(result.message ?? 'salt reported a failure');
   return new JobFailedError(`${what} failed on ${result.host}: ${reason}`, result.host);
 }

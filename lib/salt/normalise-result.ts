@@ -1,6 +1,8 @@
 /** Why a host's result is not a success. */
 export type HostErrorKind =
   | 'NO_RETURN' // minion down, unknown id, or no answer before the deadline
+  | 'BUSY' // the minion answers and still runs the job at the deadline
+  | 'QUEUED' // never asked: the plugin's own queue toward salt stayed full until the deadline
   | 'FUNCTION_ERROR' // salt could not run the function: exception, unknown function, bad arguments, failed state
   | 'NONZERO_EXIT' // the command ran and exited non-zero
   | 'TIMEOUT' // the command was killed by its own timeout kwarg
@@ -20,7 +22,12 @@ export interface HostResult {
   error?: HostErrorKind;
   /** A one-line explanation naming the host, present when ok is false. */
   message?: string;
+  /** The salt job, when known (BUSY results name it). */
+  jid?: string;
 }
+
+/** The host gave no result of the function: not reached, still running at the deadline, or never asked. */
+export const unanswered = (r: Pick<HostResult, 'error'>): boolean => r.error === 'NO_RETURN' || r.error === 'BUSY' || r.error === 'QUEUED';
 
 export interface NormaliseOptions {
   /** The function returns a dict (grains.items, cmd.run_all...): a string return is an error. */

@@ -1,6 +1,6 @@
 import { callKey, type LocalCall } from './build-lowstate.js';
 import { normaliseHostReturn, type HostResult, type NormaliseOptions } from './normalise-result.js';
-import type { SaltClient } from './salt-client.js';
+import type { AsyncJob, SaltClient } from './salt-client.js';
 
 /** One function for one host: what an item of a request needs. */
 export type HostCall = Omit<LocalCall, 'tgt'> & { host: string };
@@ -16,6 +16,27 @@ export interface BatchOptions {
    * one HTTP request to salt-api (a download, mkfs), which a synchronous `local` call would cut short.
    */
   forceAsync?: boolean;
+}
+
+/**
+ * Starts async jobs, one POST for all the jobs asked for in the same turn of the event loop: groups that
+ * get their admission slots together (all of them, when salt is not busy) share one request to salt-api.
+ */
+function batchedStarts(salt: SaltClient, signal: AbortSignal | undefined): (call: LocalCall) => Promise<AsyncJob> {
+  let pending: Array<{ call: LocalCall; resolve: (job: AsyncJob) => void; reject: (error: unknown) => void }> = [];
+  const flush = () => {
+    const batch = pending;
+    pending = [];
+    salt.localAsync(batch.map((p) => p.call), { ...(signal && { signal }), noMatch: 'empty' }).then(
+      (jobs) => batch.forEach((p, i) => p.resolve(jobs[i]!)),
+      (error: unknown) => batch.forEach((p) => p.reject(error)),
+    );
+  };
+  return (call) =>
+    new Promise<AsyncJob>((resolve, reject) => {
+      if (!pending.length) setImmediate(flush);
+      pending.push({ call, resolve, reject });
+    });
 }
 
 /** Groups calls that run the same function with the same arguments: one salt job per group. */
@@ -36,8 +57,8 @@ export function groupCalls(calls: readonly HostCall[]): Array<{ call: LocalCall;
 
 /**
  * Runs per-host calls with as few salt jobs as possible: identical calls become one job on a host
- * list; different calls are started together as async jobs and gathered concurrently. Never one
- * sequential round-trip per host. Returns one result per call, in call order.
+ * list; different calls are started as async jobs (each once it has admission slots) and gathered
+ * concurrently. Never one sequential round-trip per host. Returns one result per call, in call order.
  */
 export async function runBatched(salt: SaltClient, calls: readonly HostCall[], options: BatchOptions): Promise<HostResult[]> {
   if (calls.length === 0) return [];
@@ -62,34 +83,36 @@ export async function runBatched(salt: SaltClient, calls: readonly HostCall[], o
     return results;
   }
 
-  // A group whose ids all lack an accepted key starts no job (jid ''): its hosts are all "not known".
-  const jobs = await salt.localAsync(
-    groups.map((g) => g.call),
-    { ...(options.signal && { signal: options.signal }), noMatch: 'empty' },
-  );
+  // Each group is one job, started once it has admission slots on its hosts (SaltClient.admitted): a
+  // burst of requests becomes a queue. A group whose ids all lack an accepted key starts no job (jid ''):
+  // its hosts are all "not known".
+  const start = batchedStarts(salt, options.signal);
   const total = calls.length;
-  const doneByJob = new Array<number>(jobs.length).fill(0);
+  const doneByJob = new Array<number>(groups.length).fill(0);
   await Promise.all(
-    jobs.map(async (job, i) => {
-      const group = groups[i]!;
-      // Ids without an accepted key are left out of the job's minions by salt: they will never answer.
-      const expected = new Set(job.minions);
-      const unknown = job.minions.length || !job.jid ? group.call.tgt.filter((h) => !expected.has(h)) : [];
-      const waiting = group.call.tgt.filter((h) => !unknown.includes(h));
-      const hostResults = !waiting.length ? [] : await salt.waitForJob(job.jid, waiting, {
-        deadlineMs: options.deadlineMs,
-        ...(options.signal && { signal: options.signal }),
-        ...(options.normalise && { normalise: options.normalise }),
-        onProgress: (done) => {
-          doneByJob[i] = done;
-          options.onProgress?.(doneByJob.reduce((a, b) => a + b, 0), total);
-        },
+    groups.map(async (group, i) => {
+      const hostResults = await salt.admitted(group.call.tgt, { deadlineMs: options.deadlineMs, signal: options.signal }, async () => {
+        const job = await start(group.call);
+        // Ids without an accepted key are left out of the job's minions by salt: they will never answer.
+        const expected = new Set(job!.minions);
+        const unknown = job!.minions.length || !job!.jid ? group.call.tgt.filter((h) => !expected.has(h)) : [];
+        const waiting = group.call.tgt.filter((h) => !unknown.includes(h));
+        const answered = !waiting.length ? [] : await salt.waitForJob(job!.jid, waiting, {
+          deadlineMs: options.deadlineMs,
+          ...(options.signal && { signal: options.signal }),
+          ...(options.normalise && { normalise: options.normalise }),
+          onProgress: (done) => {
+            doneByJob[i] = done;
+            options.onProgress?.(doneByJob.reduce((a, b) => a + b, 0), total);
+          },
+        });
+        const notKnown = unknown.map((host) => ({
+          ...normaliseHostReturn(host, undefined),
+          message: `Minion ${host} did not return: not a known minion (no accepted key for this id)`,
+        }));
+        return [...answered, ...notKnown];
       });
-      const notKnown = unknown.map((host) => ({
-        ...normaliseHostReturn(host, undefined),
-        message: `Minion ${host} did not return: not a known minion (no accepted key for this id)`,
-      }));
-      place(group.indexes, [...hostResults, ...notKnown]);
+      place(group.indexes, hostResults);
     }),
   );
   return results;

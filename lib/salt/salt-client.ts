@@ -3,8 +3,10 @@ import {
   SaltApiAuthError,
   SaltApiRequestError,
   SaltApiUnavailableError,
+  SaltBusyError,
 } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import type { SaltAdmission, Slot } from './admission.js';
 import { buildLocal, buildMasterCall, type LocalCall, type Lowstate } from './build-lowstate.js';
 import { normaliseHostReturn, normaliseLocalReturn, type HostResult, type NormaliseOptions } from './normalise-result.js';
 
@@ -21,6 +23,8 @@ export interface SaltClientOptions {
   timeoutMs: number;
   loginTimeoutMs: number;
   logger?: Logger;
+  /** Bound on salt jobs in flight (per minion, in all); none when absent. */
+  admission?: SaltAdmission;
   /** Seconds kept off a token's `expire` so it is never used at the edge of its life. */
   tokenMarginS?: number;
   now?: () => number;
@@ -209,19 +213,63 @@ export class SaltClient {
 
   /**
    * Runs a function synchronously on a host list (full_return) and normalises every targeted host,
-   * in target order; hosts absent from the answer are NO_RETURN.
+   * in target order; hosts absent from the answer are NO_RETURN. The job waits for admission slots on its
+   * hosts first (unless `probe`: liveness checks must never queue behind the jobs they check); hosts of a
+   * job that found no slot before its deadline are QUEUED, never asked.
    */
   async local(
     call: LocalCall,
-    options: { signal?: AbortSignal; normalise?: NormaliseOptions; httpTimeoutMs?: number } = {},
+    options: { signal?: AbortSignal; normalise?: NormaliseOptions; httpTimeoutMs?: number; probe?: boolean } = {},
   ): Promise<HostResult[]> {
     // salt waits `timeout` + `gather_job_timeout` for a silent minion: the HTTP timeout must outlast both.
     // A running job keeps the request open until it ends (salt re-checks it with find_job), so callers
     // running long functions pass `httpTimeoutMs` (their deadline) rather than raising salt's `timeout`.
     const saltWaitS = (call.timeout ?? 5) + (call.gatherJobTimeout ?? 10);
-    const timeoutMs = Math.max(this.options.timeoutMs, (saltWaitS + 15) * 1000, options.httpTimeoutMs ?? 0);
-    const [element] = await this.lowstate([buildLocal(call, 'sync')], { timeoutMs, ...(options.signal && { signal: options.signal }) });
-    return normaliseLocalReturn(call.tgt, element, options.normalise);
+    const floorMs = (saltWaitS + 15) * 1000;
+    const timeoutMs = Math.max(this.options.timeoutMs, floorMs, options.httpTimeoutMs ?? 0);
+    const started = this.now();
+    return this.admitted(call.tgt, { deadlineMs: started + timeoutMs, signal: options.signal, probe: options.probe }, async () => {
+      // Time spent in the queue counts against the caller's deadline, never below what salt itself waits.
+      const left = Math.max(floorMs, timeoutMs - (this.now() - started));
+      const [element] = await this.lowstate([buildLocal(call, 'sync')], { timeoutMs: left, ...(options.signal && { signal: options.signal }) });
+      return normaliseLocalReturn(call.tgt, element, options.normalise);
+    });
+  }
+
+  /**
+   * Runs `work` holding one admission slot on each host of `hosts` (and one of the total); when none is
+   * free before `deadlineMs`, gives every host a QUEUED result naming the wait instead of running it.
+   */
+  async admitted(
+    hosts: readonly string[],
+    options: { deadlineMs: number; signal?: AbortSignal | undefined; probe?: boolean | undefined },
+    work: (slot: Slot | undefined) => Promise<HostResult[]>,
+  ): Promise<HostResult[]> {
+    const admission = this.options.admission;
+    if (!admission || options.probe || !hosts.length) return work(undefined);
+    let slot: Slot;
+    try {
+      slot = await admission.acquire(hosts, { deadlineMs: options.deadlineMs, signal: options.signal });
+    } catch (error) {
+      if (!(error instanceof SaltBusyError)) throw error;
+      this.options.logger?.warn('salt job not started: no salt slot before the deadline', { hosts: hosts.length, message: error.message });
+      return [...new Set(hosts)].map((host) => ({
+        host,
+        ok: false,
+        retcode: null,
+        stdout: '',
+        stderr: '',
+        ret: undefined,
+        error: 'QUEUED' as const,
+        message: `Minion ${host} was not asked: ${error.message}`,
+      }));
+    }
+    if (slot.waitedMs >= 1000) this.options.logger?.info('salt slot granted after a wait', { hosts: hosts.length, waitedMs: slot.waitedMs });
+    try {
+      return await work(slot);
+    } finally {
+      slot.release();
+    }
   }
 
   /**
@@ -267,6 +315,9 @@ export class SaltClient {
     // Hosts found gone by a liveness probe, with why; a host needs two probes in a row to be given up.
     const gone = new Map<string, string>();
     const idleProbes = new Map<string, number>();
+    // Hosts the last probe found still running the job: at the deadline they are busy, not unreachable.
+    const running = new Set<string>();
+    const startedAt = this.now();
     let delay = 150;
     let seen = -1;
     for (;;) {
@@ -281,12 +332,16 @@ export class SaltClient {
         return wanted.map((host) => {
           if (host in status.results) return normaliseHostReturn(host, status.results[host], options.normalise);
           const result = normaliseHostReturn(host, undefined);
+          if (!gone.has(host) && running.has(host)) {
+            const after = Math.round((this.now() - startedAt) / 1000);
+            return { ...result, error: 'BUSY' as const, jid, message: `Minion ${host} is busy: job ${jid} was still running there after ${after} s (the deadline)` };
+          }
           result.message = gone.get(host) ?? `Minion ${host} did not return before the deadline (job ${jid})`;
           return result;
         });
       }
       if (this.now() >= nextProbeAt) {
-        await this.probeLiveness(jid, silent, gone, idleProbes, options.signal);
+        await this.probeLiveness(jid, silent, gone, idleProbes, running, options.signal);
         nextProbeAt = this.now() + livenessEveryMs;
         continue;
       }
@@ -306,19 +361,23 @@ export class SaltClient {
     silent: string[],
     gone: Map<string, string>,
     idleProbes: Map<string, number>,
+    running: Set<string>,
     signal?: AbortSignal,
   ): Promise<void> {
     const probes = await this.local(
       { fun: 'saltutil.find_job', arg: [jid], tgt: silent, timeout: 5, gatherJobTimeout: 5 },
-      signal ? { signal } : {},
+      { ...(signal && { signal }), probe: true },
     );
     for (const probe of probes) {
       if (!probe.ok && probe.error === 'NO_RETURN') {
+        running.delete(probe.host);
         gone.set(probe.host, `Minion ${probe.host} did not return: it does not answer (stopped or unreachable) (job ${jid})`);
         continue;
       }
-      const running = probe.ok && probe.ret !== null && typeof probe.ret === 'object' && Object.keys(probe.ret).length > 0;
-      const idle = running ? 0 : (idleProbes.get(probe.host) ?? 0) + 1;
+      const isRunning = probe.ok && probe.ret !== null && typeof probe.ret === 'object' && Object.keys(probe.ret).length > 0;
+      if (isRunning) running.add(probe.host);
+      else running.delete(probe.host);
+      const idle = isRunning ? 0 : (idleProbes.get(probe.host) ?? 0) + 1;
       idleProbes.set(probe.host, idle);
       if (idle >= 2) gone.set(probe.host, `Minion ${probe.host} did not return: the job is not running there and no result came back (job ${jid})`);
     }

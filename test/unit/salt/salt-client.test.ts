@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { SaltApiAuthError, SaltApiRequestError, SaltApiUnavailableError } from '../../../lib/errors.js';
+import { JobTimeoutError, SaltApiAuthError, SaltApiRequestError, SaltApiUnavailableError, SaltBusyError } from '../../../lib/errors.js';
+import { SaltAdmission } from '../../../lib/salt/admission.js';
+import { hostError } from '../../../lib/salt/host-error.js';
+import { runBatched } from '../../../lib/salt/run-batched.js';
 import { buildLocal } from '../../../lib/salt/build-lowstate.js';
 import { SaltClient, type SaltClientOptions } from '../../../lib/salt/salt-client.js';
 import { captureLogger, loadSample } from '../helpers.js';
@@ -371,5 +374,79 @@ describe('SaltClient TLS', () => {
     await client(api, { insecure: true, logger }).login();
     expect(api.logins).toBe(1);
     expect(lines.some((l) => /TLS verification is OFF/.test(l))).toBe(true);
+  });
+});
+
+describe('SaltClient admission and honest errors', () => {
+  it('never has more jobs in flight on a minion than the admission allows; the others wait their turn', async () => {
+    const api = await fake();
+    let inFlight = 0;
+    let peak = 0;
+    api.root = async (chunks) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      inFlight--;
+      return { body: { return: chunks.map(() => ({ 'minion-a': { ret: true, retcode: 0, jid: JID } })) } };
+    };
+    const salt = client(api, { admission: new SaltAdmission({ perMinion: 2, total: 10 }) });
+    const results = await Promise.all(Array.from({ length: 6 }, () => salt.local({ fun: 'test.ping', tgt: ['minion-a'] })));
+    expect(results.flat().map((r) => r.ok)).toEqual([true, true, true, true, true, true]);
+    expect(peak).toBe(2);
+  });
+
+  it('a liveness probe never waits behind the jobs it checks', async () => {
+    const api = await fake();
+    api.root = () => ({ body: { return: [{ 'minion-a': { ret: {}, retcode: 0, jid: JID } }] } });
+    const admission = new SaltAdmission({ perMinion: 1, total: 1 });
+    const held = await admission.acquire(['minion-a'], { deadlineMs: Date.now() + 10_000 });
+    const [probe] = await client(api, { admission }).local({ fun: 'saltutil.find_job', arg: [JID], tgt: ['minion-a'] }, { probe: true });
+    expect(probe!.ok).toBe(true);
+    held.release();
+  });
+
+  it('gives QUEUED results naming the wait, and asks salt nothing, when no slot frees before the deadline', async () => {
+    const api = await fake();
+    const admission = new SaltAdmission({ perMinion: 1, total: 10 });
+    const held = await admission.acquire(['minion-a'], { deadlineMs: Date.now() + 10_000 });
+    const before = api.lowstateCalls.length;
+    const results = await runBatched(client(api, { admission }), [{ host: 'minion-a', fun: 'test.ping' }, { host: 'minion-b', fun: 'test.ping' }], {
+      deadlineMs: Date.now() + 150,
+      forceAsync: true,
+    });
+    expect(results.map((r) => [r.host, r.error])).toEqual([['minion-a', 'QUEUED'], ['minion-b', 'QUEUED']]);
+    expect(results[0]!.message).toMatch(/^Minion minion-a was not asked: waited 0\.\d s for a salt slot and gave up at the deadline: 1 salt jobs in flight on minion-a \(SALT_MAX_JOBS_PER_MINION 1\)$/);
+    expect(hostError(results[0]!)).toBeInstanceOf(SaltBusyError);
+    expect(api.lowstateCalls.length).toBe(before);
+    held.release();
+    expect(admission.running()).toBe(0);
+  });
+
+  it('says a minion is busy, not unreachable, when it still runs the job at the deadline', async () => {
+    const api = await fake();
+    const onlyA = loadSample('094').response.body as { info: Array<{ Result: Record<string, unknown> }> };
+    delete onlyA.info[0]!.Result['minion-b'];
+    api.jobs = () => ({ body: onlyA });
+    // find_job: minion-b still runs the job.
+    api.root = (chunks) => ({ body: { return: chunks.map(() => ({ 'minion-b': { ret: { jid: JID, fun: 'cmd.run' }, retcode: 0, jid: '1' } })) } });
+    const results = await client(api).waitForJob(JID, ['minion-b', 'minion-a'], { deadlineMs: Date.now() + 600, livenessEveryMs: 100 });
+    expect(results[0]).toMatchObject({ host: 'minion-b', ok: false, error: 'BUSY', jid: JID });
+    expect(results[0]!.message).toMatch(new RegExp(`^Minion minion-b is busy: job ${JID} was still running there after \\d+ s \\(the deadline\\)$`));
+    const error = hostError(results[0]!);
+    expect(error).toBeInstanceOf(JobTimeoutError);
+    expect(error.message).not.toContain('Cannot connect');
+    expect(results[1]).toMatchObject({ host: 'minion-a', ok: true });
+  });
+
+  it('says a minion does not answer when the probe gets no reply', async () => {
+    const api = await fake();
+    const onlyA = loadSample('094').response.body as { info: Array<{ Result: Record<string, unknown> }> };
+    delete onlyA.info[0]!.Result['minion-b'];
+    api.jobs = () => ({ body: onlyA });
+    api.root = (chunks) => ({ body: { return: chunks.map(() => ({ 'minion-b': false })) } });
+    const results = await client(api).waitForJob(JID, ['minion-b', 'minion-a'], { deadlineMs: Date.now() + 5000, livenessEveryMs: 100 });
+    expect(results[0]).toMatchObject({ host: 'minion-b', error: 'NO_RETURN' });
+    expect(results[0]!.message).toContain('does not answer (stopped or unreachable)');
+    expect(hostError(results[0]!).message).toMatch(/^Cannot connect to target minion-b\. /);
   });
 });
