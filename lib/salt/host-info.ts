@@ -68,22 +68,24 @@ const sharedOf = (salt: SaltClient) => {
  * not know are left out. A master that refuses the runner (not in netapi_enable_clients) gives nothing:
  * the minions are asked instead.
  */
-async function cachedGrains(salt: SaltClient, hosts: string[], signal: AbortSignal): Promise<Map<string, HostResult>> {
+async function cachedGrains(salt: SaltClient, shared: SharedCalls, hosts: string[], signal: AbortSignal): Promise<Map<string, HostResult>> {
   if (!hosts.length) return new Map();
-  let cached: unknown;
-  try {
-    cached = await salt.runner('cache.grains', { tgt: hosts.join(','), tgt_type: 'list' }, signal);
-  } catch (error) {
-    if (signal.aborted) throw error;
-    return new Map();
-  }
-  const found = new Map<string, HostResult>();
-  if (!cached || typeof cached !== 'object') return found;
-  for (const host of hosts) {
-    const grains = (cached as Record<string, unknown>)[host];
-    if (grains && typeof grains === 'object' && 'num_cpus' in grains) found.set(host, normaliseHostReturn(host, grains, { expectObject: true }));
-  }
-  return found;
+  // Shared too: concurrent requests for the same minions make one runner call.
+  const results = await shared.run('cache.grains', hosts, async (asked) => {
+    let cached: unknown;
+    try {
+      cached = await salt.runner('cache.grains', { tgt: asked.join(','), tgt_type: 'list' }, signal);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      cached = {};
+    }
+    return asked.map((host) => {
+      const grains = cached && typeof cached === 'object' ? (cached as Record<string, unknown>)[host] : undefined;
+      // A host the cache does not know: NO_RETURN here means "ask the minion".
+      return grains && typeof grains === 'object' && 'num_cpus' in grains ? normaliseHostReturn(host, grains, { expectObject: true }) : normaliseHostReturn(host, undefined);
+    });
+  });
+  return new Map(results.filter((r) => r.ok).map((r) => [r.host, r]));
 }
 
 const freshField = z
@@ -112,7 +114,7 @@ export const hostInfoQuery = (salt: () => SaltClient) =>
       const ask = (fun: string) => (hosts: string[]) =>
         client.local({ fun, tgt: hosts, timeout: 5, gatherJobTimeout: 5 }, { signal: ctx.signal, normalise: { expectObject: true } });
       const [cached, usage] = await Promise.all([
-        cachedGrains(client, tgt.filter((h) => !fresh.has(h)), ctx.signal),
+        cachedGrains(client, shared, tgt.filter((h) => !fresh.has(h)), ctx.signal),
         shared.run('disk.usage', tgt, ask('disk.usage')),
       ]);
       const unknown = tgt.filter((h) => !cached.has(h));

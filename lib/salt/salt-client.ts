@@ -228,12 +228,35 @@ export class SaltClient {
     const floorMs = (saltWaitS + 15) * 1000;
     const timeoutMs = Math.max(this.options.timeoutMs, floorMs, options.httpTimeoutMs ?? 0);
     const started = this.now();
-    return this.admitted(call.tgt, { deadlineMs: started + timeoutMs, signal: options.signal, probe: options.probe }, async () => {
+    return this.admitted(call.tgt, { deadlineMs: started + timeoutMs, signal: options.signal, probe: options.probe }, async (slot) => {
       // Time spent in the queue counts against the caller's deadline, never below what salt itself waits.
       const left = Math.max(floorMs, timeoutMs - (this.now() - started));
+      // salt's synchronous local misses the return of one of two jobs running on a minion at once and then
+      // waits out `timeout` (a 5 s stall, about every other time): with another job in flight on one of the
+      // hosts, the job is started async and gathered from the job cache instead.
+      if (slot && call.tgt.some((h) => this.options.admission!.running(h) > 1)) {
+        return this.localViaJob(call, { deadlineMs: this.now() + left, signal: options.signal, normalise: options.normalise });
+      }
       const [element] = await this.lowstate([buildLocal(call, 'sync')], { timeoutMs: left, ...(options.signal && { signal: options.signal }) });
       return normaliseLocalReturn(call.tgt, element, options.normalise);
     });
+  }
+
+  /** `local` as an async job gathered from the job cache: every target in order, unknown ids NO_RETURN. */
+  private async localViaJob(
+    call: LocalCall,
+    options: { deadlineMs: number; signal?: AbortSignal | undefined; normalise?: NormaliseOptions | undefined },
+  ): Promise<HostResult[]> {
+    const [job] = await this.localAsync([call], { ...(options.signal && { signal: options.signal }), noMatch: 'empty' });
+    const expected = new Set(job!.minions);
+    const waiting = call.tgt.filter((h) => expected.has(h));
+    const answered = waiting.length
+      ? await this.waitForJob(job!.jid, waiting, { deadlineMs: options.deadlineMs, ...(options.signal && { signal: options.signal }), ...(options.normalise && { normalise: options.normalise }) })
+      : [];
+    const byHost = new Map(answered.map((r) => [r.host, r]));
+    return call.tgt.map(
+      (host) => byHost.get(host) ?? { ...normaliseHostReturn(host, undefined), message: `Minion ${host} did not return: not a known minion (no accepted key for this id)` },
+    );
   }
 
   /**

@@ -80,7 +80,7 @@ function report(name: string, outcomes: Outcome[], before: number, after: number
   const errors = [...new Set(outcomes.filter((o) => !o.ok).map((o) => o.error))].slice(0, 2);
   console.log(
     `${name.padEnd(44)} ${String(ok.length).padStart(3)}/${outcomes.length} ok  p50 ${(percentile(times, 0.5) / 1000).toFixed(2)} s  p99 ${(percentile(times, 0.99) / 1000).toFixed(2)} s` +
-      `  single request after/before the burst ${(after / before).toFixed(2)}x` +
+      `  single request after/before the burst ${(after / before).toFixed(2)}x (${(before / 1000).toFixed(2)} s before)` +
       (errors.length ? `\n    e.g. ${errors.join('\n    e.g. ')}` : ''),
   );
   return ok.length === outcomes.length;
