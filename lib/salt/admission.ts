@@ -25,6 +25,8 @@ export interface Slot {
   release(): void;
   /** How long the job waited for its slots (ms). */
   waitedMs: number;
+  /** Another job was in flight on one of its minions when it got its slots. */
+  contended: boolean;
 }
 
 interface Waiter {
@@ -108,10 +110,12 @@ export class SaltAdmission {
 
   private take(hosts: string[], since: number): Slot {
     this.total++;
+    const contended = hosts.some((h) => (this.inFlight.get(h) ?? 0) > 0);
     for (const h of hosts) this.inFlight.set(h, (this.inFlight.get(h) ?? 0) + 1);
     let released = false;
     return {
       waitedMs: this.now() - since,
+      contended,
       release: () => {
         if (released) return;
         released = true;

@@ -234,7 +234,7 @@ export class SaltClient {
       // salt's synchronous local misses the return of one of two jobs running on a minion at once and then
       // waits out `timeout` (a 5 s stall, about every other time): with another job in flight on one of the
       // hosts, the job is started async and gathered from the job cache instead.
-      if (slot && call.tgt.some((h) => this.options.admission!.running(h) > 1)) {
+      if (slot?.contended) {
         return this.localViaJob(call, { deadlineMs: this.now() + left, signal: options.signal, normalise: options.normalise });
       }
       const [element] = await this.lowstate([buildLocal(call, 'sync')], { timeoutMs: left, ...(options.signal && { signal: options.signal }) });

@@ -25,6 +25,8 @@ describe('SaltAdmission', () => {
     const s2 = await a.acquire(['m1'], far());
     expect([a.running('m1'), a.running('m2'), a.running()]).toEqual([2, 1, 2]);
     expect(s1.waitedMs).toBeGreaterThanOrEqual(0);
+    // the second job shares m1 with one in flight: salt's sync call would stall on it
+    expect([s1.contended, s2.contended]).toEqual([false, true]);
     s1.release();
     s2.release();
     expect([a.running('m1'), a.running('m2'), a.running()]).toEqual([0, 0, 0]);

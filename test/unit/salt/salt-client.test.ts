@@ -389,10 +389,27 @@ describe('SaltClient admission and honest errors', () => {
       inFlight--;
       return { body: { return: chunks.map(() => ({ 'minion-a': { ret: true, retcode: 0, jid: JID } })) } };
     };
+    const salt = client(api, { admission: new SaltAdmission({ perMinion: 1, total: 10 }) });
+    const results = await Promise.all(Array.from({ length: 5 }, () => salt.local({ fun: 'test.ping', tgt: ['minion-a'] })));
+    expect(results.flat().map((r) => r.ok)).toEqual([true, true, true, true, true]);
+    expect(peak).toBe(1);
+  });
+
+  it('runs a job as async when another one is in flight on the same minion (salt\'s sync call stalls then)', async () => {
+    const api = await fake();
+    const chunksSeen: string[] = [];
+    api.root = async (chunks) => {
+      const chunk = chunks[0] as { client: string };
+      chunksSeen.push(chunk.client);
+      if (chunk.client === 'local_async') return { body: { return: [{ jid: JID, minions: ['minion-a'] }] } };
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return { body: { return: [{ 'minion-a': { ret: true, retcode: 0, jid: JID } }] } };
+    };
+    api.jobs = () => ({ body: { info: [{ jid: JID, Minions: ['minion-a'], Result: { 'minion-a': { return: true, retcode: 0, success: true } } }], return: [{}] } });
     const salt = client(api, { admission: new SaltAdmission({ perMinion: 2, total: 10 }) });
-    const results = await Promise.all(Array.from({ length: 6 }, () => salt.local({ fun: 'test.ping', tgt: ['minion-a'] })));
-    expect(results.flat().map((r) => r.ok)).toEqual([true, true, true, true, true, true]);
-    expect(peak).toBe(2);
+    const results = await Promise.all([salt.local({ fun: 'test.ping', tgt: ['minion-a'] }), salt.local({ fun: 'grains.items', tgt: ['minion-a'] })]);
+    expect(results.flat().map((r) => r.ok)).toEqual([true, true]);
+    expect(chunksSeen.sort()).toEqual(['local', 'local_async']);
   });
 
   it('a liveness probe never waits behind the jobs it checks', async () => {
