@@ -103,3 +103,72 @@ export function decideHomePurge(stdout: string, account: { user: string; uid: nu
   if (!root || !dir || dir === root || !isWithin(dir, root)) return keep(`it is not below the home root ${homeRoot}`);
   return { purge: true };
 }
+
+/**
+ * Everything host-user must know of a host before it acts, in ONE job (one salt round trip, like
+ * upstream's single script): the user (`uid`, home), the group (`gid`), the home facts of HOME_SCRIPT when
+ * a home root is given (delete), and the owner and real location of each path (add). Input on stdin:
+ * user, group (may be empty), home root (may be empty), then one path per line.
+ */
+const FACTS_SCRIPT = `IFS= read -r user; IFS= read -r group; IFS= read -r root
+if ent=$(getent passwd "$user"); then
+  printf 'user\\t%s\\t%s\\n' "$(printf '%s' "$ent" | cut -d: -f3)" "$(printf '%s' "$ent" | cut -d: -f6)"
+else echo 'user\t-'; fi
+if [ -n "$group" ]; then
+  if ent=$(getent group "$group"); then printf 'group\\t%s\\n' "$(printf '%s' "$ent" | cut -d: -f3)"; else echo 'group\t-'; fi
+fi
+if [ -n "$root" ]; then
+  home=$(getent passwd "$user" | cut -d: -f6)
+  if [ -z "$home" ]; then echo 'home\tnone'
+  elif [ -L "$home" ]; then kind=link; elif [ -d "$home" ]; then kind=dir; elif [ -e "$home" ]; then kind=other; else echo 'home\tmissing'; kind=; fi
+  if [ -n "$home" ] && [ -n "$kind" ]; then
+    uid=$(stat -c %u -- "$home" 2>/dev/null) || uid='?'
+    real=$(realpath -e -- "$home" 2>/dev/null) || real=
+    realroot=$(realpath -m -- "$root" 2>/dev/null) || realroot=
+    printf 'home\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$kind" "$uid" "$real" "$realroot" "$home"
+  fi
+fi
+while IFS= read -r p; do
+  real=$(realpath -m -- "$p" 2>/dev/null) || real=
+  if [ -e "$p" ]; then uid=$(stat -L -c %u -- "$p" 2>/dev/null) || uid='?'; else uid=-; fi
+  printf 'path\\t%s\\t%s\\n' "$uid" "$real"
+done
+`;
+
+/** The one job that gathers FACTS_SCRIPT's facts on a host. */
+export const accountFactsCall = (facts: { user: string; group?: string | undefined; homeRoot?: string | undefined; paths?: readonly string[] }) =>
+  sh(FACTS_SCRIPT, 'saltstack-account-facts', [facts.user, facts.group ?? '', facts.homeRoot ?? '', ...(facts.paths ?? [])].map((l) => l + '\n').join(''));
+
+/** An account as the host knows it: its id, and for a user its home. */
+export interface AccountFacts {
+  id: number;
+  home?: string;
+}
+
+/** FACTS_SCRIPT's answer: undefined accounts when absent; `home` in HOME_SCRIPT's line format; `owners` in OWNERS_SCRIPT's. */
+export interface HostFacts {
+  user: AccountFacts | undefined;
+  group: AccountFacts | undefined;
+  home: string;
+  owners: string;
+}
+
+/** Reads FACTS_SCRIPT's stdout; throws when the user line is missing or malformed (an unexpected host). */
+export function parseAccountFacts(stdout: string): HostFacts {
+  const lines = stdout.split('\n').filter((l) => l !== '');
+  const field = (prefix: string) => lines.find((l) => l.startsWith(`${prefix}\t`))?.slice(prefix.length + 1);
+  const account = (text: string | undefined, what: string): AccountFacts | undefined => {
+    if (text === undefined || text === '-') return undefined;
+    const [id = '', home] = text.split('\t');
+    if (!/^\d+$/.test(id)) throw new Error(`account facts: unreadable ${what} line`);
+    return { id: Number(id), ...(home !== undefined && { home }) };
+  };
+  const userLine = field('user');
+  if (userLine === undefined) throw new Error('account facts: no user line');
+  return {
+    user: account(userLine, 'user'),
+    group: account(field('group'), 'group'),
+    home: field('home') ?? 'none',
+    owners: lines.filter((l) => l.startsWith('path\t')).map((l) => l.slice(5)).join('\n'),
+  };
+}

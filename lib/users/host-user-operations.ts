@@ -11,7 +11,7 @@ import type { HostResult } from '../salt/normalise-result.js';
 import { runBatched, type HostCall } from '../salt/run-batched.js';
 import { commonFields, looseString, requiredString, safeToken } from '../wecube/fields.js';
 import { defineOperation, type ItemOutcome, type RunContext } from '../wecube/operation.js';
-import { decideHomePurge, homeCheckCall, ownershipProblem, parsePathOwners, pathOwnersCall } from './host-checks.js';
+import { accountFactsCall, decideHomePurge, ownershipProblem, parseAccountFacts, parsePathOwners, type HostFacts } from './host-checks.js';
 import { sha512Crypt } from './sha512-crypt.js';
 import { parseDir, parseId, parsePathList, splitUserName } from './user-request.js';
 import { addUserSteps, deleteUserSteps, type UserPlan, setPasswordCall } from './user-states.js';
@@ -77,7 +77,14 @@ function passwordOut(guid: string, seed: string, plain: string, given: string | 
   throw new InputError('Parameter seed can not empty.');
 }
 
-const resultOf = (r: HostResult) => (r.ok ? undefined : hostError(r));
+/** The account facts of a host (accountFactsCall); an unreadable answer is a failed job on that host. */
+function readFacts(result: HostResult): HostFacts {
+  try {
+    return parseAccountFacts(result.stdout);
+  } catch (error) {
+    throw new JobFailedError(`Checking the accounts failed on ${result.host}: ${(error as Error).message}`, result.host);
+  }
+}
 
 /** The rwDir and rwFile paths of a plan, with the field each came from. */
 const rwPaths = (plan: Pick<UserPlan, 'rwDirs' | 'rwFiles'>) => {
@@ -172,34 +179,28 @@ export const hostUserAdd = (deps: UserDeps) =>
         }
       });
 
-      const grouped = reqs.filter((r) => r.group);
-      const withPaths = reqs.filter((r) => rwPaths(r.plan).length);
-      const [users = [], groups = [], owners = []] = await lookup(
-        deps,
-        ctx,
-        reqs.map((r) => accountCall('user', r.host, r.user)),
-        grouped.map((r) => accountCall('group', r.host, r.group!)),
-        withPaths.map((r) => ({ host: r.host, ...pathOwnersCall(rwPaths(r.plan).map((p) => p.path)) })),
+      // One job per item (user, group and rw path facts together): one salt round trip, as upstream.
+      const found = await runBatched(
+        deps.salt(),
+        reqs.map((r) => ({ host: r.host, ...accountFactsCall({ user: r.user, group: r.group, paths: rwPaths(r.plan).map((p) => p.path) }) })),
+        batchOptions(deps, ctx),
       );
-      const groupOf = new Map(grouped.map((r, i) => [r, groups[i]!]));
-      const ownersOf = new Map(withPaths.map((r, i) => [r, owners[i]!]));
 
       const calls: Array<{ req: Req; exists: boolean; steps: ReturnType<typeof addUserSteps> }> = [];
       reqs.forEach((req, i) => {
-        const u = users[i]!;
-        const g = groupOf.get(req);
-        const o = ownersOf.get(req);
-        const failed = resultOf(u) ?? (g && resultOf(g)) ?? (o && resultOf(o));
-        if (failed) {
-          outcomes[req.index] = { ok: false, error: failed };
+        const r = found[i]!;
+        if (!r.ok) {
+          outcomes[req.index] = { ok: false, error: hostError(r) };
           return;
         }
         try {
-          const existing = accountOf(u.ret, 'user');
-          const existingGroup = g && accountOf(g.ret, 'group');
+          const facts = readFacts(r);
+          const existing = facts.user;
+          const existingGroup = req.group ? facts.group : undefined;
           guardSystem('user', req.user, existing, minUid, req.host);
           guardSystem('group', req.group ?? '', existingGroup, minUid, req.host);
-          if (o) guardOwners(rwPaths(req.plan), o.stdout, minUid, req.host);
+          const paths = rwPaths(req.plan);
+          if (paths.length) guardOwners(paths, facts.owners, minUid, req.host);
           // An existing user keeps the password it has unless the caller gave one.
           const plan: UserPlan = {
             ...req.plan,
@@ -263,23 +264,21 @@ export const hostUserDelete = (deps: UserDeps) =>
         }
       });
       const homeRoot = deps.config.hosts.userHomeRoot;
-      const [found = [], homes = []] = await lookup(
-        deps,
-        ctx,
-        reqs.map((r) => accountCall('user', r.host, r.user)),
-        reqs.map((r) => ({ host: r.host, ...homeCheckCall(r.user, homeRoot) })),
+      const found = await runBatched(
+        deps.salt(),
+        reqs.map((r) => ({ host: r.host, ...accountFactsCall({ user: r.user, homeRoot }) })),
+        batchOptions(deps, ctx),
       );
       const calls: Array<{ req: (typeof reqs)[number]; steps: ReturnType<typeof deleteUserSteps>; kept: string }> = [];
       reqs.forEach((req, i) => {
         const r = found[i]!;
-        const h = homes[i]!;
         if (!r.ok) return void (outcomes[req.index] = { ok: false, error: hostError(r) });
-        const account = accountOf(r.ret, 'user');
-        if (!account) return void (outcomes[req.index] = { ok: true, output: { detail: `user ${req.user} does not exist on ${req.host}, nothing to delete` } });
-        if (!h.ok) return void (outcomes[req.index] = { ok: false, error: hostError(h) });
         try {
+          const facts = readFacts(r);
+          const account = facts.user;
+          if (!account) return void (outcomes[req.index] = { ok: true, output: { detail: `user ${req.user} does not exist on ${req.host}, nothing to delete` } });
           guardSystem('user', req.user, account, minUid, req.host);
-          const home = decideHomePurge(h.stdout, { user: req.user, uid: account.id, home: account.home }, homeRoot);
+          const home = decideHomePurge(facts.home, { user: req.user, uid: account.id, home: account.home }, homeRoot);
           const kept = !home.purge && home.kept ? `; home ${home.kept.home} kept: ${home.kept.why}` : '';
           calls.push({ req, steps: deleteUserSteps(req.user, home.purge), kept });
         } catch (error) {

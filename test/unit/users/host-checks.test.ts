@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { decideHomePurge, homeCheckCall, ownershipProblem, parsePathOwners, pathOwnersCall } from '../../../lib/users/host-checks.js';
+import { execFileSync } from 'node:child_process';
+import { accountFactsCall, decideHomePurge, homeCheckCall, ownershipProblem, parseAccountFacts, parsePathOwners, pathOwnersCall } from '../../../lib/users/host-checks.js';
 
 describe('path owner check (host-user/add)', () => {
   it('is a constant command line with the paths on stdin', () => {
@@ -60,5 +61,39 @@ describe('home check (host-user/delete)', () => {
     ['dir\t1001\t\t/home\t/home/app\n', '/home', { purge: false, kept: { home: '/home/app', why: 'it is not below the home root /home' } }],
   ])('decides %j under %s', (stdout, root, decision) => {
     expect(decideHomePurge(stdout, account, root)).toEqual(decision);
+  });
+});
+
+describe('accountFactsCall / parseAccountFacts (the script run here with /bin/sh, as salt runs it)', () => {
+  const runFacts = (facts: Parameters<typeof accountFactsCall>[0]) => {
+    const call = accountFactsCall(facts);
+    const [argv] = call.arg as [string[]];
+    return execFileSync(argv[0]!, argv.slice(1), { input: call.kwarg.stdin, encoding: 'utf8' });
+  };
+
+  it('reads user, group, home facts and path owners in one run', () => {
+    const out = parseAccountFacts(runFacts({ user: 'root', group: 'root', homeRoot: '/home', paths: ['/etc', '/nonexistent-dir/x'] }));
+    expect(out.user).toEqual({ id: 0, home: '/root' });
+    expect(out.group).toEqual({ id: 0 });
+    expect(out.home.split('\t').slice(0, 3)).toEqual(['dir', '0', '/root']);
+    expect(parsePathOwners(out.owners, ['/etc', '/nonexistent-dir/x'])).toEqual([
+      { path: '/etc', uid: 0, real: '/etc' },
+      { path: '/nonexistent-dir/x', uid: undefined, real: '/nonexistent-dir/x' },
+    ]);
+  });
+
+  it('says absent for an unknown user and group, without a home line unless asked', () => {
+    const out = parseAccountFacts(runFacts({ user: 'no-such-user-x1', group: 'no-such-group-x1' }));
+    expect(out).toEqual({ user: undefined, group: undefined, home: 'none', owners: '' });
+  });
+
+  it('takes names and paths from stdin only: shell characters are data', () => {
+    const out = parseAccountFacts(runFacts({ user: '$(touch /tmp/never)', paths: ['/tmp/a b;$(id)'] }));
+    expect(out.user).toBeUndefined();
+    expect(parsePathOwners(out.owners, ['/tmp/a b;$(id)'])[0]!.real).toBe('/tmp/a b;$(id)');
+  });
+
+  it('refuses an answer without a user line', () => {
+    expect(() => parseAccountFacts('group\t5\n')).toThrow('no user line');
   });
 });

@@ -21,6 +21,15 @@ function fakeHosts(api: FakeSaltApi, existing: Record<string, number> = {}, path
   const script = (chunk: Chunk) => {
     const argv = chunk.arg?.[0] as string[];
     const stdin = String(chunk.kwarg?.['stdin'] ?? '').split('\n').filter(Boolean);
+    if (argv.at(-1) === 'saltstack-account-facts') {
+      // user, group, home root (lines kept even when empty), then paths
+      const [user = '', group = '', root = '', ...rest] = String(chunk.kwarg?.['stdin'] ?? '').split('\n');
+      const lines = [user in existing ? `user\t${existing[user]}\t/home/${user}` : 'user\t-'];
+      if (group) lines.push(group in existing ? `group\t${existing[group]}` : 'group\t-');
+      if (root) lines.push(user in existing ? `home\tdir\t${existing[user]}\t/home/${user}\t${root}\t/home/${user}` : 'home\tnone');
+      for (const p of rest.filter(Boolean)) lines.push(p in paths ? `path\t${paths[p]![0]}\t${paths[p]![1] ?? p}` : `path\t-\t${p}`);
+      return lines.join('\n') + '\n';
+    }
     if (argv.at(-1) === 'saltstack-path-owners') {
       return stdin.map((p) => (p in paths ? `${paths[p]![0]}\t${paths[p]![1] ?? p}\n` : `-\t${p}\n`)).join('');
     }
@@ -173,8 +182,8 @@ describe('host-user operations against a local fake salt-api', () => {
       '',
     ]);
     const submits = api.lowstateCalls.map((c) => (c.body as Chunk[]).map((x) => x.fun));
-    // one submit for all lookups (accounts and paths), one for the single state job that is left
-    expect(submits[0]!.sort()).toEqual(['cmd.run_all', 'cmd.run_all', 'cmd.run_all', 'user.info']);
+    // one submit for all lookups (one facts job per item: accounts and paths), one for the single state job that is left
+    expect(submits[0]!.sort()).toEqual(['cmd.run_all', 'cmd.run_all', 'cmd.run_all']);
     const states = api.lowstateCalls.flatMap((c) => c.body as Chunk[]).filter((c) => c.fun === 'state.high');
     expect(states).toHaveLength(1);
     const high = states[0]!.arg![0] as Record<string, Record<string, unknown[]>>;
