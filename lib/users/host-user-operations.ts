@@ -7,14 +7,14 @@ import { batchOptions, type HostDeps } from '../files/deps.js';
 import type { Redactor } from '../log/redactor.js';
 import { applySteps, stepsError } from '../salt/apply-steps.js';
 import { hostError } from '../salt/host-error.js';
-import type { HostResult } from '../salt/normalise-result.js';
+import { unanswered, type HostResult } from '../salt/normalise-result.js';
 import { runBatched, type HostCall } from '../salt/run-batched.js';
 import { commonFields, looseString, requiredString, safeToken } from '../wecube/fields.js';
 import { defineOperation, type ItemOutcome, type RunContext } from '../wecube/operation.js';
 import { accountFactsCall, decideHomePurge, ownershipProblem, parseAccountFacts, parsePathOwners, type HostFacts } from './host-checks.js';
 import { sha512Crypt } from './sha512-crypt.js';
 import { parseDir, parseId, parsePathList, splitUserName } from './user-request.js';
-import { addUserSteps, deleteUserSteps, type UserPlan, setPasswordCall } from './user-states.js';
+import { addUserSteps, deleteUserCall, type UserPlan, setPasswordCall } from './user-states.js';
 
 type UserDeps = Pick<HostDeps, 'salt' | 'config'>;
 
@@ -269,7 +269,7 @@ export const hostUserDelete = (deps: UserDeps) =>
         reqs.map((r) => ({ host: r.host, ...accountFactsCall({ user: r.user, homeRoot }) })),
         batchOptions(deps, ctx),
       );
-      const calls: Array<{ req: (typeof reqs)[number]; steps: ReturnType<typeof deleteUserSteps>; kept: string }> = [];
+      const calls: Array<{ req: (typeof reqs)[number]; purge: boolean; kept: string }> = [];
       reqs.forEach((req, i) => {
         const r = found[i]!;
         if (!r.ok) return void (outcomes[req.index] = { ok: false, error: hostError(r) });
@@ -280,18 +280,19 @@ export const hostUserDelete = (deps: UserDeps) =>
           guardSystem('user', req.user, account, minUid, req.host);
           const home = decideHomePurge(facts.home, { user: req.user, uid: account.id, home: account.home }, homeRoot);
           const kept = !home.purge && home.kept ? `; home ${home.kept.home} kept: ${home.kept.why}` : '';
-          calls.push({ req, steps: deleteUserSteps(req.user, home.purge), kept });
+          calls.push({ req, purge: home.purge, kept });
         } catch (error) {
           outcomes[req.index] = { ok: false, error };
         }
       });
-      const results = await applySteps(deps.salt(), calls.map((c) => ({ host: c.req.host, steps: c.steps })), batchOptions(deps, ctx));
+      const results = await runBatched(deps.salt(), calls.map((c) => ({ host: c.req.host, ...deleteUserCall(c.req.user, c.purge) })), batchOptions(deps, ctx));
       results.forEach((result, i) => {
         const { req, kept } = calls[i]!;
         if (result.ok) ctx.logger.info('user deleted', { host: req.host, user: req.user, homeKept: !!kept });
+        const why = (result.stderr || result.stdout).trim().split('\n').pop();
         outcomes[req.index] = result.ok
           ? { ok: true, output: { detail: `user ${req.user} deleted on ${req.host}${kept}` } }
-          : { ok: false, error: stepsError(result, `Deleting user ${req.user}`) };
+          : { ok: false, error: unanswered(result) ? hostError(result) : new JobFailedError(`Deleting user ${req.user} failed on ${req.host}: ${why || result.message}`, req.host) };
       });
       return outcomes;
     },

@@ -90,7 +90,11 @@ export function setPasswordCall(user: string, hash: string) {
   return { fun: 'cmd.run_all', arg: [[...CHPASSWD]], kwarg: { stdin: chpasswdInput(user, hash), python_shell: false, timeout: 30 } };
 }
 
-/** host-user/delete: the account, with its home and mail spool (`userdel -rf`) only when `purgeHome`. */
-export function deleteUserSteps(user: string, purgeHome: boolean): StateStep[] {
-  return [{ id: `user ${user}`, state: 'user.absent', args: { name: user, purge: purgeHome, force: true } }];
+/**
+ * host-user/delete: the account, with its home and mail spool (`userdel -rf`) only when `purgeHome`. A
+ * plain argv call rather than salt's user.absent state: the same userdel, without a state run's cost
+ * (one salt round trip of about half the time), so that the whole delete is two quick calls.
+ */
+export function deleteUserCall(user: string, purgeHome: boolean) {
+  return { fun: 'cmd.run_all', arg: [['userdel', '-f', ...(purgeHome ? ['-r'] : []), '--', user]], kwarg: { python_shell: false, timeout: 60 } };
 }

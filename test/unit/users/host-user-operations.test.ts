@@ -158,9 +158,9 @@ describe('host-user operations against a local fake salt-api', () => {
       { guid: 'b', target: '10.0.0.1', userName: 'gone' },
     ], ctx);
     expect(outputs.map((o) => o['detail'])).toEqual(['user app deleted on 10.0.0.1', 'user gone does not exist on 10.0.0.1, nothing to delete']);
-    const states = api.lowstateCalls.flatMap((c) => c.body as Chunk[]).filter((c) => c.fun === 'state.high');
-    expect(JSON.stringify(states[0]!.arg)).toContain('"absent"');
-    expect(states[0]!.kwarg).toEqual({ queue: true });
+    const userdels = api.lowstateCalls.flatMap((c) => c.body as Chunk[]).filter((c) => JSON.stringify(c.arg).includes('userdel'));
+    expect(userdels.map((c) => c.arg)).toEqual([[['userdel', '-f', '-r', '--', 'app']]]);
+    expect(userdels[0]!.kwarg).toMatchObject({ python_shell: false });
   });
 
   it('refuses rw paths owned by system accounts or leading into system trees, in the same round of jobs as the lookups', async () => {
@@ -199,8 +199,7 @@ describe('host-user operations against a local fake salt-api', () => {
     const [kept] = await runOperation(hostUserDelete(outside), [{ guid: 'b', target: '10.0.0.1', userName: 'other' }], ctx);
     expect(purged!['detail']).toBe('user app deleted on 10.0.0.1');
     expect(kept!['detail']).toBe('user other deleted on 10.0.0.1; home /home/other kept: it is not below the home root /srv/homes');
-    const absent = api.lowstateCalls.flatMap((c) => c.body as Chunk[]).filter((c) => c.fun === 'state.high').map((c) => JSON.stringify(c.arg));
-    expect(absent[0]).toContain('{"purge":true}');
-    expect(absent[1]).toContain('{"purge":false}');
+    const userdels = api.lowstateCalls.flatMap((c) => c.body as Chunk[]).filter((c) => JSON.stringify(c.arg).includes('userdel')).map((c) => JSON.stringify(c.arg));
+    expect(userdels.sort()).toEqual(['[["userdel","-f","--","other"]]', '[["userdel","-f","-r","--","app"]]']);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { InputError } from '../../../lib/errors.js';
 import { accountOf } from '../../../lib/users/host-user-operations.js';
 import { parseDir, parseId, parsePathList, splitUserName } from '../../../lib/users/user-request.js';
-import { addUserSteps, deleteUserSteps, type UserPlan } from '../../../lib/users/user-states.js';
+import { addUserSteps, deleteUserCall, type UserPlan } from '../../../lib/users/user-states.js';
 import { WRITE_GUARD_COMMAND } from '../../../lib/salt/write-guard.js';
 
 describe('splitUserName', () => {
@@ -144,7 +144,8 @@ describe('addUserSteps', () => {
   });
 
   it('deletes with userdel -rf semantics', () => {
-    expect(deleteUserSteps('app', true)).toEqual([{ id: 'user app', state: 'user.absent', args: { name: 'app', purge: true, force: true } }]);
+    expect(deleteUserCall('app', true)).toEqual({ fun: 'cmd.run_all', arg: [['userdel', '-f', '-r', '--', 'app']], kwarg: { python_shell: false, timeout: 60 } });
+    expect(deleteUserCall('app', false).arg).toEqual([['userdel', '-f', '--', 'app']]);
   });
 });
 
