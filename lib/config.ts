@@ -40,6 +40,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).catch('info').default('info'),
   ENCRYPT_SEED: optional,
   API_CONCURRENT_NUM: int(5),
+  // A request with more inputs is refused whole, before any host is touched (WeCube sends one per instance).
+  MAX_ITEMS_PER_REQUEST: int(1000),
 
   SALT_API_URL: z.url().default('https://127.0.0.1:8080'),
   SALT_API_EAUTH: z.enum(['pam', 'file', 'sharedsecret', 'ldap', 'auto']).default('pam'),
@@ -53,6 +55,8 @@ const envSchema = z.object({
   // Admission toward salt (per process): salt jobs in flight per minion and in all; more wait in a queue.
   SALT_MAX_JOBS_PER_MINION: int(4, 1),
   SALT_MAX_JOBS: int(32, 1),
+  // A salt-api reply (a job's results) past this size is not read further: the call fails instead of the Lambda's memory.
+  SALT_REPLY_MAX_BYTES: int(64 * 1024 * 1024, 1024),
   SALT_API_CALL_ENABLED: flag(false),
 
   S3_ENDPOINT: optional,
@@ -140,6 +144,8 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   encryptSeed: string | undefined;
   itemConcurrency: number;
+  /** Inputs one request may carry (MAX_ITEMS_PER_REQUEST); more are refused before anything runs. */
+  maxItemsPerRequest: number;
   salt: {
     url: string;
     eauth: string;
@@ -153,6 +159,8 @@ export interface Config {
     /** Salt jobs in flight at once from this process: on one minion, and in all (the rest queue). */
     maxJobsPerMinion: number;
     maxJobs: number;
+    /** Bytes of one salt-api reply read at most (SALT_REPLY_MAX_BYTES); past it the call fails. */
+    replyMaxBytes: number;
   };
   saltApiCallEnabled: boolean;
   s3: {
@@ -329,6 +337,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     encryptSeed: e.ENCRYPT_SEED,
     itemConcurrency: e.API_CONCURRENT_NUM,
+    maxItemsPerRequest: e.MAX_ITEMS_PER_REQUEST,
     salt: {
       url: e.SALT_API_URL.replace(/\/+$/, ''),
       eauth: e.SALT_API_EAUTH,
@@ -341,6 +350,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       jobTimeoutS: e.SALT_JOB_TIMEOUT_S,
       maxJobsPerMinion: e.SALT_MAX_JOBS_PER_MINION,
       maxJobs: e.SALT_MAX_JOBS,
+      replyMaxBytes: e.SALT_REPLY_MAX_BYTES,
     },
     saltApiCallEnabled: e.SALT_API_CALL_ENABLED,
     s3: {

@@ -60,6 +60,15 @@ export class SaltApiRequestError extends PluginError {
   }
 }
 
+/**
+ * A salt-api reply was larger than SALT_REPLY_MAX_BYTES and was not read further (a minion returned a huge
+ * result): not transient; narrow the call (fewer hosts, a smaller output) or raise the cap.
+ */
+export class SaltReplyTooLargeError extends PluginError {
+  override readonly name = 'SaltReplyTooLargeError';
+  readonly code = 'E_SALT_REPLY_TOO_LARGE';
+}
+
 /** A target host did not return (minion down, unknown id, deadline passed). */
 export class TargetNoReturnError extends PluginError {
   override readonly name = 'TargetNoReturnError';

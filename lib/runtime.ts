@@ -33,6 +33,7 @@ export function createRuntime(config: Config, logger: Logger = createLogger(conf
         insecure: config.salt.insecure,
         timeoutMs: config.salt.timeoutMs,
         loginTimeoutMs: config.salt.loginTimeoutMs,
+        replyMaxBytes: config.salt.replyMaxBytes,
         admission: new SaltAdmission({ perMinion: config.salt.maxJobsPerMinion, total: config.salt.maxJobs }),
         logger,
       })),

@@ -8,7 +8,7 @@ import { splitList } from '../wecube/split-list.js';
 import { adminConnectionFields, scrubbed, type MysqlDeps } from './admin-session.js';
 import { optionalDatabaseNameField } from './mysql-database-operations.js';
 import type { MysqlTarget, SqlResultSet } from './mysql-session.js';
-import { runReadOnly } from './run-read-only.js';
+import { readOnlyStatements, runInReadOnlyTransactions } from './run-read-only.js';
 import { runSqlFiles, type FileReport, type ScriptRun, type SqlFile } from './run-sql-files.js';
 
 /** Fetches the scripts named by `endpoint` (and `sql_files` for an archive), in run order. */
@@ -81,13 +81,15 @@ function toRows(set: SqlResultSet | undefined): Record<string, string | null>[] 
 /** The read-only query of run-custom-sql (and of run with `sql`, as upstream). */
 async function runQuery(deps: MysqlDeps, item: ScriptItem, ctx: RunContext): Promise<QueryOutput> {
   const where = `Failed to run script custom sql to ${label(item)}: `;
+  // Judged before connecting: a refused statement never reaches the server.
+  const statements = readOnlyStatements(item.sql ?? '');
   const session = await deps.connect(target(deps, item, ctx), ctx.signal).catch((error: unknown) => {
     throw error instanceof DatabaseError || error instanceof DatabaseUnavailableError
       ? scrubbed(error, ctx.logger.redactor, 'Failed to connect to mysql: ')
       : error;
   });
   try {
-    const result = await runReadOnly(session, item.sql ?? '');
+    const result = await runInReadOnlyTransactions(session, statements);
     const last = [...result.sets].reverse().find((s) => s.columns.length > 0);
     return {
       detail: `sql_0_output:${result.output}  `,
@@ -169,7 +171,10 @@ export const mysqlScriptRun = (deps: MysqlScriptDeps) =>
     }),
   });
 
-/** mysql-script/run-custom-sql: a query the server runs in a read-only transaction; rows and upstream's tab-separated detail. */
+/**
+ * mysql-script/run-custom-sql: read-only queries only (SELECT, SHOW, DESCRIBE, EXPLAIN, WITH, judged by
+ * read-only-statement.ts), run in a read-only transaction; rows (at most MAX_ROWS, streamed) and upstream's tab-separated detail.
+ */
 export const mysqlScriptRunCustomSql = (deps: MysqlDeps) =>
   defineOperation({
     plugin: 'mysql-script',

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { createConnection, type Connection, type ConnectionOptions, type FieldPacket, type SslOptions } from 'mysql2/promise';
 import { DatabaseError, DatabaseUnavailableError } from '../errors.js';
@@ -31,10 +32,21 @@ export interface SqlResult {
   inTransaction?: boolean | undefined;
 }
 
+/** What a streamed statement kept: at most the rows asked for, `truncated` when the server had more. */
+export interface SqlRows {
+  sets: SqlResultSet[];
+  truncated: boolean;
+}
+
 /** The few things the database operations need from a connection; fakes implement it in unit tests. */
 export interface SqlSession {
   /** Runs one statement; `params` are escaped by the driver into `?` (values) and `??` (identifiers). */
   query(sql: string, params?: unknown[]): Promise<SqlResult>;
+  /**
+   * Runs one statement reading its rows as they arrive and keeping at most `maxRows`; at the next row the
+   * statement is stopped on the server and the session closed (`truncated`). Throws like `query`.
+   */
+  queryRows(sql: string, maxRows: number): Promise<SqlRows>;
   close(): Promise<void>;
 }
 
@@ -161,6 +173,13 @@ function tlsOptions(ssl: SslOptions, host: string, port: number): ConnectionOpti
   };
 }
 
+/** The callback connection under mysql2's promise wrapper (not in its typings): streamed query, pause, socket. */
+interface CallbackConnection {
+  query(options: { sql: string }): EventEmitter;
+  pause(): void;
+  stream?: { destroy?: () => void };
+}
+
 /**
  * A connector over mysql2: one connection per call, no multi-statements, no LOCAL INFILE, every value
  * as text, TLS when `tls` is given (the KILL connection too). A statement past `queryTimeoutMs` (or an
@@ -222,6 +241,13 @@ export function mysqlConnector(options: { connectTimeoutMs: number; queryTimeout
     };
     const onAbort = () => void kill();
     signal?.addEventListener('abort', onAbort, { once: true });
+    // mysql2's destroy() only half-closes the socket and goes on parsing what the server still sends.
+    const underlying = (connection as unknown as { connection: CallbackConnection }).connection;
+    const stopReading = async () => {
+      underlying.pause();
+      await kill();
+      underlying.stream?.destroy?.();
+    };
 
     return {
       async query(sql, params) {
@@ -234,6 +260,46 @@ export function mysqlConnector(options: { connectTimeoutMs: number; queryTimeout
           if (translated instanceof DatabaseUnavailableError) await kill();
           throw translated;
         }
+      },
+      queryRows(sql, maxRows) {
+        if (signal?.aborted || killed) return Promise.reject(new DatabaseUnavailableError('connection closed (aborted or timed out)'));
+        return new Promise<SqlRows>((resolve, reject) => {
+          const sets: SqlResultSet[] = [];
+          let current: SqlResultSet | undefined;
+          let kept = 0;
+          let settled = false;
+          // Our own timer rather than mysql2's `timeout`, which cannot be cleared once we stop reading.
+          const timer = setTimeout(() => fail(new DatabaseUnavailableError('timed out')), options.queryTimeoutMs);
+          const finish = (outcome: () => void) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            outcome();
+          };
+          const fail = (error: DatabaseError | DatabaseUnavailableError) =>
+            finish(() => {
+              if (error instanceof DatabaseUnavailableError) void kill().finally(() => reject(error));
+              else reject(error);
+            });
+          const query = underlying.query({ sql });
+          query.on('fields', (fields?: FieldPacket[]) => {
+            if (settled || !fields) return;
+            current = { columns: fields.map((f) => f.name), rows: [] };
+            sets.push(current);
+          });
+          query.on('result', (row: unknown) => {
+            if (settled || isHeader(row) || !current) return;
+            if (kept < maxRows) {
+              current.rows.push((row as unknown[]).map(text));
+              kept += 1;
+              return;
+            }
+            // One row past the cap: stop the statement and the reading now, so neither side goes on.
+            finish(() => void stopReading().finally(() => resolve({ sets, truncated: true })));
+          });
+          query.on('error', (error: unknown) => fail(toDatabaseError(error)));
+          query.on('end', () => finish(() => resolve({ sets, truncated: false })));
+        });
       },
       async close() {
         signal?.removeEventListener('abort', onAbort);

@@ -48,6 +48,10 @@ export function toRedisError(error: unknown, where?: string): DatabaseError | Da
   return new DatabaseUnavailableError(prefix + (typeof code === 'string' ? code : message));
 }
 
+/** The server reset or closed the socket while node-redis was sending its first commands (HELLO/AUTH). */
+const isDroppedAtConnect = (error: unknown): boolean =>
+  error instanceof SocketClosedUnexpectedlyError || (error as { code?: unknown } | null)?.code === 'ECONNRESET';
+
 /**
  * node-redis's socket options for TLS: the certificate verified against `tls.ca` and Node's check of the
  * host name (or, for an IP address, of the certificate's IP SANs); SNI only for a name, as TLS wants.
@@ -90,6 +94,13 @@ export function redisConnector(options: { connectTimeoutMs: number; commandTimeo
       // A plain port never answers a TLS ClientHello (Redis waits for the end of an inline command).
       if (options.tls && error instanceof ConnectionTimeoutError) {
         throw new DatabaseUnavailableError(`${where}: TLS connect timed out (REDIS_TLS=required: is ${target.port} the server's TLS port?)`);
+      }
+      // A TLS port drops a plain client at its first command (Redis logs "wrong version number"), which
+      // node-redis reports only as a reset or a closed socket: name the likely cause.
+      if (!options.tls && isDroppedAtConnect(error)) {
+        throw new DatabaseUnavailableError(
+          `${where}: connection dropped by the server before any reply (REDIS_TLS is off: if ${target.port} is the server's TLS port, set REDIS_TLS=required)`,
+        );
       }
       throw toRedisError(error, where);
     }

@@ -4,6 +4,7 @@ import {
   SaltApiRequestError,
   SaltApiUnavailableError,
   SaltBusyError,
+  SaltReplyTooLargeError,
 } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { SaltAdmission, Slot } from './admission.js';
@@ -25,6 +26,8 @@ export interface SaltClientOptions {
   logger?: Logger;
   /** Bound on salt jobs in flight (per minion, in all); none when absent. */
   admission?: SaltAdmission;
+  /** Bytes of one reply read at most (default 64 MiB): a minion's huge result must not exhaust the memory. */
+  replyMaxBytes?: number;
   /** Seconds kept off a token's `expire` so it is never used at the edge of its life. */
   tokenMarginS?: number;
   now?: () => number;
@@ -66,6 +69,12 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
   });
 
+const DEFAULT_REPLY_MAX_BYTES = 64 * 1024 * 1024;
+
+/** `local file.find on 3 hosts, runner jobs.list_job`: what a POST asked, for an error message. */
+const describeChunks = (chunks: Lowstate[]): string =>
+  chunks.map((c) => `${c.client} ${c.fun}${c.tgt ? ` on ${c.tgt.length} host${c.tgt.length === 1 ? '' : 's'}` : ''}`).join(', ');
+
 /** The message CherryPy puts in its HTML error pages (`<p>...</p>`), or a JSON `return`. */
 function errorText(body: unknown): string {
   if (typeof body === 'string') {
@@ -80,7 +89,8 @@ function errorText(body: unknown): string {
  * salt-api (rest_cherrypy) client. Logs in once and caches the session token until its expiry,
  * re-logs in once on a 401 and retries the call once. Every request has a client-side timeout.
  * Throws SaltApiUnavailableError (network, timeout, 5xx), SaltApiAuthError (credentials refused),
- * SaltApiRequestError (other 4xx). Raw got errors never escape: they carry the token and the password.
+ * SaltApiRequestError (other 4xx), SaltReplyTooLargeError (a reply past `replyMaxBytes`, not read further).
+ * Raw got errors never escape: they carry the token and the password.
  */
 export class SaltClient {
   private readonly http: Got;
@@ -139,17 +149,27 @@ export class SaltClient {
   private async send(
     method: 'GET' | 'POST',
     path: string,
-    options: { json?: unknown; token?: string; timeoutMs?: number; signal?: AbortSignal | undefined },
+    options: { json?: unknown; token?: string; timeoutMs?: number; signal?: AbortSignal | undefined; what?: string | undefined },
   ): Promise<{ statusCode: number; body: unknown }> {
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
+    const maxBytes = this.options.replyMaxBytes ?? DEFAULT_REPLY_MAX_BYTES;
+    // got has no size limit and buffers the whole body: count while it reads (the declared length first)
+    // and abort the request past the cap.
+    const tooLarge = new AbortController();
+    let seen = 0;
     try {
-      const response = await this.http(path, {
+      const request = this.http(path, {
         method,
         ...(options.json !== undefined ? { json: options.json } : {}),
         ...(options.token ? { headers: { 'x-auth-token': options.token } } : {}),
         timeout: { request: timeoutMs },
-        ...(options.signal ? { signal: options.signal } : {}),
+        signal: options.signal ? AbortSignal.any([options.signal, tooLarge.signal]) : tooLarge.signal,
       });
+      request.on('downloadProgress', (progress: { transferred: number; total?: number | undefined }) => {
+        seen = Math.max(progress.transferred, progress.total ?? 0);
+        if (seen > maxBytes && !tooLarge.signal.aborted) tooLarge.abort();
+      });
+      const response = await request;
       let body: unknown = response.body;
       if (/json/.test(String(response.headers['content-type'] ?? ''))) {
         try {
@@ -162,6 +182,12 @@ export class SaltClient {
     } catch (error) {
       if (error instanceof SaltApiUnavailableError) throw error;
       if (options.signal?.aborted) throw options.signal.reason;
+      if (tooLarge.signal.aborted) {
+        throw new SaltReplyTooLargeError(
+          `salt-api's reply to ${method} /${path}${options.what ? ` (${options.what})` : ''} is larger than SALT_REPLY_MAX_BYTES ` +
+            `(${maxBytes} bytes; ${seen} seen): not read further. Ask fewer hosts or for less output, or raise the cap`,
+        );
+      }
       const code = error instanceof RequestError ? error.code : 'ERROR';
       const what = code === 'ETIMEDOUT' ? `did not answer within ${timeoutMs} ms` : `could not be reached (${code})`;
       throw new SaltApiUnavailableError(`salt-api at ${this.options.url} ${what} for ${method} /${path}`);
@@ -184,10 +210,11 @@ export class SaltClient {
     json: unknown,
     timeoutMs?: number,
     signal?: AbortSignal,
+    what?: string,
   ): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.login();
-      const response = await this.send(method, path, { json, token, timeoutMs, signal });
+      const response = await this.send(method, path, { json, token, timeoutMs, signal, what });
       if (response.statusCode === 401) {
         this.invalidateToken();
         if (attempt === 0) {
@@ -203,7 +230,7 @@ export class SaltClient {
 
   /** Sends lowstate chunks in one POST; returns one element per chunk. */
   async lowstate(chunks: Lowstate[], options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<unknown[]> {
-    const body = await this.authed('POST', '', chunks, options.timeoutMs, options.signal);
+    const body = await this.authed('POST', '', chunks, options.timeoutMs, options.signal, describeChunks(chunks));
     const ret = (body as { return?: unknown } | null)?.return;
     if (!Array.isArray(ret) || ret.length !== chunks.length) {
       throw new SaltApiUnavailableError(`salt-api answered with ${Array.isArray(ret) ? ret.length : 'no'} return elements for ${chunks.length} chunks`);
@@ -316,7 +343,7 @@ export class SaltClient {
   /** Reads a job from the job cache (`GET /jobs/<jid>`, falling back to runner jobs.list_job). */
   async jobStatus(jid: string, signal?: AbortSignal): Promise<JobStatus> {
     if (!/^\d{20}$/.test(jid)) throw new SaltApiRequestError(`not a salt jid: "${jid}"`, 400);
-    const body = await this.authed('GET', `jobs/${jid}`, undefined, undefined, signal);
+    const body = await this.authed('GET', `jobs/${jid}`, undefined, undefined, signal, `job ${jid}`);
     let info = (body as { info?: Array<Record<string, unknown>> } | null)?.info?.[0];
     if (!info || 'Error' in info) {
       const [listed] = await this.lowstate([buildMasterCall('runner', 'jobs.list_job', { jid })], signal ? { signal } : {});

@@ -15,8 +15,11 @@ export interface ResponseEnvelope {
   results: { outputs: ItemOutput[] } | null;
 }
 
-/** Parses the WeCube request body; only `inputs` is read. Throws InputError for a bad envelope. */
-export function parseEnvelope(body: string | undefined | null): unknown[] {
+/**
+ * Parses the WeCube request body; only `inputs` is read. Throws InputError for a bad envelope, and for
+ * more than `maxItems` inputs (the whole request is refused: nothing runs for any of them).
+ */
+export function parseEnvelope(body: string | undefined | null, maxItems = Infinity): unknown[] {
   if (body === undefined || body === null || body.trim() === '') {
     throw new InputError('Request body is empty: expected JSON {"inputs":[...]}');
   }
@@ -29,6 +32,11 @@ export function parseEnvelope(body: string | undefined | null): unknown[] {
   }
   const inputs = (parsed as { inputs?: unknown } | null)?.inputs;
   if (!Array.isArray(inputs)) throw new InputError('Request body has no "inputs" array');
+  if (inputs.length > maxItems) {
+    throw new InputError(
+      `Request has ${inputs.length} inputs: at most ${maxItems} are accepted in one request (MAX_ITEMS_PER_REQUEST); nothing was run, send them in smaller requests`,
+    );
+  }
   return inputs;
 }
 

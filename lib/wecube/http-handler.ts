@@ -62,7 +62,7 @@ export function makeHttpHandler(ops: readonly Operation[], runtime: Runtime) {
     const op = route && byRoute.get(`${route.plugin}/${route.action}`);
     if (!op) return notFound(event.rawPath ?? '', ops);
     const body = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-    const inputs = parseEnvelope(body);
+    const inputs = parseEnvelope(body, runtime.config.maxItemsPerRequest);
     const logger = runtime.logger.child({ requestId: requestIdOf(event, context), operation: `${op.plugin}/${op.action}` });
     const started = Date.now();
     const outputs = await runOperation(op, inputs, { logger, signal, concurrency: runtime.config.itemConcurrency });
@@ -75,7 +75,7 @@ export function makeHttpHandler(ops: readonly Operation[], runtime: Runtime) {
 /** The Step Functions task handler: takes `{inputs:[...]}` and returns the envelope (no HTTP wrapping). */
 export function makeTaskHandler(op: Operation, runtime: Runtime) {
   return async (event: { inputs?: unknown }, context?: Partial<Context>): Promise<ResponseEnvelope> => {
-    const inputs = parseEnvelope(JSON.stringify(event ?? {}));
+    const inputs = parseEnvelope(JSON.stringify(event ?? {}), runtime.config.maxItemsPerRequest);
     const logger = runtime.logger.child({ requestId: context?.awsRequestId ?? 'task', operation: `${op.plugin}/${op.action}` });
     const remaining = context?.getRemainingTimeInMillis?.() ?? 15 * 60_000;
     const signal = AbortSignal.timeout(Math.max(1000, remaining - 2000));

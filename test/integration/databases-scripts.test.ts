@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Connection } from 'mysql2/promise';
 import { encodeCipherA } from '../../lib/crypto/cipher-a.js';
@@ -235,20 +238,103 @@ describe('mysql-script/run against the stack MariaDB', () => {
     });
 
     it.each([
-      ['a plain UPDATE', "UPDATE items SET name = 'x'"],
-      ['an UPDATE behind comments', "/* just a report */ -- select\n UPDATE items SET name = 'x'"],
-      ['an UPDATE joined to a CTE', "UPDATE items, (WITH c AS (SELECT 1 AS id) SELECT id FROM c) d SET items.name = 'x' WHERE items.id = d.id"],
-      ['a SELECT calling a function that writes', 'SELECT bump()'],
-      ['a DELETE after switching the session to read-write', 'SET SESSION TRANSACTION READ WRITE; DELETE FROM items'],
-      ['a DDL statement', 'DROP TABLE items'],
-      ['a COMMIT then an INSERT', "COMMIT; INSERT INTO items VALUES (3, 'x')"],
-    ])('has the server refuse %s', async (_, sql) => {
+      ['a plain UPDATE', "UPDATE items SET name = 'x'", 'statement 1 (line 1): UPDATE'],
+      ['an UPDATE behind comments', "/* just a report */ -- select\n UPDATE items SET name = 'x'", 'statement 1 (line 2): UPDATE'],
+      ['an UPDATE joined to a CTE', "UPDATE items, (WITH c AS (SELECT 1 AS id) SELECT id FROM c) d SET items.name = 'x' WHERE items.id = d.id", 'UPDATE'],
+      ['a DELETE after switching the session to read-write', 'SET SESSION TRANSACTION READ WRITE; DELETE FROM items', 'statement 1 (line 1): SET'],
+      ['a DDL statement', 'DROP TABLE items', 'DROP'],
+      ['a COMMIT then an INSERT', "COMMIT; INSERT INTO items VALUES (3, 'x')", 'statement 1 (line 1): COMMIT'],
+      ['a WITH ... DELETE', 'WITH c AS (SELECT 1 AS id) DELETE FROM items', 'DELETE'],
+    ])('refuses %s before the server sees it', async (_, sql, what) => {
       const before = await state();
       const [out] = await run('run-custom-sql', [{ ...connection(schema), sql }]);
       expect(out!['errorCode']).toBe('1');
-      expect(out!['errorMessage']).toMatch(/ERROR 1792 \(25006\): Cannot execute statement in a READ ONLY transaction/);
+      expect(out!['errorType']).toBe('E_INPUT');
+      expect(out!['errorMessage']).toContain(`${what} is not allowed in run-custom-sql`);
       expect(await state()).toEqual(before);
       expect(before).toEqual(['1:a\tb', '2:null']);
+    });
+
+    it('has the server refuse what the guard lets through: a SELECT calling a function that writes', async () => {
+      const [out] = await run('run-custom-sql', [{ ...connection(schema), sql: 'SELECT bump()' }]);
+      expect(out!['errorCode']).toBe('1');
+      expect(out!['errorMessage']).toMatch(/ERROR 1792 \(25006\): Cannot execute statement in a READ ONLY transaction/);
+      expect(await state()).toEqual(['1:a\tb', '2:null']);
+    });
+
+    describe('files on the database server', () => {
+      // The stack's MariaDB runs as root with no secure_file_priv: a guard that lets INTO OUTFILE through
+      // writes the canary, and only the canary, in a directory this test made.
+      let dir: string;
+      beforeAll(() => {
+        dir = mkdtempSync(join(tmpdir(), 'custom-sql-canary-'));
+      });
+      afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+      it.each([
+        ['INTO OUTFILE', (path: string) => `SELECT id, name FROM items INTO OUTFILE '${path}'`, 'INTO'],
+        ['INTO DUMPFILE', (path: string) => `SELECT name FROM items LIMIT 1 INTO DUMPFILE '${path}'`, 'INTO'],
+        ['INTO OUTFILE inside an executable comment', (path: string) => `SELECT 1 /*! INTO OUTFILE '${path}' */`, 'an executable comment (/*! ... */)'],
+        ['INTO OUTFILE inside a versioned executable comment', (path: string) => `SELECT 1 /*!10000 INTO OUTFILE '${path}' */`, 'an executable comment (/*! ... */)'],
+        ['INTO OUTFILE behind a backslash NO_BACKSLASH_ESCAPES would end a string at', (path: string) => `SELECT 'a\\' INTO OUTFILE '${path}' -- '`, 'INTO'],
+      ])('refuses %s and writes no file', async (_, sql, what) => {
+        const canary = join(dir, `${unique('canary')}.txt`);
+        const [out] = await run('run-custom-sql', [{ ...connection(schema), sql: sql(canary) }]);
+        expect(out!['errorCode']).toBe('1');
+        expect(out!['errorMessage']).toContain(`${what} is not allowed in run-custom-sql`);
+        expect(out!['errorMessage']).not.toContain(canary);
+        expect(existsSync(canary)).toBe(false);
+      });
+
+      it('refuses LOAD_FILE, which reads a server file', async () => {
+        const secret = join(dir, 'secret.txt');
+        writeFileSync(secret, 'canary-secret-content');
+        const [out] = await run('run-custom-sql', [{ ...connection(schema), sql: `SELECT LOAD_FILE('${secret}') AS f` }]);
+        expect(out!['errorMessage']).toContain('LOAD_FILE is not allowed in run-custom-sql');
+        expect(JSON.stringify(out)).not.toContain('canary-secret-content');
+      });
+    });
+
+    it('refuses SET GLOBAL and leaves the server setting as it was', async () => {
+      const before = await column('SELECT @@GLOBAL.max_connect_errors');
+      expect(before).not.toEqual(['4242']);
+      try {
+        const [out] = await run('run-custom-sql', [{ ...connection(schema), sql: 'SET GLOBAL max_connect_errors = 4242' }]);
+        expect(out!['errorMessage']).toContain('SET is not allowed in run-custom-sql');
+        expect(await column('SELECT @@GLOBAL.max_connect_errors')).toEqual(before);
+      } finally {
+        // A broken guard must not leave the shared server changed.
+        await admin.query(`SET GLOBAL max_connect_errors = ${Number(before[0])}`);
+      }
+    });
+
+    it('streams a 200,000-row result: keeps MAX_ROWS, stops the server, and holds far less than the whole result', async () => {
+      // 200,000 rows of ~500 bytes (100 MB): read whole, it costs the process about that; streamed, a few MB.
+      const sql = `SELECT seq AS n, REPEAT('x', 500) AS pad FROM \`${schema}\`.seq_1_to_200000`;
+      const marker = unique('stream');
+      const measure = async (fn: () => Promise<unknown>) => {
+        const rss = process.memoryUsage.rss();
+        const started = process.hrtime.bigint();
+        const value = await fn();
+        return { value, ms: Number(process.hrtime.bigint() - started) / 1e6, grew: Math.max(0, process.memoryUsage.rss() - rss) };
+      };
+      const streamed = await measure(() => run('run-custom-sql', [{ ...connection(schema), sql: `${sql} WHERE '${marker}' <> ''` }]));
+      const [out] = streamed.value as Array<Record<string, unknown>>;
+      expect(out).toMatchObject({ errorCode: '0', truncated: true, columns: ['n', 'pad'] });
+      expect((out!['rows'] as unknown[]).length).toBe(5000);
+      expect((out!['rows'] as Array<Record<string, string>>)[4999]).toEqual({ n: '5000', pad: 'x'.repeat(500) });
+      expect(String(out!['detail']).split('\n')).toHaveLength(5002); // header, 5000 rows, then the trailing "  "
+      // The same rows read whole, as session.query did before: the reference for time and memory.
+      const whole = await measure(async () => {
+        const [rows] = await admin.query({ sql, rowsAsArray: true });
+        return (rows as unknown[]).length;
+      });
+      expect(whole.value).toBe(200_000);
+      expect(streamed.ms / whole.ms).toBeLessThan(0.5);
+      expect(streamed.grew / Math.max(whole.grew, 1)).toBeLessThan(0.25);
+      // The statement is not left running (or blocked on a full socket) on the server.
+      const running = await column('SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND ID <> CONNECTION_ID()', [`%${marker}%`]);
+      expect(running).toEqual([]);
     });
 
     it('is what mysql-script/run does with sql instead of endpoint, over HTTP at the legacy alias', async () => {
@@ -264,7 +350,7 @@ describe('mysql-script/run against the stack MariaDB', () => {
         expect(status).toBe(200);
         const outputs = body['results'].outputs as Array<Record<string, unknown>>;
         expect(outputs[0]).toMatchObject({ errorCode: '0', rows: [{ n: '2' }] });
-        expect(outputs[1]!['errorMessage']).toContain('READ ONLY transaction');
+        expect(outputs[1]!['errorMessage']).toContain('DELETE is not allowed in run-custom-sql');
         expect(outputs[2]!['errorMessage']).toBe('Parameter endpoint or sql can not empty.');
         expect(await state()).toEqual(['1:a\tb', '2:null']);
       } finally {

@@ -220,6 +220,25 @@ describe('host-file/find', () => {
     expect(ghost).toMatchObject({ errorCode: '1', errorType: 'E_NO_RETURN' });
     expect(existsSync(canary)).toBe(false);
   });
+
+  it('matches a glob that a naive translation backtracks on in about the time of a plain one', async () => {
+    // `.*a` nine times then `.*b` takes Python's re ~8 s on 40 `a`s (C(40,9) tries) and grows as n^9; the
+    // name is kept that short so that a broken translation costs the minion seconds, not hours.
+    const dir = `${root}/find-slow`;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/${'a'.repeat(40)}`, 'x');
+    writeFileSync(`${dir}/${'a'.repeat(9)}b`, 'x');
+    const time = async (filePattern: string) => {
+      const started = Date.now();
+      const [out] = (await runItems(rt, find, [{ guid: 't', target: m0, filePath: dir, filePattern }])) as Out[];
+      return { out, ms: Date.now() - started };
+    };
+    const plain = await time('*.log');
+    const hard = await time('*a*a*a*a*a*a*a*a*a*b');
+    expect(plain.out).toMatchObject({ errorCode: '0', files: '' });
+    expect(hard.out).toMatchObject({ errorCode: '0', files: `${dir}/${'a'.repeat(9)}b` });
+    expect(hard.ms / plain.ms).toBeLessThan(5);
+  });
 });
 
 describe('host-file/delete', () => {

@@ -36,6 +36,18 @@ export function fakeServer(rules: Rule[] = [], options: { refuseConnect?: Databa
           if (answer instanceof Error) throw answer;
           return ok(answer);
         },
+        async queryRows(sql, maxRows) {
+          const { sets } = await session.query(sql);
+          let left = maxRows;
+          let truncated = false;
+          const kept = sets.map((set) => {
+            const rows = set.rows.slice(0, Math.max(0, left));
+            if (rows.length < set.rows.length) truncated = true;
+            left -= rows.length;
+            return { columns: set.columns, rows };
+          });
+          return { sets: kept, truncated };
+        },
         async close() {
           server.closed += 1;
         },

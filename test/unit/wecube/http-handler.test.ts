@@ -1,10 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { loadConfig } from '../../../lib/config.js';
+import { InputError } from '../../../lib/errors.js';
 import { passwordDecode, passwordEncode } from '../../../lib/crypto/password-operations.js';
 import { createRuntime } from '../../../lib/runtime.js';
 import { makeHttpHandler, makeTaskHandler, notFound } from '../../../lib/wecube/http-handler.js';
-import type { Operation } from '../../../lib/wecube/operation.js';
+import { defineOperation, type Operation } from '../../../lib/wecube/operation.js';
+import { z } from 'zod';
 import { captureLogger, httpEvent, lambdaContext } from '../helpers.js';
 
 const ops = [
@@ -97,6 +99,56 @@ describe('makeHttpHandler with AUTH_MODE=off', () => {
     event.isBase64Encoded = true;
     const result = (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2;
     expect(bodyOf(result)).toMatchObject({ resultCode: '0', results: { outputs: [{ password: 'qq123456' }] } });
+  });
+});
+
+describe('MAX_ITEMS_PER_REQUEST', () => {
+  const counting = () => {
+    const ran: unknown[][] = [];
+    const op = defineOperation({
+      plugin: 'password',
+      action: 'decode',
+      summary: 'counts what it is given',
+      input: z.object({ guid: z.string() }),
+      output: z.object({}),
+      run: async (items) => {
+        ran.push(items);
+        return items.map(() => ({ ok: true as const, output: {} }));
+      },
+    }) as unknown as Operation;
+    const runtime = createRuntime(loadConfig({ AUTH_MODE: 'off', MAX_ITEMS_PER_REQUEST: '3' }), captureLogger().logger);
+    return { op, runtime, ran };
+  };
+  const inputs = (n: number) => Array.from({ length: n }, (_, i) => ({ guid: `g${i}` }));
+
+  it('refuses a request with more inputs as a whole (400) and runs none of them', async () => {
+    const { op, runtime, ran } = counting();
+    const result = (await makeHttpHandler([op], runtime)(httpEvent('/saltstack/v1/password/decode', JSON.stringify({ inputs: inputs(4) })), lambdaContext())) as APIGatewayProxyStructuredResultV2;
+    expect(result.statusCode).toBe(400);
+    expect(bodyOf(result)).toEqual({
+      resultCode: '1',
+      resultMessage: 'Request has 4 inputs: at most 3 are accepted in one request (MAX_ITEMS_PER_REQUEST); nothing was run, send them in smaller requests',
+      results: null,
+    });
+    expect(ran).toEqual([]);
+  });
+
+  it('runs a request at the cap', async () => {
+    const { op, runtime, ran } = counting();
+    const result = (await makeHttpHandler([op], runtime)(httpEvent('/saltstack/v1/password/decode', JSON.stringify({ inputs: inputs(3) })), lambdaContext())) as APIGatewayProxyStructuredResultV2;
+    expect(result.statusCode).toBe(200);
+    expect(ran.map((items) => items.length)).toEqual([3]);
+  });
+
+  it('refuses it in the task handler too, before running anything', async () => {
+    const { op, runtime, ran } = counting();
+    await expect(makeTaskHandler(op, runtime)({ inputs: inputs(4) })).rejects.toThrow(InputError);
+    expect(ran).toEqual([]);
+  });
+
+  it('defaults to 1000', () => {
+    expect(loadConfig({ AUTH_MODE: 'off' }).maxItemsPerRequest).toBe(1000);
+    expect(() => loadConfig({ AUTH_MODE: 'off', MAX_ITEMS_PER_REQUEST: '0' })).toThrow('MAX_ITEMS_PER_REQUEST');
   });
 });
 
