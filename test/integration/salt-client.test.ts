@@ -128,6 +128,17 @@ describe('salt-api client against the real stack', () => {
     }
   });
 
+  it('with a probe before the deadline, a long job is reported busy, naming the job and the time', async () => {
+    const marker = `busy2-${process.pid}-${Date.now()}`;
+    const [job] = await salt.localAsync([{ fun: 'cmd.run_all', arg: [['sh', '-c', 'sleep 30', marker]], kwarg: { python_shell: false }, tgt: [first] }]);
+    const started = Date.now();
+    const [result] = await salt.waitForJob(job!.jid, [first], { deadlineMs: started + 9000, livenessEveryMs: 2000 });
+    expect(result).toMatchObject({ host: first, ok: false, error: 'BUSY', jid: job!.jid });
+    expect(result!.message).toMatch(new RegExp(`^Minion ${first.replace(/\./g, '\\.')} is busy: job ${job!.jid} was still running there after \\d+ s \\(the deadline\\)$`));
+    expect(Date.now() - started).toBeLessThan(20_000);
+    await salt.local({ fun: 'cmd.run_all', arg: [['pkill', '-f', marker]], kwarg: { python_shell: false }, tgt: [first] });
+  });
+
   it('batches identical calls into one job and different calls into concurrent async jobs', async () => {
     const same = await runBatched(salt, stackMinions().map((host) => ({ host, fun: 'cmd.run_all', arg: [['echo', 'same']], kwarg: { python_shell: false } })), {
       deadlineMs: Date.now() + 60_000,
