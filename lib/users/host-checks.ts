@@ -1,9 +1,9 @@
 /**
- * What host-user must know about paths on a host before it acts, asked in the same round of jobs as the
- * account lookups: who owns each rwDir/rwFile and where it really leads (add), and whether a user's home
- * is a directory of its own below the home root (delete). Both are constant shell scripts reading their
- * values on stdin (one per line; host paths and account names never hold a newline), so nothing from a
- * request is ever part of a command line.
+ * What host-user must know about a host before it acts, in one job (accountFactsCall): the accounts, who
+ * owns each rwDir/rwFile and where it really leads (add), and whether a user's home is a directory of its
+ * own below the home root (delete). A constant shell script reading its values on stdin (one per line;
+ * host paths and account names never hold a newline), so nothing from a request is ever part of a command
+ * line; the decisions are made here, from its answer.
  */
 import { isWithin, normalisePath } from '../files/host-path.js';
 import { systemTreeProblem } from '../files/system-paths.js';
@@ -14,17 +14,6 @@ const sh = (script: string, name: string, stdin: string) => ({
   kwarg: { stdin, python_shell: false, timeout: 30 },
 });
 
-/** Per path, one line: `<owner uid of what it leads to | - when absent | ?>\t<realpath -m>`. */
-const OWNERS_SCRIPT = `while IFS= read -r p; do
-  real=$(realpath -m -- "$p" 2>/dev/null) || real=
-  if [ -e "$p" ]; then uid=$(stat -L -c %u -- "$p" 2>/dev/null) || uid='?'; else uid=-; fi
-  printf '%s\\t%s\\n' "$uid" "$real"
-done
-`;
-
-/** The job that reports the owner and real location of `paths` on a host. */
-export const pathOwnersCall = (paths: readonly string[]) => sh(OWNERS_SCRIPT, 'saltstack-path-owners', paths.map((p) => p + '\n').join(''));
-
 /** One path as the host sees it: `uid` undefined when it does not exist, NaN when it could not be read. */
 export interface PathFacts {
   path: string;
@@ -32,7 +21,10 @@ export interface PathFacts {
   real: string;
 }
 
-/** Reads pathOwnersCall's stdout; throws when it does not have one line per path (an unexpected host). */
+/**
+ * Reads the `path` lines of accountFactsCall's answer (`<owner uid | - | ?>\t<realpath -m>` each); throws
+ * when it does not have one line per path (an unexpected host).
+ */
 export function parsePathOwners(stdout: string, paths: readonly string[]): PathFacts[] {
   const lines = stdout.split('\n').filter((l) => l !== '');
   if (lines.length !== paths.length) throw new Error(`path owner check gave ${lines.length} lines for ${paths.length} paths`);
@@ -62,23 +54,6 @@ export function ownershipProblem(facts: PathFacts, minUid: number): string | und
   return undefined;
 }
 
-/**
- * One line about a user's home: `none` (no account or no home), `missing`, or
- * `<link|dir|other>\t<owner uid of the path itself>\t<realpath -e>\t<realpath of the home root>\t<home>`.
- */
-const HOME_SCRIPT = `IFS= read -r user; IFS= read -r root
-home=$(getent passwd "$user" | cut -d: -f6)
-[ -n "$home" ] || { echo none; exit 0; }
-if [ -L "$home" ]; then kind=link; elif [ -d "$home" ]; then kind=dir; elif [ -e "$home" ]; then kind=other; else echo missing; exit 0; fi
-uid=$(stat -c %u -- "$home" 2>/dev/null) || uid='?'
-real=$(realpath -e -- "$home" 2>/dev/null) || real=
-realroot=$(realpath -m -- "$root" 2>/dev/null) || realroot=
-printf '%s\\t%s\\t%s\\t%s\\t%s\\n' "$kind" "$uid" "$real" "$realroot" "$home"
-`;
-
-/** The job that describes `user`'s home on a host relative to `homeRoot`. */
-export const homeCheckCall = (user: string, homeRoot: string) => sh(HOME_SCRIPT, 'saltstack-home-check', `${user}\n${homeRoot}\n`);
-
 /** Whether host-user/delete removes the home with the account, and why not. */
 export type HomeDecision = { purge: true } | { purge: false; kept?: { home: string; why: string } };
 
@@ -106,7 +81,8 @@ export function decideHomePurge(stdout: string, account: { user: string; uid: nu
 
 /**
  * Everything host-user must know of a host before it acts, in ONE job (one salt round trip, like
- * upstream's single script): the user (`uid`, home), the group (`gid`), the home facts of HOME_SCRIPT when
+ * upstream's single script): the user (`uid`, home), the group (`gid`), the home facts (`<link|dir|other>\t<owner uid>\t<realpath -e>\t<realpath of the root>\t<home>`, or
+ * `none` / `missing`, what decideHomePurge reads) when
  * a home root is given (delete), and the owner and real location of each path (add). Input on stdin:
  * user, group (may be empty), home root (may be empty), then one path per line.
  */
@@ -145,7 +121,7 @@ export interface AccountFacts {
   home?: string;
 }
 
-/** FACTS_SCRIPT's answer: undefined accounts when absent; `home` in HOME_SCRIPT's line format; `owners` in OWNERS_SCRIPT's. */
+/** FACTS_SCRIPT's answer: undefined accounts when absent; `home` as decideHomePurge reads it; `owners` as parsePathOwners does. */
 export interface HostFacts {
   user: AccountFacts | undefined;
   group: AccountFacts | undefined;

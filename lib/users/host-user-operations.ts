@@ -96,7 +96,7 @@ const rwPaths = (plan: Pick<UserPlan, 'rwDirs' | 'rwFiles'>) => {
 
 /**
  * Refuses rw paths that exist and belong to root or a system account, or that lead into a system tree
- * through a link, from the host's answer to pathOwnersCall. Throws InputError naming field, path and host.
+ * through a link, from the host's answer to accountFactsCall. Throws InputError naming field, path and host.
  */
 function guardOwners(paths: Array<{ field: string; path: string }>, stdout: string, minUid: number, host: string): void {
   let facts: ReturnType<typeof parsePathOwners>;

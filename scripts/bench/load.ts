@@ -9,52 +9,15 @@
  * sent straight to salt-api as the plugin used to send it (one sync grains.items + disk.usage job per
  * request): raw salt under the same load. Ratios and rates only: this machine is shared and noisy.
  */
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { readEnvFile } from '../lib/env-file.js';
+import { startServer } from '../../test/support/server.js';
 import { root } from './_minions.js';
 
 const percentile = (xs: number[], p: number) => {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? NaN;
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `npm start`'s server and resolves its URL once it prints its ready line. */
-async function startServe(): Promise<{ url: string; stop: () => void }> {
-  const port = await freePort();
-  const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), ['scripts/serve.ts'], {
-    cwd: root,
-    env: { ...process.env, PORT: String(port), LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server not ready in 60 s:\n${output}`)), 60_000);
-    child.stdout.on('data', () => {
-      const m = /^ready (http:\/\/\S+)/m.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-  return { url, stop: () => child.kill('SIGTERM') };
-}
 
 interface Outcome {
   ok: boolean;
@@ -90,7 +53,7 @@ export async function run(): Promise<boolean> {
   const env = readEnvFile(join(root, '.stack', 'stack.env'));
   for (const [key, value] of Object.entries(env)) process.env[key] ??= value;
   const minions = env['STACK_MINIONS']!.split(',').slice(0, 2);
-  const server = await startServe();
+  const server = await startServer({ LOG_LEVEL: 'error' });
   const post = async (path: string, inputs: unknown[], timeoutMs = 120_000): Promise<Outcome> => {
     const t0 = performance.now();
     try {
@@ -138,7 +101,7 @@ export async function run(): Promise<boolean> {
       allOk = report(name, outcomes, before, after) && allOk;
     }
   } finally {
-    server.stop();
+    await server.stop();
   }
 
   // Raw salt-api under the same host-info load: what the plugin used to send, one request at a time each.

@@ -1,13 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { accountFactsCall, decideHomePurge, homeCheckCall, ownershipProblem, parseAccountFacts, parsePathOwners, pathOwnersCall } from '../../../lib/users/host-checks.js';
+import { accountFactsCall, decideHomePurge, ownershipProblem, parseAccountFacts, parsePathOwners } from '../../../lib/users/host-checks.js';
 
 describe('path owner check (host-user/add)', () => {
   it('is a constant command line with the paths on stdin', () => {
-    const call = pathOwnersCall(['/data/a b', '/x;$(id)']);
+    const call = accountFactsCall({ user: 'app', paths: ['/data/a b', '/x;$(id)'] });
     expect(call.fun).toBe('cmd.run_all');
     expect(JSON.stringify(call.arg)).not.toContain('/x;$(id)');
-    expect(call.kwarg).toMatchObject({ stdin: '/data/a b\n/x;$(id)\n', python_shell: false });
+    expect(call.kwarg).toMatchObject({ stdin: 'app\n\n\n/data/a b\n/x;$(id)\n', python_shell: false });
   });
 
   it('reads one line per path: owner uid (- when absent, ? when unreadable) and real path', () => {
@@ -37,8 +37,8 @@ describe('path owner check (host-user/add)', () => {
 
 describe('home check (host-user/delete)', () => {
   it('sends the user and the home root on stdin, never in the command line', () => {
-    const call = homeCheckCall('app', '/home');
-    expect(call.kwarg).toMatchObject({ stdin: 'app\n/home\n', python_shell: false });
+    const call = accountFactsCall({ user: 'app', homeRoot: '/home' });
+    expect(call.kwarg).toMatchObject({ stdin: 'app\n\n/home\n', python_shell: false });
     expect(JSON.stringify(call.arg)).not.toContain('app');
   });
 
