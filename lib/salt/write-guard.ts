@@ -9,11 +9,12 @@ import type { StateStep } from './high-data.js';
  *
  * Paths arrive on stdin, one per line (host paths never hold control characters: host-path.ts), so the
  * command line is a constant: nothing from a request is ever part of a shell string.
+ *
+ * `guard_path <path>`: the check of one path, as a bash function other host scripts include (host-user's
+ * single-job scripts); on a refusal it sets `refusal` to the message and returns 3.
  */
-const SCRIPT = String.raw`set -u
-while IFS= read -r p; do
-  [ -n "$p" ] || continue
-  cur= rest=\${p#/}
+export const GUARD_PATH_FUNCTION = String.raw`guard_path() {
+  local p=$1 cur= rest=\${1#/} part uid
   while [ -n "$rest" ]; do
     part=\${rest%%/*}
     if [ "$part" = "$rest" ]; then rest=; else rest=\${rest#*/}; fi
@@ -22,16 +23,25 @@ while IFS= read -r p; do
     if [ -L "$cur" ]; then
       uid=$(stat -c %u -- "$cur")
       if [ "$uid" != 0 ]; then
-        echo "refusing to write $p: $cur is a symbolic link owned by uid $uid (not created by root)" >&2
-        exit 3
+        refusal="refusing to write $p: $cur is a symbolic link owned by uid $uid (not created by root)"
+        return 3
       fi
     elif [ ! -e "$cur" ]; then
       break
     fi
   done
+  return 0
+}
+`.replace(/\\\$/g, '$');
+
+const SCRIPT = `set -u
+${GUARD_PATH_FUNCTION}
+while IFS= read -r p; do
+  [ -n "$p" ] || continue
+  guard_path "$p" || { echo "$refusal" >&2; exit 3; }
 done
 echo "no untrusted symbolic link on the way"
-`.replace(/\\\$/g, '$');
+`;
 
 /** The constant command line of the guard (the script quoted once, by a real shell-quoting routine). */
 export const WRITE_GUARD_COMMAND = `/bin/bash -c ${shellQuote(SCRIPT)} saltstack-write-guard`;

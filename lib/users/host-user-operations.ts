@@ -5,53 +5,16 @@ import { openSecret, sealSecret } from '../crypto/secret-fields.js';
 import { InputError, JobFailedError } from '../errors.js';
 import { batchOptions, type HostDeps } from '../files/deps.js';
 import type { Redactor } from '../log/redactor.js';
-import { applySteps, stepsError } from '../salt/apply-steps.js';
 import { hostError } from '../salt/host-error.js';
 import { unanswered, type HostResult } from '../salt/normalise-result.js';
-import { runBatched, type HostCall } from '../salt/run-batched.js';
+import { runBatched } from '../salt/run-batched.js';
 import { commonFields, looseString, requiredString, safeToken } from '../wecube/fields.js';
-import { defineOperation, type ItemOutcome, type RunContext } from '../wecube/operation.js';
-import { accountFactsCall, decideHomePurge, ownershipProblem, parseAccountFacts, parsePathOwners, type HostFacts } from './host-checks.js';
+import { defineOperation, type ItemOutcome } from '../wecube/operation.js';
 import { sha512Crypt } from './sha512-crypt.js';
 import { parseDir, parseId, parsePathList, splitUserName } from './user-request.js';
-import { addUserSteps, deleteUserCall, type UserPlan, setPasswordCall } from './user-states.js';
+import { addUserCall, deleteUserCall, readAnswer, setPasswordCall, type UserPlan } from './user-scripts.js';
 
 type UserDeps = Pick<HostDeps, 'salt' | 'config'>;
-
-/** An account as `user.info` / `group.info` describe it; undefined when it does not exist. */
-interface Account {
-  id: number;
-  home?: string;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Reads an account from a `user.info`/`group.info` result (`{}` = no such account). */
-export function accountOf(ret: unknown, kind: 'user' | 'group'): Account | undefined {
-  if (!isObject(ret) || Object.keys(ret).length === 0) return undefined;
-  const id = Number(ret[kind === 'user' ? 'uid' : 'gid']);
-  return { id, ...(typeof ret['home'] === 'string' && { home: ret['home'] }) };
-}
-
-/** The call that looks an account up on a host (one job per distinct name, on all its hosts). */
-const accountCall = (kind: 'user' | 'group', host: string, name: string): HostCall => ({ host, fun: `${kind}.info`, arg: [name] });
-
-/**
- * Runs lists of calls as ONE round of salt jobs (accounts and path checks together, never a round per
- * list or per host) and gives the results back split the same way.
- */
-async function lookup(deps: UserDeps, ctx: RunContext, ...lists: HostCall[][]): Promise<HostResult[][]> {
-  const results = await runBatched(deps.salt(), lists.flat(), batchOptions(deps, ctx));
-  let offset = 0;
-  return lists.map((list) => results.slice(offset, (offset += list.length)));
-}
-
-/** Refuses an existing account below HOST_USER_MIN_UID: host-user never changes root or daemon accounts. */
-function guardSystem(kind: 'user' | 'group', name: string, account: Account | undefined, minUid: number, host: string): void {
-  if (account && account.id < minUid) {
-    throw new InputError(`${kind} ${name} on ${host} is a system account (${kind === 'user' ? 'uid' : 'gid'} ${account.id} < ${minUid}); host-user does not change it`);
-  }
-}
 
 /**
  * Hashes each distinct password once per request (random salt): items setting the same password on several
@@ -77,38 +40,48 @@ function passwordOut(guid: string, seed: string, plain: string, given: string | 
   throw new InputError('Parameter seed can not empty.');
 }
 
-/** The account facts of a host (accountFactsCall); an unreadable answer is a failed job on that host. */
-function readFacts(result: HostResult): HostFacts {
-  try {
-    return parseAccountFacts(result.stdout);
-  } catch (error) {
-    throw new JobFailedError(`Checking the accounts failed on ${result.host}: ${(error as Error).message}`, result.host);
-  }
-}
-
-/** The rwDir and rwFile paths of a plan, with the field each came from. */
-const rwPaths = (plan: Pick<UserPlan, 'rwDirs' | 'rwFiles'>) => {
+/** The rwDir and rwFile paths of a request, with the field each came from, no path twice. */
+function rwPaths(rwDirs: string[], rwFiles: string[]): UserPlan['rwPaths'] {
   const seen = new Set<string>();
-  return [...plan.rwDirs.map((path) => ({ field: 'rwDir', path })), ...plan.rwFiles.map((path) => ({ field: 'rwFile', path }))].filter(
+  return [...rwDirs.map((path) => ({ field: 'rwDir' as const, path })), ...rwFiles.map((path) => ({ field: 'rwFile' as const, path }))].filter(
     (p) => !seen.has(p.path) && !!seen.add(p.path),
   );
-};
+}
 
 /**
- * Refuses rw paths that exist and belong to root or a system account, or that lead into a system tree
- * through a link, from the host's answer to accountFactsCall. Throws InputError naming field, path and host.
+ * The error of a host-user script's refusal or failure on a host (user-scripts.ts): the texts name the
+ * account or field, the path and the host. `what` starts a failure: `Adding user app`.
  */
-function guardOwners(paths: Array<{ field: string; path: string }>, stdout: string, minUid: number, host: string): void {
-  let facts: ReturnType<typeof parsePathOwners>;
-  try {
-    facts = parsePathOwners(stdout, paths.map((p) => p.path));
-  } catch (error) {
-    throw new JobFailedError(`Checking the rwDir/rwFile paths failed on ${host}: ${(error as Error).message}`, host);
+function scriptError(result: HostResult, what: string, context: { user: string; group?: string | undefined; minUid: number }): Error {
+  if (unanswered(result)) return hostError(result);
+  const { host } = result;
+  const answer = readAnswer(result.stdout);
+  const f = answer?.fields ?? [];
+  if (answer?.kind === 'refuse') {
+    const [kind = '', a = '', b = '', c = '', d = '', e = ''] = f;
+    const field = (problem: string) => new InputError(`Parameter ${a} validation failed: ${problem} on ${host}`);
+    switch (kind) {
+      case 'system':
+        return new InputError(
+          `${a} ${a === 'user' ? context.user : (context.group ?? '')} on ${host} is a system account (${a === 'user' ? 'uid' : 'gid'} ${b} < ${context.minUid}); host-user does not change it`,
+        );
+      case 'missing':
+        return new InputError(`user ${context.user} not exist on ${host}`);
+      case 'unresolved':
+        return field(`${b} could not be resolved (realpath failed)`);
+      case 'unreadable':
+        return field(`${b} exists but its owner could not be read`);
+      case 'owner':
+        return field(`${b} exists and is owned by a system account (uid ${c} < ${context.minUid})`);
+      case 'tree':
+        return field(`${b} goes through a symbolic link: ${c} ${d === 'dir' ? 'is a system directory' : `is under the system tree ${e}`}`);
+      case 'link':
+        return new JobFailedError(`${what} failed on ${host}: write guard: ${a}`, host);
+    }
   }
-  facts.forEach((f, i) => {
-    const problem = ownershipProblem(f, minUid);
-    if (problem) throw new InputError(`Parameter ${paths[i]!.field} validation failed: ${problem} on ${host}`);
-  });
+  const why = (result.stderr || result.message || '').trim().split('\n').pop();
+  const step = answer?.kind === 'failed' ? `${f[0]}: ` : '';
+  return new JobFailedError(`${what} failed on ${host}: ${step}${why || 'the host script gave no answer'}`, host);
 }
 
 const addInput = z.object({
@@ -144,8 +117,7 @@ export const hostUserAdd = (deps: UserDeps) =>
       const minUid = deps.config.hosts.userMinUid;
       const hash = hasher(ctx.logger.redactor);
       const outcomes = new Array<ItemOutcome<PasswordOutput>>(items.length);
-      type Req = { index: number; host: string; user: string; group: string | undefined; gid: number | undefined; plan: Omit<UserPlan, 'exists' | 'gid'>; password: string; generated: boolean };
-      const reqs: Req[] = [];
+      const reqs: Array<{ index: number; host: string; plan: UserPlan; password: string; out: string }> = [];
       items.forEach((item, index) => {
         try {
           const { user, group } = splitUserName(item.userName, item.userGroup);
@@ -153,83 +125,43 @@ export const hostUserAdd = (deps: UserDeps) =>
           const given = item.password?.trim() ? item.password : undefined;
           const password = given !== undefined ? openSecret(item.guid, seed, given, ctx.logger.redactor) : randomPassword();
           ctx.logger.redactor.register(password);
-          passwordOut(item.guid, seed, password, given);
+          const out = passwordOut(item.guid, seed, password, given);
           const gid = parseId(item.groupId, 'groupId', 1);
           if (gid !== undefined && !group) throw new InputError('Parameter userGroup can not empty. (groupId needs a group name)');
-          reqs.push({
-            index,
-            host: item.target,
+          const plan: UserPlan = {
             user,
             group,
+            uid: parseId(item.userId, 'userId', minUid),
             gid,
-            password,
-            generated: given === undefined,
-            plan: {
-              user,
-              group,
-              uid: parseId(item.userId, 'userId', minUid),
-              home: parseDir(item.homeDir, 'homeDir', item.target),
-              passwordHash: hash(password),
-              rwDirs: parsePathList(item.rwDir, 'rwDir', item.target),
-              rwFiles: parsePathList(item.rwFile, 'rwFile', item.target),
-            },
-          });
+            home: parseDir(item.homeDir, 'homeDir', item.target),
+            passwordHash: hash(password),
+            passwordGiven: given !== undefined,
+            rwPaths: rwPaths(parsePathList(item.rwDir, 'rwDir', item.target), parsePathList(item.rwFile, 'rwFile', item.target)),
+          };
+          reqs.push({ index, host: item.target, plan, password, out });
         } catch (error) {
           outcomes[index] = { ok: false, error };
         }
       });
 
-      // One job per item (user, group and rw path facts together): one salt round trip, as upstream.
-      const found = await runBatched(
-        deps.salt(),
-        reqs.map((r) => ({ host: r.host, ...accountFactsCall({ user: r.user, group: r.group, paths: rwPaths(r.plan).map((p) => p.path) }) })),
-        batchOptions(deps, ctx),
-      );
-
-      const calls: Array<{ req: Req; exists: boolean; steps: ReturnType<typeof addUserSteps> }> = [];
-      reqs.forEach((req, i) => {
-        const r = found[i]!;
-        if (!r.ok) {
-          outcomes[req.index] = { ok: false, error: hostError(r) };
-          return;
-        }
-        try {
-          const facts = readFacts(r);
-          const existing = facts.user;
-          const existingGroup = req.group ? facts.group : undefined;
-          guardSystem('user', req.user, existing, minUid, req.host);
-          guardSystem('group', req.group ?? '', existingGroup, minUid, req.host);
-          const paths = rwPaths(req.plan);
-          if (paths.length) guardOwners(paths, facts.owners, minUid, req.host);
-          // An existing user keeps the password it has unless the caller gave one.
-          const plan: UserPlan = {
-            ...req.plan,
-            exists: !!existing,
-            gid: existingGroup ? undefined : req.gid,
-            passwordHash: existing && req.generated ? undefined : req.plan.passwordHash,
-          };
-          calls.push({ req, exists: !!existing, steps: addUserSteps(plan) });
-        } catch (error) {
-          outcomes[req.index] = { ok: false, error };
-        }
-      });
-
-      const results = await applySteps(deps.salt(), calls.map((c) => ({ host: c.req.host, steps: c.steps })), batchOptions(deps, ctx));
+      // One job per item: checks and changes together, one salt round trip, as upstream.
+      const results = await runBatched(deps.salt(), reqs.map((r) => ({ host: r.host, ...addUserCall(r.plan, minUid) })), batchOptions(deps, ctx));
       results.forEach((result, i) => {
-        const { req, exists } = calls[i]!;
-        const item = items[req.index]!;
-        if (!result.ok) {
-          outcomes[req.index] = { ok: false, error: stepsError(result, `Adding user ${req.user}`) };
+        const { index, host, plan, out } = reqs[i]!;
+        const answer = result.ok ? readAnswer(result.stdout) : undefined;
+        if (answer?.kind !== 'done') {
+          outcomes[index] = { ok: false, error: scriptError(result, `Adding user ${plan.user}`, { user: plan.user, group: plan.group, minUid }) };
           return;
         }
-        const seed = resolveSeed(item.seed, deps.config.encryptSeed);
-        const keptPassword = exists && req.generated;
-        ctx.logger.info(exists ? 'user updated' : 'user created', { host: req.host, user: req.user, group: req.group });
-        outcomes[req.index] = {
+        const [what = 'updated', passwordSet] = answer.fields;
+        // An existing user keeps the password it has unless the caller gave one.
+        const kept = passwordSet !== '1';
+        ctx.logger.info(`user ${what}`, { host, user: plan.user, group: plan.group });
+        outcomes[index] = {
           ok: true,
           output: {
-            password: keptPassword ? '' : passwordOut(item.guid, seed, req.password, req.generated ? undefined : item.password),
-            detail: `user ${req.user} ${exists ? 'updated' : 'created'} on ${req.host}${req.group ? ` (group ${req.group})` : ''}${keptPassword ? ', password unchanged' : ''}`,
+            password: kept ? '' : out,
+            detail: `user ${plan.user} ${what} on ${host}${plan.group ? ` (group ${plan.group})` : ''}${kept ? ', password unchanged' : ''}`,
           },
         };
       });
@@ -264,39 +196,43 @@ export const hostUserDelete = (deps: UserDeps) =>
         }
       });
       const homeRoot = deps.config.hosts.userHomeRoot;
-      const found = await runBatched(
-        deps.salt(),
-        reqs.map((r) => ({ host: r.host, ...accountFactsCall({ user: r.user, homeRoot }) })),
-        batchOptions(deps, ctx),
-      );
-      const calls: Array<{ req: (typeof reqs)[number]; purge: boolean; kept: string }> = [];
-      reqs.forEach((req, i) => {
-        const r = found[i]!;
-        if (!r.ok) return void (outcomes[req.index] = { ok: false, error: hostError(r) });
-        try {
-          const facts = readFacts(r);
-          const account = facts.user;
-          if (!account) return void (outcomes[req.index] = { ok: true, output: { detail: `user ${req.user} does not exist on ${req.host}, nothing to delete` } });
-          guardSystem('user', req.user, account, minUid, req.host);
-          const home = decideHomePurge(facts.home, { user: req.user, uid: account.id, home: account.home }, homeRoot);
-          const kept = !home.purge && home.kept ? `; home ${home.kept.home} kept: ${home.kept.why}` : '';
-          calls.push({ req, purge: home.purge, kept });
-        } catch (error) {
-          outcomes[req.index] = { ok: false, error };
-        }
-      });
-      const results = await runBatched(deps.salt(), calls.map((c) => ({ host: c.req.host, ...deleteUserCall(c.req.user, c.purge) })), batchOptions(deps, ctx));
+      // One job per item: the account, the home decision and userdel together (user-scripts.ts).
+      const results = await runBatched(deps.salt(), reqs.map((r) => ({ host: r.host, ...deleteUserCall(r.user, homeRoot, minUid) })), batchOptions(deps, ctx));
       results.forEach((result, i) => {
-        const { req, kept } = calls[i]!;
-        if (result.ok) ctx.logger.info('user deleted', { host: req.host, user: req.user, homeKept: !!kept });
-        const why = (result.stderr || result.stdout).trim().split('\n').pop();
-        outcomes[req.index] = result.ok
-          ? { ok: true, output: { detail: `user ${req.user} deleted on ${req.host}${kept}` } }
-          : { ok: false, error: unanswered(result) ? hostError(result) : new JobFailedError(`Deleting user ${req.user} failed on ${req.host}: ${why || result.message}`, req.host) };
+        const { index, host, user } = reqs[i]!;
+        const answer = result.ok ? readAnswer(result.stdout) : undefined;
+        if (answer?.kind === 'absent') return void (outcomes[index] = { ok: true, output: { detail: `user ${user} does not exist on ${host}, nothing to delete` } });
+        if (answer?.kind !== 'done') return void (outcomes[index] = { ok: false, error: scriptError(result, `Deleting user ${user}`, { user, minUid }) });
+        const [, why = '', owner = '', ...rest] = answer.fields;
+        const home = (why.startsWith('owner') ? rest : [owner, ...rest]).join('\t') || '(unknown)';
+        const reason = keptBecause(why, owner, user, homeRoot);
+        const kept = reason ? `; home ${home} kept: ${reason}` : '';
+        ctx.logger.info('user deleted', { host, user, homeKept: !!kept });
+        outcomes[index] = { ok: true, output: { detail: `user ${user} deleted on ${host}${kept}` } };
       });
       return outcomes;
     },
   });
+
+/** Why host-user/delete kept a home (HOME_DECISION_FUNCTION's `why`); undefined when it was purged or there was none. */
+function keptBecause(why: string, owner: string, user: string, homeRoot: string): string | undefined {
+  switch (why) {
+    case '':
+    case 'none':
+    case 'missing':
+      return undefined;
+    case 'link':
+      return 'it is a symbolic link';
+    case 'notdir':
+      return 'it is not a directory';
+    case 'owner':
+      return owner === '?' ? 'its owner could not be read' : `it is owned by uid ${owner}, not by ${user}`;
+    case 'outside':
+      return `it is not below the home root ${homeRoot}`;
+    default:
+      return 'it could not be checked';
+  }
+}
 
 const passwordInput = z.object({
   target: safeToken('target'),
@@ -330,32 +266,16 @@ export const hostUserPassword = (deps: UserDeps) =>
           outcomes[index] = { ok: false, error };
         }
       });
-      const [found = []] = await lookup(deps, ctx, reqs.map((r) => accountCall('user', r.host, r.user)));
-      const calls: Array<(typeof reqs)[number]> = [];
-      reqs.forEach((req, i) => {
-        const r = found[i]!;
-        if (!r.ok) return void (outcomes[req.index] = { ok: false, error: hostError(r) });
-        const account = accountOf(r.ret, 'user');
-        if (!account) return void (outcomes[req.index] = { ok: false, error: new InputError(`user ${req.user} not exist on ${req.host}`) });
-        try {
-          guardSystem('user', req.user, account, minUid, req.host);
-          calls.push(req);
-        } catch (error) {
-          outcomes[req.index] = { ok: false, error };
-        }
-      });
-      const results = await runBatched(
-        deps.salt(),
-        calls.map((c) => ({ host: c.host, ...setPasswordCall(c.user, c.hash) })),
-        batchOptions(deps, ctx),
-      );
+      // One job per item: the account check and chpasswd together (user-scripts.ts).
+      const results = await runBatched(deps.salt(), reqs.map((r) => ({ host: r.host, ...setPasswordCall(r.user, r.hash, minUid) })), batchOptions(deps, ctx));
       results.forEach((result, i) => {
-        const req = calls[i]!;
-        if (!result.ok) outcomes[req.index] = { ok: false, error: hostError(result) };
-        else {
-          ctx.logger.info('user password changed', { host: req.host, user: req.user });
-          outcomes[req.index] = { ok: true, output: { password: req.out, detail: `password of user ${req.user} changed on ${req.host}` } };
+        const req = reqs[i]!;
+        if (!result.ok || readAnswer(result.stdout)?.kind !== 'done') {
+          outcomes[req.index] = { ok: false, error: scriptError(result, `Changing the password of user ${req.user}`, { user: req.user, minUid }) };
+          return;
         }
+        ctx.logger.info('user password changed', { host: req.host, user: req.user });
+        outcomes[req.index] = { ok: true, output: { password: req.out, detail: `password of user ${req.user} changed on ${req.host}` } };
       });
       return outcomes;
     },

@@ -60,6 +60,7 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     dir = mkdtempSync(join(tmpdir(), 'sls-package-'));
     const env = { ...process.env };
     for (const k of Object.keys(env)) if (k.startsWith('AWS_')) delete env[k];
+    env['SALT_FUNCTION_CONCURRENCY'] = '7';
     await promisify(execFile)(join(projectRoot, 'node_modules', '.bin', 'serverless'), ['package', '--stage', 'ci', '--package', dir], {
       cwd: projectRoot,
       env,
@@ -148,6 +149,16 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     expect(env['RELEASE_MANIFEST_PREFIX']).toBe('releases/');
     expect(env['RELEASE_UPLOADERS']).toBe('');
     // (the custom resource grants S3 the right to invoke the function when it sets the notification)
+  });
+
+  it('reserves SALT_FUNCTION_CONCURRENCY for exactly the functions that call salt (the fleet-wide bound on AWS)', () => {
+    const reserved = Object.entries(template.Resources)
+      .filter(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties['ReservedConcurrentExecutions'] !== undefined)
+      .map(([id, r]) => [id, r.Properties['ReservedConcurrentExecutions']]);
+    const salty = functionFiles
+      .filter((f) => /^(host-file|host-user|disk|host-script|agent|apply-deployment|host-info|salt-api)-/.test(f) && f !== 'host-script-ssh-run.ts')
+      .map((f) => [logicalId(camel(f)), 7]);
+    expect(reserved.sort()).toEqual(salty.sort());
   });
 
   it('lets the functions start and read executions of the release state machine only', () => {

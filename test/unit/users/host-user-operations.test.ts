@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../../lib/config.js';
+import { systemTreeProblem } from '../../../lib/files/system-paths.js';
 import { decodeCipherA, encodeCipherA } from '../../../lib/crypto/cipher-a.js';
 import { SaltClient } from '../../../lib/salt/salt-client.js';
 import { hostUserAdd, hostUserDelete, hostUserPassword } from '../../../lib/users/host-user-operations.js';
@@ -13,31 +14,45 @@ const PASSWORD = 'Clear-Text-Pw!42';
 type Chunk = { fun: string; tgt: string[]; arg?: unknown[]; kwarg?: Record<string, unknown> };
 
 /**
- * A fake salt-api where `existing` users/groups exist (uid/gid, home /home/<name> owned by them), `paths`
- * exist with these owner uids (`path -> [uid, realpath]`), and every state succeeds.
+ * A fake salt-api whose hosts answer host-user's scripts (user-scripts.ts, whose own behaviour
+ * user-scripts.test.ts proves by running them) as hosts where `existing` users/groups exist (uid/gid, home
+ * /home/<name> owned by them) and `paths` exist with these owner uids (`path -> [uid, realpath]`).
  */
 function fakeHosts(api: FakeSaltApi, existing: Record<string, number> = {}, paths: Record<string, [number, string?]> = {}) {
   const jobs = new Map<string, Record<string, unknown>>();
-  const script = (chunk: Chunk) => {
+  const script = (chunk: Chunk): [number, string] => {
     const argv = chunk.arg?.[0] as string[];
-    const stdin = String(chunk.kwarg?.['stdin'] ?? '').split('\n').filter(Boolean);
-    if (argv.at(-1) === 'saltstack-account-facts') {
-      // user, group, home root (lines kept even when empty), then paths
-      const [user = '', group = '', root = '', ...rest] = String(chunk.kwarg?.['stdin'] ?? '').split('\n');
-      const lines = [user in existing ? `user\t${existing[user]}\t/home/${user}` : 'user\t-'];
-      if (group) lines.push(group in existing ? `group\t${existing[group]}` : 'group\t-');
-      if (root) lines.push(user in existing ? `home\tdir\t${existing[user]}\t/home/${user}\t${root}\t/home/${user}` : 'home\tnone');
-      for (const p of rest.filter(Boolean)) lines.push(p in paths ? `path\t${paths[p]![0]}\t${paths[p]![1] ?? p}` : `path\t-\t${p}`);
-      return lines.join('\n') + '\n';
+    const [min = '', user = '', ...rest] = String(chunk.kwarg?.['stdin'] ?? '').split('\n');
+    const minUid = Number(min);
+    const system = (name: string, kind: string): [number, string] | undefined =>
+      name in existing && existing[name]! < minUid ? [3, `refuse\tsystem\t${kind}\t${existing[name]}\n`] : undefined;
+    switch (argv.at(-1)) {
+      case 'saltstack-user-add': {
+        const [group = '', , , , pwmode = '', , ...lines] = rest;
+        const refusal = system(user, 'user') ?? (group ? system(group, 'group') : undefined);
+        if (refusal) return refusal;
+        for (const line of lines) {
+          const [field = '', path = ''] = line.split('\t');
+          if ((field !== 'rwDir' && field !== 'rwFile') || !(path in paths)) continue;
+          const [uid, real = path] = paths[path]!;
+          const problem = real !== path ? systemTreeProblem(real) : undefined;
+          if (problem) return [3, `refuse\ttree\t${field}\t${path}\t${real}\tunder\t${/system tree (\S+)/.exec(problem)![1]}\n`];
+          if (uid < minUid) return [3, `refuse\towner\t${field}\t${path}\t${uid}\n`];
+        }
+        const exists = user in existing;
+        return [0, `done\t${exists ? 'updated' : 'created'}\t${pwmode === 'given' || !exists ? 1 : 0}\n`];
+      }
+      case 'saltstack-user-password':
+        if (!(user in existing)) return [3, 'refuse\tmissing\n'];
+        return system(user, 'user') ?? [0, 'done\n'];
+      case 'saltstack-user-delete': {
+        if (!(user in existing)) return [0, 'absent\n'];
+        const root = rest[0]!.replace(/\/$/, '');
+        return system(user, 'user') ?? [0, `done\t${root === '/home' ? '1\t' : '0\toutside'}\t/home/${user}\n`];
+      }
+      default:
+        return [127, ''];
     }
-    if (argv.at(-1) === 'saltstack-path-owners') {
-      return stdin.map((p) => (p in paths ? `${paths[p]![0]}\t${paths[p]![1] ?? p}\n` : `-\t${p}\n`)).join('');
-    }
-    if (argv.at(-1) === 'saltstack-home-check') {
-      const [user = '', root = ''] = stdin;
-      return user in existing ? `dir\t${existing[user]}\t/home/${user}\t${root}\t/home/${user}\n` : 'none\n';
-    }
-    return '';
   };
   const answer = (chunk: Chunk) => {
     const name = String(chunk.arg?.[0] ?? '');
@@ -49,8 +64,10 @@ function fakeHosts(api: FakeSaltApi, existing: Record<string, number> = {}, path
           return name in existing ? { name, gid: existing[name] } : {};
         case 'state.high':
           return { 'user_|-u_|-u_|-present': { __id__: 'u', __run_num__: 0, result: true, comment: 'ok', changes: {} } };
-        case 'cmd.run_all':
-          return { pid: 1, retcode: 0, stdout: script(chunk), stderr: '' };
+        case 'cmd.run_all': {
+          const [retcode, stdout] = script(chunk);
+          return { pid: 1, retcode, stdout, stderr: '' };
+        }
         default:
           return `'${chunk.fun}' is not available.`;
       }
@@ -104,21 +121,21 @@ describe('host-user operations against a local fake salt-api', () => {
     expect(decodeCipherA('g1', 'seed1', String(outputs[0]!['password']))).toBe(PASSWORD);
     const wire = JSON.stringify(api.received);
     expect(wire).not.toContain(PASSWORD);
-    const states = api.lowstateCalls.flatMap((c) => c.body as Chunk[]).filter((c) => c.fun === 'state.high');
-    // the same password on two hosts: one hash, one job on both hosts
-    expect(states).toHaveLength(1);
-    expect(states[0]!.tgt).toEqual(['10.0.0.1', '10.0.0.2']);
-    const cmd = (states[0]!.arg![0] as Record<string, { cmd: unknown[] }>)['password app']!.cmd;
-    const stdin = (cmd.find((a) => typeof a === 'object' && a !== null && 'stdin' in a) as { stdin: string }).stdin;
-    expect(stdin).toMatch(/^app:\$6\$/);
-    const hash = stdin.slice('app:'.length).trimEnd();
+    const jobs = api.lowstateCalls.flatMap((c) => c.body as Chunk[]);
+    // the same password on two hosts: one hash, one job on both hosts, the whole add in that one job
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.tgt).toEqual(['10.0.0.1', '10.0.0.2']);
+    const stdin = String(jobs[0]!.kwarg!['stdin']).split('\n');
+    expect(stdin.slice(0, 7)).toEqual(['1000', 'app', 'apps', '', '', '', 'given']);
+    const hash = stdin[7]!;
+    expect(hash).toMatch(/^\$6\$/);
     const salt = hash.split('$')[2]!;
     expect(hash).toBe(sha512Crypt(PASSWORD, salt));
     expect(lines.join('\n')).not.toContain(PASSWORD);
     expect(lines.join('\n')).not.toContain(hash);
   });
 
-  it('refuses system accounts and a generated password that could not be returned encrypted, before any state runs', async () => {
+  it('refuses system accounts and a generated password that could not be returned encrypted', async () => {
     const { deps, ctx, api } = await setup({ root: 0, daemon: 1, wheel: 10 });
     const outputs = await runOperation(hostUserAdd(deps), [
       { guid: 'g1', target: '10.0.0.1', userName: 'root', password: 'x1234567' },
@@ -132,7 +149,8 @@ describe('host-user operations against a local fake salt-api', () => {
       'Parameter seed can not empty.',
       'Parameter userId validation failed: 0 is below 1000 (reserved for system accounts)',
     ]);
-    expect(api.lowstateCalls.flatMap((c) => (c.body as Chunk[]).map((x) => x.fun))).not.toContain('state.high');
+    // the request's own problems stop before salt: two jobs, for the two items the host has to judge
+    expect(api.lowstateCalls.flatMap((c) => c.body as Chunk[])).toHaveLength(2);
   });
 
   it('returns the caller\'s own plain password when there is no seed (upstream), and reports a missing user on password change', async () => {
@@ -158,12 +176,13 @@ describe('host-user operations against a local fake salt-api', () => {
       { guid: 'b', target: '10.0.0.1', userName: 'gone' },
     ], ctx);
     expect(outputs.map((o) => o['detail'])).toEqual(['user app deleted on 10.0.0.1', 'user gone does not exist on 10.0.0.1, nothing to delete']);
-    const userdels = api.lowstateCalls.flatMap((c) => c.body as Chunk[]).filter((c) => JSON.stringify(c.arg).includes('userdel'));
-    expect(userdels.map((c) => c.arg)).toEqual([[['userdel', '-f', '-r', '--', 'app']]]);
-    expect(userdels[0]!.kwarg).toMatchObject({ python_shell: false });
+    // one job per item, the lookup and userdel in it
+    const jobs = api.lowstateCalls.flatMap((c) => c.body as Chunk[]);
+    expect(jobs.map((c) => String(c.kwarg!['stdin']))).toEqual(['1000\napp\n/home\n', '1000\ngone\n/home\n']);
+    expect(jobs[0]!.kwarg).toMatchObject({ python_shell: false });
   });
 
-  it('refuses rw paths owned by system accounts or leading into system trees, in the same round of jobs as the lookups', async () => {
+  it('refuses rw paths owned by system accounts or leading into system trees, naming field, path and host, in one job per item', async () => {
     const { deps, ctx, api } = await setup({ app: 1001 }, { '/data/app/etc': [0], '/data/app/ok': [1001], '/data/app/link/x': [1001, '/etc/x'], '/data/app/new': [1001, '/data/app/new'] });
     const outputs = await runOperation(hostUserAdd(deps), [
       { guid: 'g', target: '10.0.0.1', userName: 'app', rwDir: '/data/app/ok,/data/app/etc', password: 'x1234567' },
@@ -181,15 +200,14 @@ describe('host-user operations against a local fake salt-api', () => {
       'Parameter homeDir validation failed: /usr/lib is under the system tree /usr on 10.0.0.1',
       '',
     ]);
-    const submits = api.lowstateCalls.map((c) => (c.body as Chunk[]).map((x) => x.fun));
-    // one submit for all lookups (one facts job per item: accounts and paths), one for the single state job that is left
-    expect(submits[0]!.sort()).toEqual(['cmd.run_all', 'cmd.run_all', 'cmd.run_all']);
-    const states = api.lowstateCalls.flatMap((c) => c.body as Chunk[]).filter((c) => c.fun === 'state.high');
-    expect(states).toHaveLength(1);
-    const high = states[0]!.arg![0] as Record<string, Record<string, unknown[]>>;
-    expect(Object.keys(high)[0]).toBe('write guard');
-    expect(JSON.stringify(high['rwDir /data/app/ok'])).toContain('{"follow_symlinks":false}');
-    expect(JSON.stringify(high['rwFile /data/app/fresh.pid'])).toContain('{"require":[{"cmd":"write guard"},{"user":"user app"}]}');
+    // one submit of one job per item the host judges: no second round
+    expect(api.lowstateCalls).toHaveLength(1);
+    const jobs = (api.lowstateCalls[0]!.body as Chunk[]).map((c) => String(c.kwarg!['stdin']).split('\n').filter((l) => l.startsWith('rw')));
+    expect(jobs).toEqual([
+      ['rwDir\t/data/app/ok', 'rwDir\t/data/app/etc'],
+      ['rwFile\t/data/app/link/x'],
+      ['rwDir\t/data/app/ok', 'rwFile\t/data/app/fresh.pid'],
+    ]);
   });
 
   it('deletes the home only when it is the user\'s own below HOST_USER_HOME_ROOT', async () => {
@@ -199,7 +217,6 @@ describe('host-user operations against a local fake salt-api', () => {
     const [kept] = await runOperation(hostUserDelete(outside), [{ guid: 'b', target: '10.0.0.1', userName: 'other' }], ctx);
     expect(purged!['detail']).toBe('user app deleted on 10.0.0.1');
     expect(kept!['detail']).toBe('user other deleted on 10.0.0.1; home /home/other kept: it is not below the home root /srv/homes');
-    const userdels = api.lowstateCalls.flatMap((c) => c.body as Chunk[]).filter((c) => JSON.stringify(c.arg).includes('userdel')).map((c) => JSON.stringify(c.arg));
-    expect(userdels.sort()).toEqual(['[["userdel","-f","--","other"]]', '[["userdel","-f","-r","--","app"]]']);
+    expect(api.lowstateCalls.flatMap((c) => c.body as Chunk[]).map((c) => String(c.kwarg!['stdin']))).toEqual(['1000\napp\n/home\n', '1000\nother\n/srv/homes\n']);
   });
 });

@@ -1,0 +1,16 @@
+import { join } from 'node:path';
+import { readEnvFile } from '/work/main/scripts/lib/env-file.js';
+const env = readEnvFile('/work/main/.stack/stack.env');
+const { loadConfig } = await import('/work/main/lib/config.js');
+const { SaltClient } = await import('/work/main/lib/salt/salt-client.js');
+const { highData } = await import('/work/main/lib/salt/high-data.js');
+const config = loadConfig({ STAGE: 'local', AUTH_MODE: 'off', ...env });
+const salt = new SaltClient({ ...config.salt });
+const m0 = '127.0.0.1';
+const local = (fun: string, arg: unknown[] = [], kwarg = {}) => ({ client: 'local', tgt: [m0], tgt_type: 'list', fun, arg, kwarg, full_return: true });
+const t = async (name: string, chunk: unknown) => { const xs=[]; for (let i=0;i<6;i++){const t0=performance.now(); await salt.lowstate([chunk as never]); xs.push(performance.now()-t0);} xs.sort((a,b)=>a-b); console.log(name, xs.map(x=>x.toFixed(0)).join(' ')); };
+await t('cmd.run_all', local('cmd.run_all', [['true']], { python_shell: false }));
+await t('user.info', local('user.info', ['root']));
+await t('state.high cmd', local('state.high', [highData([{ id: 'a', state: 'cmd.run', args: { name: 'true' } }])]));
+await t('state.high user.present existing', local('state.high', [highData([{ id: 'a', state: 'cmd.run', args: { name: 'true' } }, { id: 'u', state: 'user.present', args: { name: 'nobody' , remove_groups: false}, require: ['a'] }])]));
+await t('state.high user.present unless', local('state.high', [highData([{ id: 'u', state: 'user.present', args: { name: 'nobody', remove_groups: false, unless: [{ fun: 'user.info', name: 'nobody' }] } }])]));

@@ -1,0 +1,12 @@
+import { readEnvFile } from '/work/main/scripts/lib/env-file.js';
+const env = readEnvFile('/work/main/.stack/stack.env');
+const { loadConfig } = await import('/work/main/lib/config.js');
+const { SaltClient } = await import('/work/main/lib/salt/salt-client.js');
+const config = loadConfig({ STAGE: 'local', AUTH_MODE: 'off', ...env });
+const salt = new SaltClient({ ...config.salt });
+const t = async (name: string, f: () => Promise<unknown>) => { const xs=[]; for (let i=0;i<7;i++){const t0=performance.now(); await f(); xs.push(performance.now()-t0);} xs.sort((a,b)=>a-b); console.log(name, xs.map(x=>x.toFixed(0)).join(' ')); };
+await t('runner cache.grains', () => salt.runner('cache.grains', { tgt: '127.0.0.1', tgt_type: 'list' }));
+await t('local grains.items', () => salt.local({ fun: 'grains.items', tgt: ['127.0.0.1'], timeout: 5, gatherJobTimeout: 5 }));
+await t('local disk.usage', () => salt.local({ fun: 'disk.usage', tgt: ['127.0.0.1'], timeout: 5, gatherJobTimeout: 5 }));
+await t('both parallel', () => Promise.all([salt.runner('cache.grains', { tgt: '127.0.0.1', tgt_type: 'list' }), salt.local({ fun: 'disk.usage', tgt: ['127.0.0.1'], timeout: 5, gatherJobTimeout: 5 })]));
+await t('raw lowstate grains+disk', () => salt.lowstate([{ client: 'local', tgt: ['127.0.0.1'], tgt_type: 'list', fun: 'grains.items', full_return: true } as never, { client: 'local', tgt: ['127.0.0.1'], tgt_type: 'list', fun: 'disk.usage', full_return: true } as never]));
