@@ -2,6 +2,19 @@ import { z } from 'zod';
 import type { Operation } from './operation.js';
 import { legacyPaths } from './routes.js';
 
+/** What every item of every reply carries besides its operation's outputs (components/schemas/ItemStatus). */
+const ITEM_STATUS = {
+  type: 'object',
+  required: ['errorCode', 'errorMessage'],
+  properties: {
+    guid: { type: 'string' },
+    callbackParameter: { type: 'string' },
+    errorCode: { type: 'string', enum: ['0', '1'] },
+    errorMessage: { type: 'string' },
+    errorType: { type: 'string', description: 'on failure: E_INPUT, E_NO_RETURN, E_JOB_FAILED, ...' },
+  },
+};
+
 const envelopeSchema = (outputItem: Record<string, unknown>) => ({
   type: 'object',
   required: ['resultCode', 'resultMessage', 'results'],
@@ -10,27 +23,7 @@ const envelopeSchema = (outputItem: Record<string, unknown>) => ({
     resultMessage: { type: 'string', description: '"success", or every failed item with its guid and message' },
     results: {
       type: ['object', 'null'],
-      properties: {
-        outputs: {
-          type: 'array',
-          items: {
-            allOf: [
-              outputItem,
-              {
-                type: 'object',
-                required: ['errorCode', 'errorMessage'],
-                properties: {
-                  guid: { type: 'string' },
-                  callbackParameter: { type: 'string' },
-                  errorCode: { type: 'string', enum: ['0', '1'] },
-                  errorMessage: { type: 'string' },
-                  errorType: { type: 'string', description: 'on failure: E_INPUT, E_NO_RETURN, E_JOB_FAILED, ...' },
-                },
-              },
-            ],
-          },
-        },
-      },
+      properties: { outputs: { type: 'array', items: { allOf: [outputItem, { $ref: '#/components/schemas/ItemStatus' }] } } },
     },
   },
 });
@@ -47,41 +40,51 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
   return rest;
 }
 
-/** The OpenAPI 3.1 document, generated from the same zod schemas the handlers validate with. */
+/**
+ * The OpenAPI 3.1 document, generated from the same zod schemas the handlers validate with. Each
+ * operation's request and response are components (`#/components/requestBodies/<id>`,
+ * `#/components/responses/<id>`), referenced by its current path and by each legacy alias, so an alias
+ * costs a few lines, not a copy of the schemas.
+ */
 export function buildOpenApi(ops: readonly Operation[], version: string): Record<string, unknown> {
   const paths: Record<string, unknown> = {};
+  const requestBodies: Record<string, unknown> = {};
+  const responses: Record<string, unknown> = {
+    BadEnvelope: { description: 'Bad envelope (not JSON, no inputs array)' },
+    TokenIllegal: { description: 'Token illegal' },
+  };
   for (const op of ops) {
+    const id = `${op.plugin}-${op.action}`.replace(/[^\w-]/g, '_');
+    requestBodies[id] = {
+      required: true,
+      content: {
+        'application/json': {
+          schema: { type: 'object', required: ['inputs'], properties: { inputs: { type: 'array', items: jsonSchema(op.input, 'input') } } },
+        },
+      },
+    };
+    responses[id] = { description: 'Processed; per-item results', content: { 'application/json': { schema: envelopeSchema(jsonSchema(op.output, 'output')) } } };
     const operation = (deprecated: boolean) => ({
-      operationId: `${op.plugin}-${op.action}${deprecated ? '-legacy' : ''}`.replace(/[^\w-]/g, '_'),
+      operationId: `${id}${deprecated ? '-legacy' : ''}`,
       summary: op.summary,
       tags: [op.plugin],
       deprecated,
       security: [{ wecubeJwt: [] }],
-      requestBody: {
-        required: true,
-        content: {
-          'application/json': {
-            schema: {
-              type: 'object',
-              required: ['inputs'],
-              properties: { inputs: { type: 'array', items: jsonSchema(op.input, 'input') } },
-            },
-          },
-        },
-      },
+      requestBody: { $ref: `#/components/requestBodies/${id}` },
       responses: {
-        '200': { description: 'Processed; per-item results', content: { 'application/json': { schema: envelopeSchema(jsonSchema(op.output, 'output')) } } },
-        '400': { description: 'Bad envelope (not JSON, no inputs array)' },
-        '401': { description: 'Token illegal' },
+        '200': { $ref: `#/components/responses/${id}` },
+        '400': { $ref: '#/components/responses/BadEnvelope' },
+        '401': { $ref: '#/components/responses/TokenIllegal' },
       },
     });
     paths[`/saltstack/v1/${op.plugin}/${op.action}`] = { post: operation(false) };
-    for (const legacy of legacyPaths(op)) paths[legacy] = { post: operation(true) };
+    const legacy = legacyPaths(op);
+    legacy.forEach((path, i) => (paths[path] = { post: { ...operation(true), operationId: `${id}-legacy${i ? `-${i + 1}` : ''}` } }));
   }
   return {
     openapi: '3.1.0',
     info: { title: 'SaltStack plugin (serverless edition)', version },
-    components: { securitySchemes: { wecubeJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    components: { securitySchemes: { wecubeJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }, schemas: { ItemStatus: ITEM_STATUS }, requestBodies, responses },
     paths,
   };
 }

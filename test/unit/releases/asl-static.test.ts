@@ -104,29 +104,20 @@ describe('release.asl.json: the ASL itself', () => {
 
 describe('release.asl.json: Task resources and functions', () => {
   const serverless = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as {
-    functions: string[];
+    functions: string;
     stepFunctions: { stateMachines: Record<string, { definition: string }> };
   };
-  const functionFiles = serverless.functions.map((entry) => {
-    const file = /^\$\{file\(\.\/(serverless\/functions-[a-z-]+\.yml)\)\}$/.exec(entry)?.[1];
-    if (!file) throw new Error(`serverless.yml functions: unexpected entry ${entry}`);
-    return file;
-  });
+  // serverless.yml takes every function from the one generated file (npm run generate, lib/registry.ts).
+  const functionsFile = /^\$\{file\(\.\/(serverless\/functions\.yml)\)\}$/.exec(String(serverless.functions))?.[1];
   const declared = new Map<string, { file: string; handler: string }>();
-  const duplicates: string[] = [];
-  for (const file of functionFiles) {
-    const functions = parse(readFileSync(join(ROOT, file), 'utf8')) as Record<string, { handler: string }>;
-    for (const [key, fn] of Object.entries(functions)) {
-      if (declared.has(key)) duplicates.push(key);
-      declared.set(key, { file, handler: fn.handler });
-    }
+  if (functionsFile) {
+    const functions = parse(readFileSync(join(ROOT, functionsFile), 'utf8')) as Record<string, { handler: string }>;
+    for (const [key, fn] of Object.entries(functions)) declared.set(key, { file: functionsFile, handler: fn.handler });
   }
   const named = [...new Set(tasks.map((t) => functionOf(t.state.Resource ?? '')))];
 
-  it('lists every serverless/functions-*.yml file under functions:, each once, with no function declared twice', () => {
-    const onDisk = readdirSync(join(ROOT, 'serverless')).filter((f) => /^functions-.*\.yml$/.test(f)).map((f) => `serverless/${f}`);
-    expect([...functionFiles].sort()).toEqual(onDisk.sort());
-    expect(duplicates).toEqual([]);
+  it('takes its functions from serverless/functions.yml', () => {
+    expect(functionsFile).toBe('serverless/functions.yml');
     expect(declared.size).toBeGreaterThan(4);
   });
 
@@ -143,8 +134,8 @@ describe('release.asl.json: Task resources and functions', () => {
     expect([...named].sort()).toEqual(['releaseAdvance', 'releaseFinish', 'releaseHostStep', 'releasePrepare']);
   });
 
-  it.each(named.map((key) => [key!]))('%s is declared in a serverless/functions-*.yml file listed in serverless.yml', (key) => {
-    expect(declared.get(key)).toEqual({ file: 'serverless/functions-releases.yml', handler: `functions/${kebab(key)}.handler` });
+  it.each(named.map((key) => [key!]))('%s is declared in serverless/functions.yml', (key) => {
+    expect(declared.get(key)).toEqual({ file: 'serverless/functions.yml', handler: `functions/${kebab(key)}.handler` });
   });
 
   it.each(named.map((key) => [key!]))('%s has its file functions/<kebab-case>.ts exporting handler', (key) => {

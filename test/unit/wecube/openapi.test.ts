@@ -1,13 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
-import { loadConfig } from '../../../lib/config.js';
-import { allOperations } from '../../../lib/operations.js';
-import { createRuntime } from '../../../lib/runtime.js';
 import { buildOpenApi } from '../../../lib/wecube/openapi.js';
+import { loadOperations } from '../../../scripts/lib/load-operations.js';
 
-const ops = allOperations(createRuntime(loadConfig({ AUTH_MODE: 'off' })));
-const doc = buildOpenApi(ops, '1.2.3') as { openapi: string; paths: Record<string, any> };
+process.env['AUTH_MODE'] ??= 'off'; // TEMP until importing functions/*.ts reads no environment
+const ops = await loadOperations();
+const doc = buildOpenApi(ops, '1.2.3') as { openapi: string; paths: Record<string, any>; components: Record<string, any> };
+/** Follows a `#/components/...` reference. */
+const deref = (node: { $ref?: string }) => (node.$ref ? node.$ref.slice(2).split('/').reduce((n: any, k) => n[k], doc) : node);
 const itemSchema = (path: string) =>
-  doc.paths[path].post.requestBody.content['application/json'].schema.properties.inputs.items;
+  deref(doc.paths[path].post.requestBody).content['application/json'].schema.properties.inputs.items;
 
 describe('the OpenAPI document', () => {
   it('is OpenAPI 3.1 with the given version', () => {
@@ -30,15 +31,25 @@ describe('the OpenAPI document', () => {
   });
 
   it('describes the output fields of an operation', () => {
-    const outputs = doc.paths['/saltstack/v1/host-info/query'].post.responses['200'].content['application/json'].schema.properties.results.properties.outputs;
+    const outputs = deref(doc.paths['/saltstack/v1/host-info/query'].post.responses['200']).content['application/json'].schema.properties.results.properties.outputs;
     expect(Object.keys(outputs.items.allOf[0].properties)).toEqual(
       expect.arrayContaining(['numCpus', 'memTotal', 'diskTotal', 'os', 'kernel', 'diskMounts', 'hwaddrInterfaces']),
     );
   });
 });
 
+describe('the document\'s references', () => {
+  it('resolve, and every operationId is unique', () => {
+    const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
+    expect(refs.length).toBeGreaterThan(ops.length * 3);
+    for (const ref of new Set(refs)) expect([ref, deref({ $ref: JSON.parse(`{${ref}}`).$ref })]).toEqual([ref, expect.anything()]);
+    const ids = Object.values(doc.paths).map((p: any) => p.post?.operationId ?? p.get?.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
 describe('the committed openapi.json', () => {
-  it('matches the schemas (run `npm run openapi` after changing an operation)', async () => {
+  it('matches the schemas (run `npm run generate` after changing an operation)', async () => {
     const { readFileSync } = await import('node:fs');
     const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
     const committed = JSON.parse(readFileSync(new URL('../../../openapi.json', import.meta.url), 'utf8')) as unknown;

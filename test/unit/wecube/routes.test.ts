@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { OPERATIONS } from '../../../lib/registry.js';
 import { legacyPaths, resolveRoute } from '../../../lib/wecube/routes.js';
 
 describe('resolveRoute', () => {
@@ -18,6 +19,10 @@ describe('resolveRoute', () => {
     ['/v1/deploy/disk/formatAndMountDisk', 'disk', 'formatAndMountDisk'],
     ['/v1/deploy/apply-deployment/new', 'apply-deployment', 'new'],
     ['/v1/deploy/host-user/remove', 'host-user', 'delete'],
+    ['/v1/deploy/user/password', 'host-user', 'password'],
+    ['/v1/deploy/script/ssh-run', 'host-script', 'ssh-run'],
+    // unknown names come back as they are, for the "not found" envelope
+    ['/v1/deploy/nothing/here', 'nothing', 'here'],
   ])('maps %s to %s/%s', (path, plugin, action) => {
     expect(resolveRoute(path)).toEqual({ plugin, action });
   });
@@ -48,14 +53,7 @@ describe('legacyPaths', () => {
     expect([...legacyPaths({ plugin, action })].sort()).toEqual([...expected].sort());
   });
 
-  it.each([
-    ['host-file', 'copy'],
-    ['host-user', 'delete'],
-    ['host-user', 'add'],
-    ['mysql-script', 'run'],
-    ['host-script', 'run'],
-    ['package-variable', 'replace'],
-  ])('lists only paths that resolve back to %s/%s', (plugin, action) => {
+  it.each(OPERATIONS.map((o) => [o.plugin, o.action]))('lists only paths that resolve back to %s/%s', (plugin, action) => {
     const paths = legacyPaths({ plugin, action });
     expect(paths.length).toBeGreaterThan(0);
     for (const path of paths) expect(resolveRoute(path)).toEqual({ plugin, action });

@@ -1,0 +1,122 @@
+/**
+ * THE list of what the plugin deploys: every operation (plugin/action, its old-guide aliases, whether it
+ * calls salt, how long it may take) and every other function (the OpenAPI document, the release trigger and
+ * tasks). Data only, so that any handler may import it at no cost. Everything else is derived from it or
+ * checked against it by test/unit/registry.test.ts, which fails on any drift:
+ *   - `functions/<plugin>-<action>.ts`: one per operation (the handler binding its core; the test checks that
+ *     it exports this operation and that no other function file exists);
+ *   - the HTTP routes (lib/wecube/routes.ts) and the serverless function declarations
+ *     (`serverless/functions.yml`, written by `npm run generate`);
+ *   - `openapi.json` (also `npm run generate`), one path per route, schemas as `$ref` components.
+ *
+ * Adding an operation: its core and WeCube adapter under lib/<domain>/, one line here, its
+ * functions/<plugin>-<action>.ts (four lines like its neighbours), then `npm run generate`.
+ */
+
+/** The serverless file section an entry is declared in (one per domain, in this order). */
+export const GROUPS = {
+  foundation: 'Foundation: password helpers, host-info, salt-api passthrough, the OpenAPI document.',
+  databases: 'Databases: SQL scripts and queries, MySQL schemas and accounts, Redis ACL users (DB_CONNECT_TIMEOUT_MS / DB_QUERY_TIMEOUT_MS bound each connection and statement).',
+  packages: 'Packages: placeholder substitution in S3 packages, package browsing.',
+  'host-script': 'host-script: scripts on hosts over salt (inline, from S3, with per-host parameters), and over SSH for hosts without a minion.',
+  host: 'Host operations over salt: files, users, disks.',
+  agent: 'agent: SSH to the host, install/remove salt-minion, accept/delete its key (waits for the package, the key and test.ping).',
+  deploy: 'apply-deployment: WeCube\'s synchronous deployments (new, update, delete); rolling, resumable ones are releases.',
+  releases:
+    'Releases: the HTTP calls that start a release and report on it, the S3 trigger of release manifests (under RELEASE_MANIFEST_PREFIX only; the handler re-checks prefix and uploader), and the tasks of the release state machine (state-machines/release.asl.json).',
+} as const;
+export type Group = keyof typeof GROUPS;
+
+/**
+ * - `quick`: bounded work that is not salt's (crypto, one database or S3 call): the HTTP API route only,
+ *   inside API Gateway's 30 s.
+ * - `long`: may outlast 30 s (salt jobs, which may also queue behind others under load; packages; SQL
+ *   scripts; SSH): a Function URL too (15 min), or call it as a Step Functions task.
+ */
+export type TimeoutClass = 'quick' | 'long';
+
+export interface OperationEntry {
+  kind: 'operation';
+  plugin: string;
+  action: string;
+  group: Group;
+  /** Calls salt-api: takes SALT_FUNCTION_CONCURRENCY as its reserved concurrency on AWS. */
+  salt: boolean;
+  timeout: TimeoutClass;
+  /** Every path that reaches it besides `/saltstack/v1/<plugin>/<action>`: the old API guide's, deprecated. */
+  aliases: readonly string[];
+}
+
+/** A function that is not a WeCube operation. */
+export interface FunctionEntry {
+  kind: 'openapi' | 'release-trigger' | 'release-task';
+  /** Its file under functions/ (without .ts) and its serverless name. */
+  file: string;
+  group: Group;
+}
+
+export type RegistryEntry = OperationEntry | FunctionEntry;
+
+/** An operation; the generic legacy alias `/v1/deploy/<plugin>/<action>` is always first. */
+function op(plugin: string, action: string, group: Group, traits: { salt?: true; timeout: TimeoutClass }, oldNames: readonly string[] = []): OperationEntry {
+  return { kind: 'operation', plugin, action, group, salt: traits.salt ?? false, timeout: traits.timeout, aliases: [`/v1/deploy/${plugin}/${action}`, ...oldNames] };
+}
+
+export const REGISTRY: readonly RegistryEntry[] = [
+  op('password', 'encode', 'foundation', { timeout: 'quick' }),
+  op('password', 'decode', 'foundation', { timeout: 'quick' }),
+  op('password', 'sshkeygen', 'foundation', { timeout: 'quick' }),
+  op('host-info', 'query', 'foundation', { salt: true, timeout: 'long' }),
+  op('agent', 'install', 'agent', { salt: true, timeout: 'long' }),
+  op('agent', 'uninstall', 'agent', { salt: true, timeout: 'long' }),
+  op('salt-api', 'call', 'foundation', { salt: true, timeout: 'long' }),
+  op('host-script', 'run', 'host-script', { salt: true, timeout: 'long' }, ['/v1/deploy/script/run']),
+  op('host-script', 'run-local', 'host-script', { salt: true, timeout: 'long' }, ['/v1/deploy/script/run-local']),
+  op('host-script', 'run-s3', 'host-script', { salt: true, timeout: 'long' }, ['/v1/deploy/script/run-s3']),
+  op('host-script', 'run-user-param', 'host-script', { salt: true, timeout: 'long' }, ['/v1/deploy/script/run-user-param']),
+  op('host-script', 'ssh-run', 'host-script', { timeout: 'long' }, ['/v1/deploy/script/ssh-run']),
+  op('mysql-script', 'run', 'databases', { timeout: 'long' }, ['/v1/deploy/mysql-script/runScript', '/v1/deploy/database/run', '/v1/deploy/database/runScript']),
+  op('mysql-script', 'run-custom-sql', 'databases', { timeout: 'long' }, ['/v1/deploy/database/run-custom-sql']),
+  op('mysql-database', 'add', 'databases', { timeout: 'quick' }),
+  op('mysql-database', 'delete', 'databases', { timeout: 'quick' }),
+  op('mysql-user', 'add', 'databases', { timeout: 'quick' }),
+  op('mysql-user', 'delete', 'databases', { timeout: 'quick' }),
+  op('mysql-user', 'change-password', 'databases', { timeout: 'quick' }),
+  op('redis-user', 'add', 'databases', { timeout: 'quick' }),
+  op('redis-user', 'delete', 'databases', { timeout: 'quick' }),
+  op('package-variable', 'replace', 'packages', { timeout: 'long' }, ['/v1/deploy/variable/replace']),
+  op('released-package', 'listCurrentDir', 'packages', { timeout: 'quick' }),
+  op('released-package', 'getConfigFileKey', 'packages', { timeout: 'long' }),
+  op('host-file', 'copy', 'host', { salt: true, timeout: 'long' }, ['/v1/deploy/file/copy']),
+  op('host-file', 'create', 'host', { salt: true, timeout: 'long' }, ['/v1/deploy/file/create']),
+  op('host-file', 'find', 'host', { salt: true, timeout: 'long' }, ['/v1/deploy/file/find']),
+  op('host-file', 'delete', 'host', { salt: true, timeout: 'long' }, ['/v1/deploy/file/delete']),
+  op('host-user', 'add', 'host', { salt: true, timeout: 'long' }, ['/v1/deploy/user/add']),
+  op('host-user', 'delete', 'host', { salt: true, timeout: 'long' }, ['/v1/deploy/host-user/remove', '/v1/deploy/user/delete', '/v1/deploy/user/remove']),
+  op('host-user', 'password', 'host', { salt: true, timeout: 'long' }, ['/v1/deploy/user/password']),
+  op('disk', 'getUnformatedDisk', 'host', { salt: true, timeout: 'long' }),
+  op('disk', 'formatAndMountDisk', 'host', { salt: true, timeout: 'long' }),
+  op('apply-deployment', 'new', 'deploy', { salt: true, timeout: 'long' }),
+  op('apply-deployment', 'update', 'deploy', { salt: true, timeout: 'long' }),
+  op('apply-deployment', 'delete', 'deploy', { salt: true, timeout: 'long' }),
+  op('release', 'start', 'releases', { timeout: 'quick' }),
+  op('release', 'status', 'releases', { timeout: 'quick' }),
+  { kind: 'openapi', file: 'openapi', group: 'foundation' },
+  { kind: 'release-trigger', file: 'release-trigger', group: 'releases' },
+  { kind: 'release-task', file: 'release-prepare', group: 'releases' },
+  { kind: 'release-task', file: 'release-host-step', group: 'releases' },
+  { kind: 'release-task', file: 'release-advance', group: 'releases' },
+  { kind: 'release-task', file: 'release-finish', group: 'releases' },
+];
+
+/** The operations of the registry. */
+export const OPERATIONS: readonly OperationEntry[] = REGISTRY.filter((e): e is OperationEntry => e.kind === 'operation');
+
+/** The file under functions/ (without .ts) that serves an entry. */
+export const functionFile = (entry: RegistryEntry): string => (entry.kind === 'operation' ? `${entry.plugin}-${entry.action}` : entry.file);
+
+/** The serverless (and CloudFormation) name of an entry's function: its file name in camelCase. */
+export const functionName = (entry: RegistryEntry): string => functionFile(entry).replace(/-([a-zA-Z])/g, (_, c: string) => c.toUpperCase());
+
+/** The current path of an operation. */
+export const currentPath = (entry: Pick<OperationEntry, 'plugin' | 'action'>): string => `/saltstack/v1/${entry.plugin}/${entry.action}`;

@@ -1,0 +1,17 @@
+/**
+ * `npm run generate`: writes what is derived from the operation registry (lib/registry.ts) and the
+ * operations' schemas: serverless/functions.yml and openapi.json. Unit tests fail when either is stale.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadOperations } from './lib/load-operations.js';
+import { serverlessFunctions } from './lib/serverless-functions.js';
+import { buildOpenApi } from '../lib/wecube/openapi.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+writeFileSync(join(root, 'serverless', 'functions.yml'), serverlessFunctions());
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+const document = buildOpenApi(await loadOperations(), version);
+writeFileSync(join(root, 'openapi.json'), JSON.stringify(document, null, 2) + '\n');
+console.log(`serverless/functions.yml, openapi.json: ${Object.keys(document['paths'] as object).length} paths`);

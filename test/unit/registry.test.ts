@@ -1,0 +1,85 @@
+/**
+ * The registry (lib/registry.ts) is the one list of what the plugin deploys: this test adds nothing by
+ * hand. It walks the registry and shows that every entry has its function file, its serverless
+ * declaration, its routes and its OpenAPI paths, and that nothing else exists.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { currentPath, functionFile, functionName, OPERATIONS, REGISTRY } from '../../lib/registry.js';
+import { resolveRoute } from '../../lib/wecube/routes.js';
+import { loadOperations } from '../../scripts/lib/load-operations.js';
+import { serverlessFunctions } from '../../scripts/lib/serverless-functions.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+process.env['AUTH_MODE'] ??= 'off'; // TEMP until importing functions/*.ts reads no environment
+const ops = await loadOperations();
+
+interface Declared {
+  handler: string;
+  url?: boolean;
+  reservedConcurrency?: string;
+  events?: Array<{ httpApi?: { method: string; path: string }; s3?: unknown }>;
+}
+const declared = parse(readFileSync(join(ROOT, 'serverless', 'functions.yml'), 'utf8')) as Record<string, Declared>;
+const openapi = JSON.parse(readFileSync(join(ROOT, 'openapi.json'), 'utf8')) as { paths: Record<string, unknown> };
+
+describe('the registry', () => {
+  it('names each operation and each function once', () => {
+    const keys = OPERATIONS.map((o) => `${o.plugin}/${o.action}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    const names = REGISTRY.map(functionName);
+    expect(new Set(names).size).toBe(names.length);
+    const aliases = OPERATIONS.flatMap((o) => o.aliases);
+    expect(new Set(aliases).size).toBe(aliases.length);
+  });
+
+  it('has a functions/ file for every entry, and no other function file exists', () => {
+    const files = readdirSync(join(ROOT, 'functions')).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
+    expect(files.sort()).toEqual(REGISTRY.map(functionFile).sort());
+  });
+
+  it.each(OPERATIONS.map((o, i) => [`${o.plugin}/${o.action}`, i]))('%s: its function file exports that very operation', (_name, i) => {
+    const entry = OPERATIONS[i as number]!;
+    expect({ plugin: ops[i as number]!.plugin, action: ops[i as number]!.action }).toEqual({ plugin: entry.plugin, action: entry.action });
+  });
+});
+
+describe('serverless/functions.yml', () => {
+  it('is what `npm run generate` writes from the registry', () => {
+    expect(readFileSync(join(ROOT, 'serverless', 'functions.yml'), 'utf8')).toBe(serverlessFunctions());
+  });
+
+  it('declares exactly the registry\'s functions', () => {
+    expect(Object.keys(declared).sort()).toEqual(REGISTRY.map(functionName).sort());
+  });
+
+  it.each(OPERATIONS.map((o) => [`${o.plugin}/${o.action}`, o] as const))('%s: its routes, Function URL and reserved concurrency', (_name, entry) => {
+    const fn = declared[functionName(entry)]!;
+    expect(fn.handler).toBe(`functions/${functionFile(entry)}.handler`);
+    expect(fn.events!.map((e) => e.httpApi)).toEqual([currentPath(entry), ...entry.aliases].map((path) => ({ method: 'POST', path })));
+    expect(fn.url === true).toBe(entry.timeout === 'long');
+    expect(fn.reservedConcurrency !== undefined).toBe(entry.salt);
+  });
+
+  it('is the only functions file serverless.yml reads', () => {
+    const serverless = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as { functions: unknown };
+    expect(serverless.functions).toBe('${file(./serverless/functions.yml)}');
+    expect(readdirSync(join(ROOT, 'serverless')).filter((f) => f.endsWith('.yml'))).toEqual(['functions.yml']);
+  });
+});
+
+describe('routes and the OpenAPI document', () => {
+  it.each(OPERATIONS.map((o) => [`${o.plugin}/${o.action}`, o] as const))('%s: every path resolves to it and is documented', (_name, entry) => {
+    for (const path of [currentPath(entry), ...entry.aliases]) {
+      expect([path, resolveRoute(path)]).toEqual([path, { plugin: entry.plugin, action: entry.action }]);
+      expect([path, path in openapi.paths]).toEqual([path, true]);
+    }
+  });
+
+  it('documents no other path', () => {
+    const all = OPERATIONS.flatMap((o) => [currentPath(o), ...o.aliases]);
+    expect(Object.keys(openapi.paths).sort()).toEqual(all.sort());
+  });
+});
