@@ -16,7 +16,8 @@ import { normaliseHostReturn, unanswered, type HostResult } from '../salt/normal
 import { runBatched } from '../salt/run-batched.js';
 import { hostScriptRun, type HostScriptDeps } from '../scripts/host-script-run.js';
 import { hostScriptDeps } from '../scripts/script-deps.js';
-import { hostUserAdd } from '../users/host-user-operations.js';
+import { addUsers, type AddUserRequest } from '../users/host-user-operations.js';
+import { parsePathList } from '../users/user-request.js';
 import type { ItemOutcome, RunContext } from '../wecube/operation.js';
 import { runItems } from '../wecube/run-operation.js';
 import type { AppUser, InstallDir } from './deploy-plan.js';
@@ -133,22 +134,21 @@ export class HostSteps {
     this.scripts = hostScriptDeps(rt);
   }
 
-  /** Creates or updates the application user on each host (host-user/add). */
-  ensureUsers(reqs: readonly UserRequest[], ctx: RunContext) {
-    return runItems(
-      hostUserAdd(this.rt),
-      reqs.map((r) => ({
-        guid: r.guid,
-        target: r.host,
-        userName: r.user.user,
-        userGroup: r.user.group,
-        password: r.password,
-        seed: r.seed,
-        rwDir: r.rwDir,
-        rwFile: r.rwFile,
-      })),
-      ctx,
-    );
+  /** Creates or updates the application user on each host (host-user/add's core). */
+  async ensureUsers(reqs: readonly UserRequest[], ctx: RunContext) {
+    const requests: AddUserRequest[] = [];
+    const refused = new Map<number, unknown>();
+    reqs.forEach((r, i) => {
+      try {
+        const { host, guid, user, password, seed } = r;
+        requests.push({ host, guid, user: user.user, group: user.group, password, seed, rwDirs: parsePathList(r.rwDir, 'rwDir', host), rwFiles: parsePathList(r.rwFile, 'rwFile', host) });
+      } catch (error) {
+        refused.set(i, error);
+      }
+    });
+    const added = await addUsers(this.rt, requests, ctx);
+    let next = 0;
+    return reqs.map((_, i) => (refused.has(i) ? { ok: false as const, error: refused.get(i) } : added[next++]!));
   }
 
   /** Runs on-host scripts as the application user (host-script/run-local): real exit codes, capped output. */

@@ -9,7 +9,7 @@ import { hostError } from '../salt/host-error.js';
 import { unanswered, type HostResult } from '../salt/normalise-result.js';
 import { runBatched } from '../salt/run-batched.js';
 import { commonFields, looseString, requiredString, safeToken } from '../wecube/fields.js';
-import { defineOperation, type ItemOutcome } from '../wecube/operation.js';
+import { defineOperation, type ItemOutcome, type RunContext } from '../wecube/operation.js';
 import { sha512Crypt } from './sha512-crypt.js';
 import { parseDir, parseId, parsePathList, splitUserName } from './user-request.js';
 import { addUserCall, deleteUserCall, readAnswer, setPasswordCall, type UserPlan } from './user-scripts.js';
@@ -101,10 +101,89 @@ const addInput = z.object({
 const passwordOutput = z.object({ password: z.string().describe('{cipher_a}-encrypted with guid + seed'), detail: z.string() });
 type PasswordOutput = z.output<typeof passwordOutput>;
 
+/** One user to create or update on a host: the typed input of addUsers (apply-deployment and releases call it too). */
+export interface AddUserRequest {
+  host: string;
+  /** Seals the returned password (`{cipher_a}`, with the seed). */
+  guid: string;
+  user: string;
+  group?: string | undefined;
+  /** As given (`{cipher_a}`, legacy hex or plain); absent: one is generated (and set only on a new user). */
+  password?: string | undefined;
+  seed?: string | undefined;
+  uid?: number | undefined;
+  /** Only with a group, and only for a group that does not exist yet. */
+  gid?: number | undefined;
+  home?: string | undefined;
+  rwDirs?: readonly string[];
+  rwFiles?: readonly string[];
+}
+
+/**
+ * Creates or updates users, one salt job per host (user-scripts.ts): the group, the user, its password
+ * (given, or generated for a new user), rwDir/rwFile paths owned by it. Names and paths are judged here
+ * (accountNameProblem, system trees) whoever the caller is; the password reaches the host only as a
+ * SHA-512 crypt hash and comes back `{cipher_a}`-encrypted. One outcome per request, in order.
+ */
+export async function addUsers(deps: UserDeps, requests: readonly AddUserRequest[], ctx: RunContext): Promise<ItemOutcome<PasswordOutput>[]> {
+  const minUid = deps.config.hosts.userMinUid;
+  const hash = hasher(ctx.logger.redactor);
+  const outcomes = new Array<ItemOutcome<PasswordOutput>>(requests.length);
+  const reqs: Array<{ index: number; host: string; plan: UserPlan; out: string }> = [];
+  requests.forEach((r, index) => {
+    try {
+      const { user, group } = splitUserName(r.user, r.group);
+      const seed = resolveSeed(r.seed, deps.config.encryptSeed);
+      const given = r.password?.trim() ? r.password : undefined;
+      const password = given !== undefined ? openSecret(r.guid, seed, given, ctx.logger.redactor) : randomPassword();
+      ctx.logger.redactor.register(password);
+      const out = passwordOut(r.guid, seed, password, given);
+      if (r.gid !== undefined && !group) throw new InputError('Parameter userGroup can not empty. (groupId needs a group name)');
+      if (r.uid !== undefined) parseId(String(r.uid), 'userId', minUid);
+      const paths = (list: readonly string[] | undefined, field: string) => (list ?? []).map((p) => parseDir(p, field, r.host)!);
+      const plan: UserPlan = {
+        user,
+        group,
+        uid: r.uid,
+        gid: r.gid,
+        home: parseDir(r.home, 'homeDir', r.host),
+        passwordHash: hash(password),
+        passwordGiven: given !== undefined,
+        rwPaths: rwPaths(paths(r.rwDirs, 'rwDir'), paths(r.rwFiles, 'rwFile')),
+      };
+      reqs.push({ index, host: r.host, plan, out });
+    } catch (error) {
+      outcomes[index] = { ok: false, error };
+    }
+  });
+
+  // One job per request: checks and changes together, one salt round trip, as upstream.
+  const results = await runBatched(deps.salt(), reqs.map((r) => ({ host: r.host, ...addUserCall(r.plan, minUid) })), batchOptions(deps, ctx));
+  results.forEach((result, i) => {
+    const { index, host, plan, out } = reqs[i]!;
+    const answer = result.ok ? readAnswer(result.stdout) : undefined;
+    if (answer?.kind !== 'done') {
+      outcomes[index] = { ok: false, error: scriptError(result, `Adding user ${plan.user}`, { user: plan.user, group: plan.group, minUid }) };
+      return;
+    }
+    const [what = 'updated', passwordSet] = answer.fields;
+    // An existing user keeps the password it has unless the caller gave one.
+    const kept = passwordSet !== '1';
+    ctx.logger.info(`user ${what}`, { host, user: plan.user, group: plan.group });
+    outcomes[index] = {
+      ok: true,
+      output: {
+        password: kept ? '' : out,
+        detail: `user ${plan.user} ${what} on ${host}${plan.group ? ` (group ${plan.group})` : ''}${kept ? ', password unchanged' : ''}`,
+      },
+    };
+  });
+  return outcomes;
+}
+
 /**
  * host-user/add: creates the user (and its group), or updates an existing one: uid, home, group membership,
- * password when one is given. The password (given, `{cipher_a}` or plain, or generated) reaches the host
- * only as a SHA-512 crypt hash and is returned `{cipher_a}`-encrypted.
+ * password when one is given (addUsers). The WeCube adapter: its fields as upstream sends them.
  */
 export const hostUserAdd = (deps: UserDeps) =>
   defineOperation({
@@ -114,57 +193,33 @@ export const hostUserAdd = (deps: UserDeps) =>
     input: addInput,
     output: passwordOutput,
     run: async (items, ctx): Promise<ItemOutcome<PasswordOutput>[]> => {
-      const minUid = deps.config.hosts.userMinUid;
-      const hash = hasher(ctx.logger.redactor);
       const outcomes = new Array<ItemOutcome<PasswordOutput>>(items.length);
-      const reqs: Array<{ index: number; host: string; plan: UserPlan; password: string; out: string }> = [];
+      const requests: Array<{ index: number; request: AddUserRequest }> = [];
       items.forEach((item, index) => {
         try {
           const { user, group } = splitUserName(item.userName, item.userGroup);
-          const seed = resolveSeed(item.seed, deps.config.encryptSeed);
-          const given = item.password?.trim() ? item.password : undefined;
-          const password = given !== undefined ? openSecret(item.guid, seed, given, ctx.logger.redactor) : randomPassword();
-          ctx.logger.redactor.register(password);
-          const out = passwordOut(item.guid, seed, password, given);
-          const gid = parseId(item.groupId, 'groupId', 1);
-          if (gid !== undefined && !group) throw new InputError('Parameter userGroup can not empty. (groupId needs a group name)');
-          const plan: UserPlan = {
-            user,
-            group,
-            uid: parseId(item.userId, 'userId', minUid),
-            gid,
-            home: parseDir(item.homeDir, 'homeDir', item.target),
-            passwordHash: hash(password),
-            passwordGiven: given !== undefined,
-            rwPaths: rwPaths(parsePathList(item.rwDir, 'rwDir', item.target), parsePathList(item.rwFile, 'rwFile', item.target)),
-          };
-          reqs.push({ index, host: item.target, plan, password, out });
+          requests.push({
+            index,
+            request: {
+              host: item.target,
+              guid: item.guid,
+              user,
+              group,
+              password: item.password,
+              seed: item.seed,
+              uid: parseId(item.userId, 'userId', deps.config.hosts.userMinUid),
+              gid: parseId(item.groupId, 'groupId', 1),
+              home: item.homeDir,
+              rwDirs: parsePathList(item.rwDir, 'rwDir', item.target),
+              rwFiles: parsePathList(item.rwFile, 'rwFile', item.target),
+            },
+          });
         } catch (error) {
           outcomes[index] = { ok: false, error };
         }
       });
-
-      // One job per item: checks and changes together, one salt round trip, as upstream.
-      const results = await runBatched(deps.salt(), reqs.map((r) => ({ host: r.host, ...addUserCall(r.plan, minUid) })), batchOptions(deps, ctx));
-      results.forEach((result, i) => {
-        const { index, host, plan, out } = reqs[i]!;
-        const answer = result.ok ? readAnswer(result.stdout) : undefined;
-        if (answer?.kind !== 'done') {
-          outcomes[index] = { ok: false, error: scriptError(result, `Adding user ${plan.user}`, { user: plan.user, group: plan.group, minUid }) };
-          return;
-        }
-        const [what = 'updated', passwordSet] = answer.fields;
-        // An existing user keeps the password it has unless the caller gave one.
-        const kept = passwordSet !== '1';
-        ctx.logger.info(`user ${what}`, { host, user: plan.user, group: plan.group });
-        outcomes[index] = {
-          ok: true,
-          output: {
-            password: kept ? '' : out,
-            detail: `user ${plan.user} ${what} on ${host}${plan.group ? ` (group ${plan.group})` : ''}${kept ? ', password unchanged' : ''}`,
-          },
-        };
-      });
+      const added = await addUsers(deps, requests.map((r) => r.request), ctx);
+      requests.forEach((r, i) => (outcomes[r.index] = added[i]!));
       return outcomes;
     },
   });
