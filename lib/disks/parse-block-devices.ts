@@ -25,7 +25,7 @@ export interface BlockDevice {
 }
 
 /** lsblk escapes unsafe bytes as `\xHH`. */
-const unescape = (value: string) =>
+const unescapeValue = (value: string) =>
   Buffer.from(value.replace(/\\x([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8');
 
 /** Parses `lsblk -P` output; lines without NAME are skipped. */
@@ -33,7 +33,7 @@ export function parseLsblk(stdout: string): BlockDevice[] {
   const devices: BlockDevice[] = [];
   for (const line of stdout.split('\n')) {
     const fields: Record<string, string> = {};
-    for (const m of line.matchAll(/([A-Z:-]+)="((?:[^"\\]|\\.)*)"/g)) fields[m[1]!] = unescape(m[2]!);
+    for (const m of line.matchAll(/([A-Z:-]+)="((?:[^"\\]|\\.)*)"/g)) fields[m[1]!] = unescapeValue(m[2]!);
     if (!fields['NAME']) continue;
     devices.push({
       name: fields['NAME'],

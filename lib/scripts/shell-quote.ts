@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 
-const PLAIN_WORD = /^[A-Za-z0-9_\/.,:=@%+-]+$/;
+const PLAIN_WORD = /^[A-Za-z0-9_/.,:=@%+-]+$/;
 
 /**
  * Quotes one word for a POSIX shell (sh, bash, dash, ksh, zsh): words made only of safe characters are

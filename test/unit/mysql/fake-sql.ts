@@ -1,5 +1,5 @@
 /** A scripted SqlSession for unit tests: answers by matching the statement text, records what it was sent. */
-import { DatabaseError, DatabaseUnavailableError } from '../../../lib/errors.js';
+import type { DatabaseError, DatabaseUnavailableError } from '../../../lib/errors.js';
 import type { MysqlConnector, MysqlTarget, SqlResult, SqlSession } from '../../../lib/mysql/mysql-session.js';
 
 export type Answer = Partial<SqlResult> | DatabaseError | DatabaseUnavailableError;
