@@ -6,20 +6,21 @@ import { baseName, parseEndpoint, type ObjectRef } from '../artifacts/parse-endp
 import { replacePackageVariables, type ReplaceRequest } from '../artifacts/package-variable-replace.js';
 import { InputError, JobTimeoutError, publicMessage, TargetNoReturnError } from '../errors.js';
 import { copySteps, md5Detail } from '../files/copy-states.js';
-import { hostFileCopy } from '../files/host-file-copy.js';
-import { hostFileFind } from '../files/host-file-find.js';
+import { copyFiles } from '../files/host-file-copy.js';
+import { findFiles } from '../files/host-file-find.js';
 import type { Runtime } from '../runtime.js';
 import { applySteps, stepsError } from '../salt/apply-steps.js';
 import { firstFailure, highData, type StateStep } from '../salt/high-data.js';
 import { hostError } from '../salt/host-error.js';
 import { normaliseHostReturn, unanswered, type HostResult } from '../salt/normalise-result.js';
 import { runBatched } from '../salt/run-batched.js';
-import { hostScriptRun, type HostScriptDeps } from '../scripts/host-script-run.js';
+import { runScripts, type HostScriptDeps, type ScriptsRequest } from '../scripts/host-script-run.js';
+import { planScripts } from '../scripts/plan-scripts.js';
+import { shellWords } from '../scripts/shell-quote.js';
 import { hostScriptDeps } from '../scripts/script-deps.js';
 import { addUsers, type AddUserRequest } from '../users/host-user-operations.js';
 import { parsePathList } from '../users/user-request.js';
 import type { ItemOutcome, RunContext } from '../wecube/operation.js';
-import { runItems } from '../wecube/run-operation.js';
 import type { AppUser, InstallDir } from './deploy-plan.js';
 import { commitStep, restoreCall, snapshotStep } from './install-steps.js';
 
@@ -151,14 +152,22 @@ export class HostSteps {
     return reqs.map((_, i) => (refused.has(i) ? { ok: false as const, error: refused.get(i) } : added[next++]!));
   }
 
-  /** Runs on-host scripts as the application user (host-script/run-local): real exit codes, capped output. */
+  /** Runs on-host scripts as the application user (host-script's core): real exit codes, capped output. */
   async runScripts(reqs: readonly ScriptRequest[], ctx: RunContext): Promise<ItemOutcome<ScriptResult>[]> {
-    const outcomes = await runItems(
-      hostScriptRun(this.scripts, 'run-local'),
-      reqs.map((r) => ({ target: r.host, endpointType: 'LOCAL', endpoint: r.script, runAs: r.user, args: r.args })),
-      ctx,
-    );
-    return outcomes.map((o): ItemOutcome<ScriptResult> => {
+    const requests: ScriptsRequest[] = [];
+    const refused = new Map<number, Error>();
+    reqs.forEach((r, i) => {
+      const args = r.args?.trim() ? shellWords(r.args) : [];
+      const plan = typeof args === 'string' ? { field: 'args', message: args } : planScripts({ endpointType: 'LOCAL', endpoint: r.script, scriptContent: undefined, args, workDir: undefined });
+      if ('field' in plan) refused.set(i, new InputError(`Parameter ${plan.field} validation failed: ${plan.message}`));
+      else requests.push({ host: r.host, steps: plan, runAs: r.user, timeoutS: this.scripts.settings.timeoutS });
+    });
+    const ran = await runScripts(this.scripts, requests, ctx);
+    let next = 0;
+    return reqs.map((_, i): ItemOutcome<ScriptResult> => {
+      const error = refused.get(i);
+      if (error) return { ok: false, error, output: { retCode: 1, detail: '' } };
+      const o = ran[next++]!;
       const out = { retCode: o.output?.retCode ?? 1, detail: o.output?.detail ?? '' };
       return o.ok ? { ok: true, output: out } : { ok: false, error: o.error, output: out };
     });
@@ -290,11 +299,11 @@ export class HostSteps {
     return results.map((r, i) => (r.ok ? { ok: true, output: { detail: `removed ${reqs[i]!.dir.path}` } } : { ok: false, error: stepsError(r, `Removing ${reqs[i]!.dir.path}`) }));
   }
 
-  /** Copies a sign file (no unpack) owned by the application user (host-file/copy). */
+  /** Copies a sign file (no unpack) owned by the application user (host-file/copy's core). */
   copyFiles(reqs: ReadonlyArray<{ host: string; endpoint: string; destination: string; owner: AppUser }>, ctx: RunContext) {
-    return runItems(
-      hostFileCopy(this.rt),
-      reqs.map((r) => ({ target: r.host, endpoint: r.endpoint, destinationPath: r.destination, fileOwner: `${r.owner.user}:${r.owner.group}` })),
+    return copyFiles(
+      this.rt,
+      reqs.map((r) => ({ target: r.host, endpoint: r.endpoint, destinationPath: r.destination, unpack: false, fileOwner: { user: r.owner.user, group: r.owner.group } })),
       ctx,
     );
   }
@@ -302,8 +311,8 @@ export class HostSteps {
   /** Upstream's log-file lookups: a glob under the install directory, `,`-joined; '' when nothing or on error. */
   async findFiles(reqs: ReadonlyArray<{ host: string; dir: InstallDir; pattern: string }>, ctx: RunContext): Promise<string[]> {
     if (!reqs.length) return [];
-    const outcomes = await runItems(
-      hostFileFind(this.rt),
+    const outcomes = await findFiles(
+      this.rt,
       reqs.map((r) => ({ target: r.host, filePath: r.dir.path, filePattern: r.pattern })),
       ctx,
     );

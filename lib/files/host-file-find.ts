@@ -3,7 +3,7 @@ import { InputError, JobFailedError } from '../errors.js';
 import { hostError } from '../salt/host-error.js';
 import { runBatched, type HostCall } from '../salt/run-batched.js';
 import { commonFields, requiredString, safeToken } from '../wecube/fields.js';
-import { defineOperation, type ItemOutcome } from '../wecube/operation.js';
+import { defineOperation, type ItemOutcome, type RunContext } from '../wecube/operation.js';
 import { batchOptions, type HostDeps } from './deps.js';
 import { globToRegex } from './glob-regex.js';
 import { absolutePathProblem, nameOf, normalisePath, parentOf } from './host-path.js';
@@ -31,7 +31,39 @@ export function findArgs(filePath: string, filePattern: string): { path: string;
   return { path: parentOf(full), name: nameOf(full) };
 }
 
-/** host-file/find: glob search on hosts; items with the same search share one file.find job. */
+/** One search: the typed input of findFiles. */
+export interface FindRequest {
+  target: string;
+  filePath: string;
+  filePattern: string;
+}
+
+/** host-file/find's core: glob searches on hosts; requests with the same search share one file.find job. */
+export async function findFiles(deps: HostDeps, items: readonly FindRequest[], ctx: RunContext): Promise<ItemOutcome<z.output<typeof output>>[]> {
+  const outcomes = new Array<ItemOutcome<z.output<typeof output>>>(items.length);
+  const calls: Array<HostCall & { index: number }> = [];
+  items.forEach((item, index) => {
+    try {
+      const { path, name } = findArgs(item.filePath, item.filePattern);
+      calls.push({ index, host: item.target, fun: 'file.find', arg: [path], kwarg: { regex: globToRegex(name), print: 'path' } });
+    } catch (error) {
+      outcomes[index] = { ok: false, error };
+    }
+  });
+  const results = await runBatched(deps.salt(), calls, batchOptions(deps, ctx));
+  results.forEach((result, i) => {
+    const call = calls[i]!;
+    if (!result.ok) outcomes[call.index] = { ok: false, error: hostError(result) };
+    else if (!Array.isArray(result.ret)) {
+      outcomes[call.index] = { ok: false, error: new JobFailedError(`unmarshal salt file.find result error: not a list from ${result.host}`, result.host) };
+    } else {
+      outcomes[call.index] = { ok: true, output: { files: result.ret.map(String).sort().join(',') } };
+    }
+  });
+  return outcomes;
+}
+
+/** host-file/find: the WeCube adapter of findFiles. */
 export const hostFileFind = (deps: HostDeps) =>
   defineOperation({
     plugin: 'host-file',
@@ -39,27 +71,5 @@ export const hostFileFind = (deps: HostDeps) =>
     summary: 'Find files on hosts by glob (filePath + filePattern); returns the paths joined with ","',
     input,
     output,
-    run: async (items, ctx): Promise<ItemOutcome<z.output<typeof output>>[]> => {
-      const outcomes = new Array<ItemOutcome<z.output<typeof output>>>(items.length);
-      const calls: Array<HostCall & { index: number }> = [];
-      items.forEach((item, index) => {
-        try {
-          const { path, name } = findArgs(item.filePath, item.filePattern);
-          calls.push({ index, host: item.target, fun: 'file.find', arg: [path], kwarg: { regex: globToRegex(name), print: 'path' } });
-        } catch (error) {
-          outcomes[index] = { ok: false, error };
-        }
-      });
-      const results = await runBatched(deps.salt(), calls, batchOptions(deps, ctx));
-      results.forEach((result, i) => {
-        const call = calls[i]!;
-        if (!result.ok) outcomes[call.index] = { ok: false, error: hostError(result) };
-        else if (!Array.isArray(result.ret)) {
-          outcomes[call.index] = { ok: false, error: new JobFailedError(`unmarshal salt file.find result error: not a list from ${result.host}`, result.host) };
-        } else {
-          outcomes[call.index] = { ok: true, output: { files: result.ret.map(String).sort().join(',') } };
-        }
-      });
-      return outcomes;
-    },
+    run: (items, ctx) => findFiles(deps, items, ctx),
   });

@@ -79,12 +79,88 @@ export const scriptOutput = z.object({
 });
 type ScriptOutput = z.infer<typeof scriptOutput>;
 
-const needsArgsForm = (steps: ScriptStep[]) => steps.some((s) => s.source.kind !== 'local' && s.args.length > 0);
+const needsArgsForm = (steps: readonly ScriptStep[]) => steps.some((s) => s.source.kind !== 'local' && s.args.length > 0);
+
+/** Scripts to run on one host: the typed input of runScripts (apply-deployment and releases call it too). */
+export interface ScriptsRequest {
+  host: string;
+  /** In order; the first failure stops the rest (planScripts makes them). */
+  steps: readonly ScriptStep[];
+  /** The account the scripts run as (validated by the caller: runAsField, deploy-plan's AppUser). */
+  runAs: string;
+  timeoutS: number;
+}
 
 /**
- * host-script/run, run-local, run-s3, run-user-param over salt. Every item's scripts run in order and stop
- * at the first failure; the k-th scripts of all items go to salt together (runBatched), so the same script
- * on N hosts is one job. The real exit code is returned in retCode.
+ * Runs each host's scripts in order, stopping at its first failure; the k-th scripts of all hosts go to
+ * salt together (runBatched), so the same script on N hosts is one job. One outcome per request, with the
+ * real exit code in retCode and the capped output in detail.
+ */
+export async function runScripts(deps: HostScriptDeps, requests: readonly ScriptsRequest[], ctx: RunContext): Promise<ItemOutcome<ScriptOutput>[]> {
+  const { settings } = deps;
+  const sources = new ScriptSources({
+    store: deps.store(),
+    bucket: settings.bucket,
+    tempPrefix: settings.tempPrefix,
+    presignExpiresS: settings.presignExpiresS,
+    logger: ctx.logger,
+    signal: ctx.signal,
+  });
+  const outcomes = new Array<ItemOutcome<ScriptOutput> | undefined>(requests.length);
+
+  // One quick test.version on the hosts not seen lately (cached): cmd.script takes args differently
+  // across salt versions; a host that does not answer it fails here, before any script job.
+  const withSteps = requests.filter((r) => r.steps.length > 0).map((r) => r.host);
+  const versions = withSteps.length ? await deps.versions.of(withSteps, ctx.signal) : new Map<string, string | HostResult>();
+  const jobs: ScriptJob[] = [];
+  const jobIndex: number[] = [];
+  requests.forEach(({ host, steps, runAs, timeoutS }, i) => {
+    const version = versions.get(host);
+    if (steps.length > 0 && typeof version !== 'string') {
+      const error = version ? hostError(version) : new Error(`no version for ${host}`);
+      outcomes[i] = { ok: false, error, output: { target: host, retCode: 1, detail: '' } };
+      return;
+    }
+    const argsForm: ArgsForm | undefined = needsArgsForm(steps) ? argsFormFor(version as string) : undefined;
+    jobs.push({ host, steps: [...steps], runAs, timeoutS, argsForm });
+    jobIndex.push(i);
+  });
+
+  const maxTimeoutS = Math.max(1, ...jobs.map((j) => j.timeoutS));
+  try {
+    const results = await runScriptRounds(jobs, {
+      buildCall: async (job, step, variant) => {
+        const sourceUrl = step.source.kind === 'local' ? undefined : await sources.url(step.source, variant);
+        // the minion's own user (root) needs no `runas`: salt would `su -` for the login environment
+        const runAs = deps.versions.userOf(job.host) === job.runAs ? undefined : job.runAs;
+        return buildScriptCall(step, { runAs, timeoutS: job.timeoutS, argsForm: job.argsForm, ...(sourceUrl && { sourceUrl }) });
+      },
+      runRound: (calls: HostCall[]) =>
+        runBatched(
+          deps.salt(),
+          calls.map((c): HostCall => ({ ...c, timeout: 5, gatherJobTimeout: 10 })),
+          {
+            // The script's own timeout kwarg kills it; the deadline only has to outlast that.
+            deadlineMs: Date.now() + (maxTimeoutS + 60) * 1000,
+            signal: ctx.signal,
+            onProgress: (done, total) => ctx.logger.debug('script round progress', { done, total }),
+          },
+        ),
+    });
+    results.forEach((r, k) => {
+      const i = jobIndex[k]!;
+      const output = { target: requests[i]!.host, retCode: r.retCode, detail: formatDetail(r.outputs, settings.outputMaxChars) };
+      outcomes[i] = r.ok ? { ok: true, output } : { ok: false, error: r.error, output };
+    });
+  } finally {
+    await sources.cleanup();
+  }
+  return outcomes.map((o) => o!);
+}
+
+/**
+ * host-script/run, run-local, run-s3, run-user-param over salt (runScripts): the WeCube adapter, whose
+ * schema plans each item's scripts.
  */
 export const hostScriptRun = (deps: HostScriptDeps, action: ScriptAction) => {
   const input = z.object(scriptFields(action, deps.settings.timeoutS)).superRefine(planRefinement);
@@ -97,67 +173,7 @@ export const hostScriptRun = (deps: HostScriptDeps, action: ScriptAction) => {
         : `Run ${ACTION_TYPE[action]} scripts on hosts through salt (endpointType defaults to ${ACTION_TYPE[action]})`,
     input,
     output: scriptOutput,
-    run: async (items, ctx: RunContext): Promise<ItemOutcome<ScriptOutput>[]> => {
-      const { settings } = deps;
-      const sources = new ScriptSources({
-        store: deps.store(),
-        bucket: settings.bucket,
-        tempPrefix: settings.tempPrefix,
-        presignExpiresS: settings.presignExpiresS,
-        logger: ctx.logger,
-        signal: ctx.signal,
-      });
-      const planned = items.map((item) => ({ item, steps: stepsOf(item) }));
-      const outcomes = new Array<ItemOutcome<ScriptOutput> | undefined>(items.length);
-
-      // One quick test.version on the hosts not seen lately (cached): cmd.script takes args differently
-      // across salt versions; a host that does not answer it fails here, before any script job.
-      const withSteps = planned.filter((p) => p.steps.length > 0).map((p) => p.item.target);
-      const versions = withSteps.length ? await deps.versions.of(withSteps, ctx.signal) : new Map<string, string | HostResult>();
-      const jobs: ScriptJob[] = [];
-      const jobIndex: number[] = [];
-      planned.forEach(({ item, steps }, i) => {
-        const version = versions.get(item.target);
-        if (steps.length > 0 && typeof version !== 'string') {
-          const error = version ? hostError(version) : new Error(`no version for ${item.target}`);
-          outcomes[i] = { ok: false, error, output: { target: item.target, retCode: 1, detail: '' } };
-          return;
-        }
-        const argsForm: ArgsForm | undefined = needsArgsForm(steps) ? argsFormFor(version as string) : undefined;
-        jobs.push({ host: item.target, steps, runAs: item.runAs.user, timeoutS: item.timeout, argsForm });
-        jobIndex.push(i);
-      });
-
-      const maxTimeoutS = Math.max(1, ...jobs.map((j) => j.timeoutS));
-      try {
-        const results = await runScriptRounds(jobs, {
-          buildCall: async (job, step, variant) => {
-            const sourceUrl = step.source.kind === 'local' ? undefined : await sources.url(step.source, variant);
-            // the minion's own user (root) needs no `runas`: salt would `su -` for the login environment
-            const runAs = deps.versions.userOf(job.host) === job.runAs ? undefined : job.runAs;
-            return buildScriptCall(step, { runAs, timeoutS: job.timeoutS, argsForm: job.argsForm, ...(sourceUrl && { sourceUrl }) });
-          },
-          runRound: (calls: HostCall[]) =>
-            runBatched(
-              deps.salt(),
-              calls.map((c): HostCall => ({ ...c, timeout: 5, gatherJobTimeout: 10 })),
-              {
-                // The script's own timeout kwarg kills it; the deadline only has to outlast that.
-                deadlineMs: Date.now() + (maxTimeoutS + 60) * 1000,
-                signal: ctx.signal,
-                onProgress: (done, total) => ctx.logger.debug('script round progress', { done, total }),
-              },
-            ),
-        });
-        results.forEach((r, k) => {
-          const i = jobIndex[k]!;
-          const output = { target: items[i]!.target, retCode: r.retCode, detail: formatDetail(r.outputs, settings.outputMaxChars) };
-          outcomes[i] = r.ok ? { ok: true, output } : { ok: false, error: r.error, output };
-        });
-      } finally {
-        await sources.cleanup();
-      }
-      return outcomes.map((o) => o!);
-    },
+    run: (items, ctx: RunContext) =>
+      runScripts(deps, items.map((item) => ({ host: item.target, steps: stepsOf(item), runAs: item.runAs.user, timeoutS: item.timeout })), ctx),
   });
 };
