@@ -72,10 +72,14 @@ export const releaseInput = z
         batchSize: count(0, 0, 1000).describe('hosts deployed at a time; 0 = all at once'),
         maxFailures: count(0, 0, 100_000).describe('failed hosts tolerated before no further batch starts'),
       })
+      // A field the caller believes in and we would ignore is the most dangerous bad input of a release
+      // (a misspelt `batchsize` would start an all-at-once release): unknown fields are refused by name.
+      .strict()
       .optional()
       .nullable()
       .transform((s) => s ?? { batchSize: 0, maxFailures: 0 }),
   })
+  .strict()
   .superRefine((r, ctx) => {
     if (!r.endpoint?.trim() && !r.packageKey?.trim()) ctx.addIssue({ code: 'custom', path: ['endpoint'], message: 'EMPTY' });
     if (r.mode === 'update' && !r.stopScript?.trim()) ctx.addIssue({ code: 'custom', path: ['stopScript'], message: 'EMPTY' });
