@@ -15,9 +15,10 @@ const diskMount = z.object({
 });
 
 const output = z.object({
-  numCpus: z.string(),
-  memTotal: z.string().describe('MB'),
-  diskTotal: z.string().describe('MB, sum of /dev* filesystems'),
+  // Numbers, as upstream's Go struct and register.xml send them (0 when the grain is missing).
+  numCpus: z.number().describe('grain num_cpus'),
+  memTotal: z.number().describe('MB (grain mem_total)'),
+  diskTotal: z.number().describe('MB, sum of the /dev* filesystems (1K-blocks / 1024, rounded down)'),
   os: z.string(),
   kernel: z.string(),
   diskMounts: z.array(diskMount),
@@ -25,6 +26,11 @@ const output = z.object({
 });
 type HostInfo = z.infer<typeof output>;
 
+/** A numeric grain (a number or a numeric string); 0 when missing or unreadable. */
+const num = (v: unknown): number => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : 0;
+};
 const text = (v: unknown): string => (v === undefined || v === null || v === false ? '' : String(v));
 
 /** Shapes grains.items + disk.usage into upstream's outputs, tolerant of grain type variations. */
@@ -42,9 +48,9 @@ export function summariseHost(grains: Record<string, unknown>, usage: Record<str
   const totalKb = mounts.reduce((sum, m) => sum + (Number(m['1K-blocks']) || 0), 0);
   const hwaddr = grains['hwaddr_interfaces'];
   return {
-    numCpus: text(grains['num_cpus']),
-    memTotal: text(grains['mem_total']),
-    diskTotal: String(Math.floor(totalKb / 1024)),
+    numCpus: num(grains['num_cpus']),
+    memTotal: num(grains['mem_total']),
+    diskTotal: Math.floor(totalKb / 1024),
     os: [text(grains['os']), text(grains['osrelease'])].filter(Boolean).join(' '),
     kernel: [text(grains['kernel']), text(grains['kernelrelease'])].filter(Boolean).join(' '),
     diskMounts: mounts,

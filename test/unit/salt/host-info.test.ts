@@ -13,7 +13,7 @@ describe('summariseHost on the captured grains.items (081) and disk.usage (076)'
 
   it('sums only /dev* filesystems and gives floor(1K-blocks / 1024) MB', () => {
     // 076 has one /dev* filesystem (/dev/vda, 264212084 1K-blocks); devtmpfs and tmpfs are not counted.
-    expect(info.diskTotal).toBe('258019');
+    expect(info.diskTotal).toBe(258019);
   });
 
   it('lists only the /dev* mounts, with their usage fields as strings', () => {
@@ -27,7 +27,7 @@ describe('summariseHost on the captured grains.items (081) and disk.usage (076)'
   });
 
   it('reads CPUs, memory, OS and kernel as strings', () => {
-    expect(info).toMatchObject({ numCpus: '2', memTotal: '24105', os: 'Debian 12', kernel: 'Linux 6.18.44-fc-v657' });
+    expect(info).toMatchObject({ numCpus: 2, memTotal: 24105, os: 'Debian 12', kernel: 'Linux 6.18.44-fc-v657' });
   });
 });
 
@@ -39,14 +39,14 @@ describe('summariseHost with other shapes', () => {
       '/run': { filesystem: 'tmpfs', '1K-blocks': '999999', used: '0', available: '0', capacity: '0%' },
     });
     // (1536 + 1535) / 1024 = 2.999: floor, not round.
-    expect(info.diskTotal).toBe('2');
+    expect(info.diskTotal).toBe(2);
     expect(info.diskMounts.map((m) => m.filesystem)).toEqual(['/dev/sda1', '/dev/mapper/vg-data']);
   });
 
   it('does not fail on odd grain types (ip4_gw false, numbers, nulls, a missing hwaddr map)', () => {
     const odd = { ...grains(), ip4_gw: false, ip_gw: false, num_cpus: 8, mem_total: 2048.5, osrelease: 12, kernelrelease: null, hwaddr_interfaces: undefined };
     const info = summariseHost(odd, usage());
-    expect(info).toMatchObject({ numCpus: '8', memTotal: '2048.5', os: 'Debian 12', kernel: 'Linux', hwaddrInterfaces: [] });
+    expect(info).toMatchObject({ numCpus: 8, memTotal: 2048.5, os: 'Debian 12', kernel: 'Linux', hwaddrInterfaces: [] });
   });
 
   it.each([
@@ -64,13 +64,13 @@ describe('summariseHost with other shapes', () => {
       '/null': null,
       '/odd': { filesystem: '/dev/sdb1', '1K-blocks': '-', used: null, available: false, capacity: '' },
     });
-    expect(info.diskTotal).toBe('2');
+    expect(info.diskTotal).toBe(2);
     expect(info.diskMounts).toHaveLength(2);
     expect(info.diskMounts[1]).toEqual({ filesystem: '/dev/sdb1', '1K-blocks': '-', used: '', available: '', capacity: '' });
   });
 
-  it('gives empty strings and zero for an empty host', () => {
-    expect(summariseHost({}, {})).toEqual({ numCpus: '', memTotal: '', diskTotal: '0', os: '', kernel: '', diskMounts: [], hwaddrInterfaces: [] });
+  it('gives empty strings and zeros for an empty host', () => {
+    expect(summariseHost({}, {})).toEqual({ numCpus: 0, memTotal: 0, diskTotal: 0, os: '', kernel: '', diskMounts: [], hwaddrInterfaces: [] });
   });
 });
 
@@ -115,7 +115,7 @@ describe('host-info/query against a local fake salt-api', () => {
       ctx(),
     );
     expect(funs(api)).toEqual(['cache.grains 10.0.0.1,10.0.0.2', 'disk.usage 10.0.0.1,10.0.0.2', 'grains.items 10.0.0.1,10.0.0.2']);
-    expect(outputs[0]).toMatchObject({ guid: 'g1', errorCode: '0', diskTotal: '258019', hwaddrInterfaces: ['eth0', 'ifb0', 'ifb1'], os: 'Debian 12' });
+    expect(outputs[0]).toMatchObject({ guid: 'g1', errorCode: '0', diskTotal: 258019, hwaddrInterfaces: ['eth0', 'ifb0', 'ifb1'], os: 'Debian 12' });
     expect(outputs[1]).toMatchObject({ guid: 'g2', errorCode: '1', errorType: 'E_NO_RETURN' });
     expect(String(outputs[1]!['errorMessage'])).toContain('10.0.0.2');
     expect(outputs[2]).toMatchObject({ guid: 'g3', errorCode: '0', os: 'Debian 12' });
