@@ -1,53 +1,96 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_PREFIXES, parsePrefixList, prefixProblem, type PlaceholderPrefixes } from './artifacts/placeholder-prefixes.js';
+import { DEFAULT_PREFIXES, parseEscapeList, parsePrefixList, prefixProblem } from './artifacts/placeholder-prefixes.js';
 import { ConfigError } from './errors.js';
-import { DB_TLS_MODES, parseDbTls, type DbTls } from './tls/db-tls.js';
+import { DB_TLS_MODES, parseDbTls } from './tls/db-tls.js';
 import { HMAC_MIN_KEY_BYTES, MIN_JWT_KEY_BYTES } from './wecube/hmac-key-size.js';
 
-const flag = (fallback: boolean) =>
-  z
-    .string()
-    .optional()
-    .transform((v) => (v === undefined || v.trim() === '' ? fallback : /^(y|yes|true|1|on)$/i.test(v.trim())));
+// Value parsers. Blank (unset, or serverless.yml's `${env:X, ''}`) means the default, so each default is
+// stated once, here. Messages leave the variable out: it is the issue's path, printed as `VARIABLE: message`.
 
-const int = (fallback: number, min = 1) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min) {
-        ctx.addIssue({ code: 'custom', message: `must be an integer >= ${min}, got "${v}"` });
-        return z.NEVER;
-      }
-      return n;
-    });
+type Ctx = z.RefinementCtx;
 
-const optional = z
+const problem = (ctx: Ctx, message: string): never => {
+  ctx.addIssue({ code: 'custom', message });
+  return z.NEVER;
+};
+
+/** The trimmed value, or undefined when unset or blank. */
+const given = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
-// Empty (serverless.yml's `${env:X, ''}`) means the default, off.
-const tlsMode = z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() || undefined : v), z.enum(DB_TLS_MODES).default('off'));
+const FLAG_WORDS = new Map<string, boolean>([
+  ...['true', 'yes', 'y', '1', 'on'].map((w) => [w, true] as const),
+  ...['false', 'no', 'n', '0', 'off'].map((w) => [w, false] as const),
+]);
 
-const envSchema = z.object({
+// A typo is refused, not read as false: `VARIABLE_NULL_CHECK=ture` would leave placeholders unchecked while
+// the operator believes they are checked.
+const flag = <F extends boolean | undefined>(fallback: F) =>
+  given.transform((v, ctx): boolean | F => {
+    if (v === undefined) return fallback;
+    return FLAG_WORDS.get(v.toLowerCase()) ?? problem(ctx, `"${v}" is not a boolean (true/false/yes/no/1/0/on/off)`);
+  });
+
+const choice = <const T extends readonly [string, ...string[]], F extends T[number] | undefined>(values: T, fallback: F) =>
+  given.transform((v, ctx): T[number] | F => {
+    if (v === undefined) return fallback;
+    return values.find((c) => c === v.toLowerCase()) ?? problem(ctx, `"${v}" is not one of ${values.join(', ')}`);
+  });
+
+const int = (fallback: number, min = 1) =>
+  given.transform((v, ctx) => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    return Number.isInteger(n) && n >= min ? n : problem(ctx, `must be an integer >= ${min}, got "${v}"`);
+  });
+
+const port = given.transform((v, ctx) => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  return Number.isInteger(n) && n >= 1 && n <= 65535 ? n : problem(ctx, `must be a TCP port (1-65535), got "${v}"`);
+});
+
+const text = (fallback: string) => given.transform((v) => v ?? fallback);
+
+/** Comma-separated, trimmed, blank entries dropped. */
+const list = (fallback: string[]) => given.transform((v) => (v === undefined ? [...fallback] : v.split(',').map((s) => s.trim()).filter(Boolean)));
+
+const url = (fallback: string) =>
+  text(fallback)
+    .pipe(z.url({ error: (issue) => `"${String(issue.input)}" is not a URL` }))
+    .transform((u) => u.replace(/\/+$/, ''));
+
+/** A CA file, read once at start: its path (for messages) and its PEM text. */
+const caFile = given.transform((path, ctx) => {
+  if (path === undefined) return undefined;
+  try {
+    return { path, text: readFileSync(path, 'utf8') };
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    return problem(ctx, `cannot be read: ${path}${typeof code === 'string' ? ` (${code})` : ''}`);
+  }
+});
+
+const keyPrefix = (v: string) => v.replace(/^\/+/, '').replace(/\/*$/, '/');
+
+const envFields = z.object({
   STAGE: z.string().default('local'),
-  AUTH_MODE: z.enum(['jwt', 'off']).default('jwt'),
-  JWT_SIGNING_KEY: optional,
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).catch('info').default('info'),
-  ENCRYPT_SEED: optional,
+  AUTH_MODE: choice(['jwt', 'off'], 'jwt'),
+  JWT_SIGNING_KEY: given,
+  LOG_LEVEL: choice(['debug', 'info', 'warn', 'error'], 'info'),
+  ENCRYPT_SEED: given,
   API_CONCURRENT_NUM: int(5),
   // A request with more inputs is refused whole, before any host is touched (WeCube sends one per instance).
   MAX_ITEMS_PER_REQUEST: int(1000),
 
-  SALT_API_URL: z.url().default('https://127.0.0.1:8080'),
-  SALT_API_EAUTH: z.enum(['pam', 'file', 'sharedsecret', 'ldap', 'auto']).default('pam'),
-  SALT_API_USER: z.string().default('saltapi'),
-  SALT_API_PASSWORD: optional,
-  SALT_API_CA_FILE: optional,
+  SALT_API_URL: url('https://127.0.0.1:8080'),
+  SALT_API_EAUTH: choice(['pam', 'file', 'sharedsecret', 'ldap', 'auto'], 'pam'),
+  SALT_API_USER: text('saltapi'),
+  SALT_API_PASSWORD: given,
+  SALT_API_CA_FILE: caFile,
   SALT_API_INSECURE: flag(false),
   SALT_API_TIMEOUT_MS: int(30_000),
   SALT_API_LOGIN_TIMEOUT_MS: int(15_000),
@@ -59,198 +102,314 @@ const envSchema = z.object({
   SALT_REPLY_MAX_BYTES: int(64 * 1024 * 1024, 1024),
   SALT_API_CALL_ENABLED: flag(false),
 
-  S3_ENDPOINT: optional,
-  S3_REGION: z.string().default('us-east-1'),
-  S3_ACCESS_KEY: optional,
-  S3_SECRET_KEY: optional,
-  DEFAULT_S3_KEY: optional,
-  DEFAULT_S3_PASSWORD: optional,
-  S3_BUCKET: optional,
+  S3_ENDPOINT: given,
+  S3_REGION: text('us-east-1'),
+  S3_ACCESS_KEY: given,
+  S3_SECRET_KEY: given,
+  // Upstream's names for the same two credentials, used when the S3_ ones are unset.
+  DEFAULT_S3_KEY: given,
+  DEFAULT_S3_PASSWORD: given,
+  S3_BUCKET: given,
   S3_FORCE_PATH_STYLE: flag(true),
   S3_PRESIGN_EXPIRES_S: int(900, 60),
 
   // Placeholder prefixes and the null check of package-variable/replace, under upstream's names (§8.3).
-  SALTSTACK_DEFAULT_SPECIAL_REPLACE: optional,
-  SALTSTACK_ENCRYPT_VARIBLE_PREFIX: optional,
-  SALTSTACK_SINGLE_ENCRYPT_VARIBLE_PREFIX: optional,
-  SALTSTACK_FILE_VARIBLE_PREFIX: optional,
-  SALTSTACK_VARIABLE_NULL_CHECK: optional,
-  VARIABLE_NULL_CHECK: optional,
+  SALTSTACK_DEFAULT_SPECIAL_REPLACE: z.string().optional().transform((v) => parsePrefixList(v, DEFAULT_PREFIXES.plain)),
+  SALTSTACK_ENCRYPT_VARIBLE_PREFIX: z.string().optional().transform((v) => parsePrefixList(v, DEFAULT_PREFIXES.doubleRsa)),
+  SALTSTACK_SINGLE_ENCRYPT_VARIBLE_PREFIX: z.string().optional().transform((v) => parsePrefixList(v, DEFAULT_PREFIXES.singleRsa)),
+  SALTSTACK_FILE_VARIBLE_PREFIX: z.string().optional().transform((v) => parsePrefixList(v, DEFAULT_PREFIXES.file)),
+  // Untrimmed, and empty is [""] (matches every key: `+` values stay plain), exactly as upstream.
+  SALTSTACK_ENCRYPT_ESCAPE_PREFIX: z.string().optional().transform(parseEscapeList),
+  SALTSTACK_VARIABLE_NULL_CHECK: flag(undefined),
+  VARIABLE_NULL_CHECK: flag(undefined),
 
   DB_CONNECT_TIMEOUT_MS: int(10_000),
   DB_QUERY_TIMEOUT_MS: int(300_000),
   // TLS of the MySQL/Redis connections, for every item (callers give only host and port): off by default, as
   // upstream, since callers' servers may not offer TLS; `required` verifies the certificate and the host name.
-  MYSQL_TLS: tlsMode,
-  MYSQL_TLS_CA_FILE: optional,
-  REDIS_TLS: tlsMode,
-  REDIS_TLS_CA_FILE: optional,
+  MYSQL_TLS: choice(DB_TLS_MODES, 'off'),
+  MYSQL_TLS_CA_FILE: caFile,
+  REDIS_TLS: choice(DB_TLS_MODES, 'off'),
+  REDIS_TLS_CA_FILE: caFile,
 
   // host-script: default kill timeout of a script, cap of an item's detail, where inline scripts are staged.
   SCRIPT_TIMEOUT_S: int(600),
   SCRIPT_OUTPUT_MAX_CHARS: int(65_536, 1024),
-  SCRIPT_TEMP_PREFIX: z.string().default('tmp/host-script/'),
+  SCRIPT_TEMP_PREFIX: text('tmp/host-script/'),
   // ssh-run: connection timeout, host key policy, where first-seen host keys are recorded (artifact bucket).
   SSH_CONNECT_TIMEOUT_MS: int(10_000),
-  SSH_HOST_KEY_POLICY: z.enum(['record-on-first-use', 'known-only']).default('record-on-first-use'),
-  SSH_KNOWN_HOSTS_PREFIX: z.string().default('ssh-known-hosts/'),
+  SSH_HOST_KEY_POLICY: choice(['record-on-first-use', 'known-only'], 'record-on-first-use'),
+  SSH_KNOWN_HOSTS_PREFIX: text('ssh-known-hosts/'),
 
   // agent/install: what minions are told (masters as seen from the hosts, ports), where their config lives,
   // the default install method, the bootstrap script URL, and the bounds of each step.
-  AGENT_MINION_MASTERS: optional,
+  AGENT_MINION_MASTERS: list([]),
   AGENT_MINION_MASTER_PORT: int(4506),
-  AGENT_MINION_PUBLISH_PORT: optional,
-  AGENT_MINION_CONFIG_DIR: z.string().default('/etc/salt'),
-  AGENT_MINION_BIN: z.string().default('salt-minion'),
-  AGENT_INSTALL_METHOD: z.enum(['repository', 'bootstrap', 'bundle', 'preinstalled']).default('repository'),
-  AGENT_BUNDLE_URL: optional,
-  AGENT_BOOTSTRAP_URL: z.string().default('https://github.com/saltstack/salt-bootstrap/releases/latest/download/bootstrap-salt.sh'),
+  AGENT_MINION_PUBLISH_PORT: port,
+  AGENT_MINION_CONFIG_DIR: text('/etc/salt').transform((v) => v.replace(/(.)\/+$/, '$1')),
+  AGENT_MINION_BIN: text('salt-minion'),
+  AGENT_INSTALL_METHOD: choice(['repository', 'bootstrap', 'bundle', 'preinstalled'], 'repository'),
+  AGENT_BUNDLE_URL: given,
+  AGENT_BOOTSTRAP_URL: text('https://github.com/saltstack/salt-bootstrap/releases/latest/download/bootstrap-salt.sh'),
   AGENT_COMMAND_TIMEOUT_S: int(300),
   AGENT_KEY_WAIT_S: int(60),
   AGENT_PING_WAIT_S: int(60),
 
   // Host operations: which lsblk device types count as data disks, the lowest uid host-user may touch.
-  DISK_DEVICE_TYPES: optional,
+  DISK_DEVICE_TYPES: list(['disk']).transform((types) => types.map((t) => t.toLowerCase())),
   HOST_USER_MIN_UID: int(1000, 0),
   // host-user/delete purges a home (userdel -r) only below this directory, and only when the user owns it.
-  HOST_USER_HOME_ROOT: z
-    .string()
-    .default('/home')
-    .refine((v) => /^(\/[^/\0]+)+\/?$/.test(v) && !v.split('/').includes('..'), 'must be an absolute directory other than /, without ..'),
+  HOST_USER_HOME_ROOT: text('/home').transform((v, ctx) =>
+    /^(\/[^/\0]+)+\/?$/.test(v) && !v.split('/').includes('..')
+      ? v.replace(/\/+$/, '')
+      : problem(ctx, `must be an absolute directory other than /, without .., got "${v}"`),
+  ),
 
-  // Releases: where the state machine runs (AWS Step Functions, or in-process on the same ASL file), its
-  // ARN on AWS, where release records live in the artifact bucket, the distribution job poll interval.
-  RELEASE_RUNNER: z.enum(['aws', 'local']).optional(),
-  RELEASE_STATE_MACHINE_ARN: optional,
-  RELEASE_PREFIX: z.string().default('.saltstack-releases/'),
+  // Releases: where the state machine runs (AWS Step Functions, or in-process on the same ASL file; unset:
+  // local on the local stage, aws elsewhere), its ARN on AWS, where release records live in the artifact
+  // bucket, the distribution job poll interval.
+  RELEASE_RUNNER: choice(['aws', 'local'], undefined),
+  RELEASE_STATE_MACHINE_ARN: given,
+  RELEASE_PREFIX: text('.saltstack-releases/').transform(keyPrefix),
   RELEASE_POLL_SECONDS: int(3),
   // The release request record (the one object holding a release's secrets) is written SSE-KMS, with
   // this key (id, ARN or alias; empty = the bucket's default / the AWS managed key); `off` for an
   // S3-compatible server without KMS.
-  RELEASE_KMS_KEY_ID: optional,
-  RELEASE_REQUEST_SSE: z.enum(['aws:kms', 'off']).default('aws:kms'),
+  RELEASE_KMS_KEY_ID: given,
+  RELEASE_REQUEST_SSE: choice(['aws:kms', 'off'], 'aws:kms'),
   // S3-started releases: manifests are taken only under this prefix, and only from these uploaders
   // (S3 event principalIds, comma-separated; `*` = anyone who can write there; empty = none).
-  RELEASE_MANIFEST_PREFIX: z.string().default('releases/'),
-  RELEASE_UPLOADERS: z.string().default(''),
+  // Blank is refused, not defaulted: an empty prefix would take manifests from the whole bucket, which the
+  // S3 notification filter (serverless.yml, same value) cannot say.
+  RELEASE_MANIFEST_PREFIX: z
+    .string()
+    .default('releases/')
+    .transform((v, ctx) => {
+      const prefix = keyPrefix(v.trim());
+      return prefix === '/' ? problem(ctx, 'must name a key prefix (e.g. releases/), got an empty one') : prefix;
+    }),
+  RELEASE_UPLOADERS: list([]),
 });
 
-/** The parsed configuration: the only view of process.env the rest of the code gets. */
-export interface Config {
-  stage: string;
-  authMode: 'jwt' | 'off';
-  /** Decoded HMAC key bytes, absent only when authMode is off. */
-  jwtKey: Uint8Array | undefined;
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
-  encryptSeed: string | undefined;
-  itemConcurrency: number;
-  /** Inputs one request may carry (MAX_ITEMS_PER_REQUEST); more are refused before anything runs. */
-  maxItemsPerRequest: number;
-  salt: {
-    url: string;
-    eauth: string;
-    username: string;
-    password: string;
-    ca: string | undefined;
-    insecure: boolean;
-    timeoutMs: number;
-    loginTimeoutMs: number;
-    jobTimeoutS: number;
-    /** Salt jobs in flight at once from this process: on one minion, and in all (the rest queue). */
-    maxJobsPerMinion: number;
-    maxJobs: number;
-    /** Bytes of one salt-api reply read at most (SALT_REPLY_MAX_BYTES); past it the call fails. */
-    replyMaxBytes: number;
+type Env = z.output<typeof envFields>;
+type EnvName = keyof Env & string;
+
+// Values that depend on several variables. Each throws a ConfigError whose message starts with the
+// variable to fix; the same function checks (every problem at once, below) and builds (toConfig).
+
+function checkAuthMode(e: Env): void {
+  if (e.AUTH_MODE === 'off' && e.STAGE !== 'local') {
+    throw new ConfigError(`AUTH_MODE=off is only allowed when STAGE=local (STAGE is "${e.STAGE}")`);
+  }
+}
+
+function jwtKeyOf(e: Env): Uint8Array | undefined {
+  if (e.AUTH_MODE !== 'jwt') return undefined;
+  if (!e.JWT_SIGNING_KEY) throw new ConfigError('JWT_SIGNING_KEY: required when AUTH_MODE=jwt (there is no default key)');
+  return decodeJwtKey(e.JWT_SIGNING_KEY);
+}
+
+function checkSaltTls(e: Env): void {
+  if (e.SALT_API_INSECURE && e.SALT_API_CA_FILE) {
+    throw new ConfigError('SALT_API_INSECURE and SALT_API_CA_FILE are mutually exclusive: verify against the CA, or do not verify');
+  }
+}
+
+function s3CredentialsOf(e: Env): { accessKeyId: string; secretAccessKey: string } | undefined {
+  const accessKeyId = e.S3_ACCESS_KEY ?? e.DEFAULT_S3_KEY;
+  const secretAccessKey = e.S3_SECRET_KEY ?? e.DEFAULT_S3_PASSWORD;
+  if (!accessKeyId && !secretAccessKey) return undefined;
+  const together = 'S3_ACCESS_KEY and S3_SECRET_KEY are set together, or neither for the AWS role';
+  if (!accessKeyId) throw new ConfigError(`S3_ACCESS_KEY: required when S3_SECRET_KEY is set (${together})`);
+  if (!secretAccessKey) throw new ConfigError(`S3_SECRET_KEY: required when S3_ACCESS_KEY is set (${together})`);
+  return { accessKeyId, secretAccessKey };
+}
+
+function placeholdersOf(e: Env) {
+  const placeholders = {
+    plain: e.SALTSTACK_DEFAULT_SPECIAL_REPLACE,
+    doubleRsa: e.SALTSTACK_ENCRYPT_VARIBLE_PREFIX,
+    singleRsa: e.SALTSTACK_SINGLE_ENCRYPT_VARIBLE_PREFIX,
+    file: e.SALTSTACK_FILE_VARIBLE_PREFIX,
   };
-  saltApiCallEnabled: boolean;
-  s3: {
-    /** Custom endpoint (MinIO, s3rver...); undefined means AWS S3 itself. */
-    endpoint: string | undefined;
-    region: string;
-    /** Static credentials; undefined means the default AWS chain (the Lambda role). */
-    credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
-    /** Bucket for artifacts the plugin writes (re-packed packages, release results). */
-    bucket: string | undefined;
-    forcePathStyle: boolean;
-    presignExpiresS: number;
-  };
-  /** Placeholder prefixes of package-variable/replace (plain, double-RSA, single-RSA, whole-file). */
-  placeholders: PlaceholderPrefixes;
-  /** Unresolved placeholders (and legacy `NULL\x01` values) are an error, not left in place. */
-  variableNullCheck: boolean;
-  /** MySQL/MariaDB and Redis connections the database operations open per item. */
-  db: {
-    connectTimeoutMs: number;
-    /** Bound of one SQL statement or Redis command; a statement past it is killed on the server. */
-    queryTimeoutMs: number;
-    /** MYSQL_TLS=required: TLS verified against this CA (undefined: plain connections). */
-    mysqlTls: DbTls | undefined;
-    /** REDIS_TLS=required: TLS verified against this CA (undefined: plain connections). */
-    redisTls: DbTls | undefined;
-  };
-  /** host-script operations. */
-  scripts: {
-    /** Seconds before a script is killed when the item gives no `timeout`. */
-    timeoutS: number;
-    /** An item's detail is capped at this many characters (beginning and end kept). */
-    outputMaxChars: number;
-    /** Key prefix (in the artifact bucket) of the temporary objects holding inline scripts. */
-    tempPrefix: string;
-  };
-  /** host-script/ssh-run. */
-  ssh: {
-    connectTimeoutMs: number;
-    /** `record-on-first-use`: an unknown host's key is recorded and trusted; `known-only`: refused. */
-    hostKeyPolicy: 'record-on-first-use' | 'known-only';
-    /** Key prefix (in the artifact bucket) of the recorded host keys, one object per host:port. */
-    knownHostsPrefix: string;
-  };
-  /** agent/install and agent/uninstall. */
-  agent: {
-    /** Master addresses written into the minion config (`master`); empty means install is refused. */
-    masters: string[];
-    masterPort: number;
-    publishPort: number | undefined;
-    /** Minion config dir on the hosts; `/etc/salt` uses systemd where it exists, any other dir starts salt-minion directly. */
-    configDir: string;
-    /** The salt-minion program on the hosts (a name on PATH or an absolute path). */
-    minionBin: string;
-    defaultMethod: 'repository' | 'bootstrap' | 'bundle' | 'preinstalled';
-    bootstrapUrl: string;
-    /** S3 endpoint of the offline bundle (method bundle); hosts get a presigned URL of it. */
-    bundleUrl: string | undefined;
-    /** Bound of each command run over SSH (pre-command, install, uninstall). */
-    commandTimeoutS: number;
-    /** How long to wait for the minion's key to reach the master, then for test.ping to answer. */
-    keyWaitS: number;
-    pingWaitS: number;
-  };
-  /** Releases (the release state machine). */
-  releases: {
-    /** `local`: the ASL runs in-process (aws-local-stepfunctions); `aws`: AWS Step Functions. */
-    runner: 'aws' | 'local';
-    stateMachineArn: string | undefined;
-    /** Key prefix of release records in the artifact bucket (request, plan, per-host progress, result). */
-    prefix: string;
-    /** Seconds between two looks at a distribution job (the state machine's Wait). */
-    pollSeconds: number;
-    /** Server-side encryption of the request record (it holds the secrets until the release ends). */
-    requestEncryption: { sse: 'aws:kms'; kmsKeyId: string | undefined } | undefined;
-    /** Key prefix (ending in `/`) under which `*.release.json` manifests start releases. */
-    manifestPrefix: string;
-    /** S3 event principalIds allowed to start releases by manifest; `*` = anyone, an entry ending in `*` a prefix; empty = nobody. */
-    uploaders: string[];
-  };
-  /** Host operations (disk, host-user). */
-  hosts: {
-    /** lsblk TYPEs that disk/* treats as data disks (default `disk`; tests use `loop`). */
-    diskDeviceTypes: string[];
-    /** Existing accounts below this uid (root, daemons) are never changed or deleted by host-user. */
-    userMinUid: number;
-    /** host-user/delete removes a home only when it is below this directory and owned by the user. */
-    userHomeRoot: string;
+  const trouble = prefixProblem(placeholders);
+  if (trouble) {
+    throw new ConfigError(
+      `SALTSTACK_DEFAULT_SPECIAL_REPLACE / SALTSTACK_ENCRYPT_VARIBLE_PREFIX / SALTSTACK_SINGLE_ENCRYPT_VARIBLE_PREFIX / SALTSTACK_FILE_VARIBLE_PREFIX: ${trouble}`,
+    );
+  }
+  return placeholders;
+}
+
+// The CA file was read by its parser; parseDbTls gets its text, so the file is read once.
+const mysqlTlsOf = (e: Env) => parseDbTls('MYSQL', e.MYSQL_TLS, e.MYSQL_TLS_CA_FILE?.path, () => e.MYSQL_TLS_CA_FILE!.text);
+const redisTlsOf = (e: Env) => parseDbTls('REDIS', e.REDIS_TLS, e.REDIS_TLS_CA_FILE?.path, () => e.REDIS_TLS_CA_FILE!.text);
+
+const PREFIX_VARIABLES = [
+  'SALTSTACK_DEFAULT_SPECIAL_REPLACE',
+  'SALTSTACK_ENCRYPT_VARIBLE_PREFIX',
+  'SALTSTACK_SINGLE_ENCRYPT_VARIBLE_PREFIX',
+  'SALTSTACK_FILE_VARIBLE_PREFIX',
+] as const;
+
+/** Rules over several variables: `variable` is where the problem is filed, `uses` what must have parsed first. */
+const RULES: { variable: EnvName; uses: readonly EnvName[]; check: (e: Env) => unknown }[] = [
+  { variable: 'AUTH_MODE', uses: ['AUTH_MODE', 'STAGE'], check: checkAuthMode },
+  { variable: 'JWT_SIGNING_KEY', uses: ['AUTH_MODE', 'JWT_SIGNING_KEY'], check: jwtKeyOf },
+  { variable: 'SALT_API_INSECURE', uses: ['SALT_API_INSECURE', 'SALT_API_CA_FILE'], check: checkSaltTls },
+  { variable: 'S3_ACCESS_KEY', uses: ['S3_ACCESS_KEY', 'S3_SECRET_KEY', 'DEFAULT_S3_KEY', 'DEFAULT_S3_PASSWORD'], check: s3CredentialsOf },
+  { variable: 'SALTSTACK_DEFAULT_SPECIAL_REPLACE', uses: PREFIX_VARIABLES, check: placeholdersOf },
+  { variable: 'MYSQL_TLS_CA_FILE', uses: ['MYSQL_TLS', 'MYSQL_TLS_CA_FILE'], check: mysqlTlsOf },
+  { variable: 'REDIS_TLS_CA_FILE', uses: ['REDIS_TLS', 'REDIS_TLS_CA_FILE'], check: redisTlsOf },
+];
+
+// zod skips refinements once a field has failed; `when` makes the rules run anyway (unless the input is not
+// an object at all), each only on variables that parsed, so one start-up reports every problem, not the first.
+function checkRules(e: Env, ctx: z.core.$RefinementCtx<Env>): void {
+  const failed = new Set(ctx.issues.map((issue) => issue.path?.[0]));
+  for (const rule of RULES) {
+    if (rule.uses.some((name) => failed.has(name))) continue;
+    try {
+      rule.check(e);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      ctx.addIssue({ code: 'custom', path: [rule.variable], message: error.message });
+    }
+  }
+}
+
+/** The nested Config shape, built from variables that all parsed and passed the rules. */
+function toConfig(e: Env) {
+  return {
+    stage: e.STAGE,
+    authMode: e.AUTH_MODE,
+    /** Decoded HMAC key bytes, absent only when authMode is off. */
+    jwtKey: jwtKeyOf(e),
+    logLevel: e.LOG_LEVEL,
+    encryptSeed: e.ENCRYPT_SEED,
+    itemConcurrency: e.API_CONCURRENT_NUM,
+    /** Inputs one request may carry (MAX_ITEMS_PER_REQUEST); more are refused before anything runs. */
+    maxItemsPerRequest: e.MAX_ITEMS_PER_REQUEST,
+    salt: {
+      url: e.SALT_API_URL,
+      eauth: e.SALT_API_EAUTH,
+      username: e.SALT_API_USER,
+      password: e.SALT_API_PASSWORD ?? '',
+      /** PEM text of SALT_API_CA_FILE. */
+      ca: e.SALT_API_CA_FILE?.text,
+      insecure: e.SALT_API_INSECURE,
+      timeoutMs: e.SALT_API_TIMEOUT_MS,
+      loginTimeoutMs: e.SALT_API_LOGIN_TIMEOUT_MS,
+      jobTimeoutS: e.SALT_JOB_TIMEOUT_S,
+      /** Salt jobs in flight at once from this process: on one minion, and in all (the rest queue). */
+      maxJobsPerMinion: e.SALT_MAX_JOBS_PER_MINION,
+      maxJobs: e.SALT_MAX_JOBS,
+      /** Bytes of one salt-api reply read at most (SALT_REPLY_MAX_BYTES); past it the call fails. */
+      replyMaxBytes: e.SALT_REPLY_MAX_BYTES,
+    },
+    saltApiCallEnabled: e.SALT_API_CALL_ENABLED,
+    s3: {
+      /** Custom endpoint (MinIO, s3rver...); undefined means AWS S3 itself. */
+      endpoint: e.S3_ENDPOINT,
+      region: e.S3_REGION,
+      /** Static credentials; undefined means the default AWS chain (the Lambda role). */
+      credentials: s3CredentialsOf(e),
+      /** Bucket for artifacts the plugin writes (re-packed packages, release results). */
+      bucket: e.S3_BUCKET,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE,
+      presignExpiresS: e.S3_PRESIGN_EXPIRES_S,
+    },
+    /** Placeholder prefixes of package-variable/replace (plain, double-RSA, single-RSA, whole-file). */
+    placeholders: placeholdersOf(e),
+    /** Single-RSA (`+`) placeholders whose key matches one of these (upstream's regex) get the plain value. */
+    encryptEscape: e.SALTSTACK_ENCRYPT_ESCAPE_PREFIX,
+    /** Unresolved placeholders (and legacy `NULL\x01` values) are an error, not left in place. */
+    variableNullCheck: e.SALTSTACK_VARIABLE_NULL_CHECK ?? e.VARIABLE_NULL_CHECK ?? false,
+    /** MySQL/MariaDB and Redis connections the database operations open per item. */
+    db: {
+      connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+      /** Bound of one SQL statement or Redis command; a statement past it is killed on the server. */
+      queryTimeoutMs: e.DB_QUERY_TIMEOUT_MS,
+      /** MYSQL_TLS=required: TLS verified against this CA (undefined: plain connections). */
+      mysqlTls: mysqlTlsOf(e),
+      /** REDIS_TLS=required: TLS verified against this CA (undefined: plain connections). */
+      redisTls: redisTlsOf(e),
+    },
+    /** host-script operations. */
+    scripts: {
+      /** Seconds before a script is killed when the item gives no `timeout`. */
+      timeoutS: e.SCRIPT_TIMEOUT_S,
+      /** An item's detail is capped at this many characters (beginning and end kept). */
+      outputMaxChars: e.SCRIPT_OUTPUT_MAX_CHARS,
+      /** Key prefix (in the artifact bucket) of the temporary objects holding inline scripts. */
+      tempPrefix: e.SCRIPT_TEMP_PREFIX,
+    },
+    /** host-script/ssh-run. */
+    ssh: {
+      connectTimeoutMs: e.SSH_CONNECT_TIMEOUT_MS,
+      /** `record-on-first-use`: an unknown host's key is recorded and trusted; `known-only`: refused. */
+      hostKeyPolicy: e.SSH_HOST_KEY_POLICY,
+      /** Key prefix (in the artifact bucket) of the recorded host keys, one object per host:port. */
+      knownHostsPrefix: e.SSH_KNOWN_HOSTS_PREFIX,
+    },
+    /** agent/install and agent/uninstall. */
+    agent: {
+      /** Master addresses written into the minion config (`master`); empty means install is refused. */
+      masters: e.AGENT_MINION_MASTERS,
+      masterPort: e.AGENT_MINION_MASTER_PORT,
+      publishPort: e.AGENT_MINION_PUBLISH_PORT,
+      /** Minion config dir on the hosts; `/etc/salt` uses systemd where it exists, any other dir starts salt-minion directly. */
+      configDir: e.AGENT_MINION_CONFIG_DIR,
+      /** The salt-minion program on the hosts (a name on PATH or an absolute path). */
+      minionBin: e.AGENT_MINION_BIN,
+      defaultMethod: e.AGENT_INSTALL_METHOD,
+      bootstrapUrl: e.AGENT_BOOTSTRAP_URL,
+      /** S3 endpoint of the offline bundle (method bundle); hosts get a presigned URL of it. */
+      bundleUrl: e.AGENT_BUNDLE_URL,
+      /** Bound of each command run over SSH (pre-command, install, uninstall). */
+      commandTimeoutS: e.AGENT_COMMAND_TIMEOUT_S,
+      /** How long to wait for the minion's key to reach the master, then for test.ping to answer. */
+      keyWaitS: e.AGENT_KEY_WAIT_S,
+      pingWaitS: e.AGENT_PING_WAIT_S,
+    },
+    /** Releases (the release state machine). */
+    releases: {
+      /** `local`: the ASL runs in-process (aws-local-stepfunctions); `aws`: AWS Step Functions. */
+      runner: e.RELEASE_RUNNER ?? (e.STAGE === 'local' ? ('local' as const) : ('aws' as const)),
+      stateMachineArn: e.RELEASE_STATE_MACHINE_ARN,
+      /** Key prefix of release records in the artifact bucket (request, plan, per-host progress, result). */
+      prefix: e.RELEASE_PREFIX,
+      /** Seconds between two looks at a distribution job (the state machine's Wait). */
+      pollSeconds: e.RELEASE_POLL_SECONDS,
+      /** Server-side encryption of the request record (it holds the secrets until the release ends). */
+      requestEncryption: e.RELEASE_REQUEST_SSE === 'off' ? undefined : { sse: 'aws:kms' as const, kmsKeyId: e.RELEASE_KMS_KEY_ID },
+      /** Key prefix (ending in `/`) under which `*.release.json` manifests start releases. */
+      manifestPrefix: e.RELEASE_MANIFEST_PREFIX,
+      /** S3 event principalIds allowed to start releases by manifest; `*` = anyone, an entry ending in `*` a prefix; empty = nobody. */
+      uploaders: e.RELEASE_UPLOADERS,
+    },
+    /** Host operations (disk, host-user). */
+    hosts: {
+      /** lsblk TYPEs that disk/* treats as data disks (default `disk`; tests use `loop`). */
+      diskDeviceTypes: e.DISK_DEVICE_TYPES,
+      /** Existing accounts below this uid (root, daemons) are never changed or deleted by host-user. */
+      userMinUid: e.HOST_USER_MIN_UID,
+      /** host-user/delete removes a home only when it is below this directory and owned by the user. */
+      userHomeRoot: e.HOST_USER_HOME_ROOT,
+    },
   };
 }
+
+/** The environment (flat variables) to the nested Config: every default, rule and mapping lives here. */
+export const configSchema = envFields
+  .superRefine(checkRules, { when: (payload) => payload.issues.every((issue) => (issue.path?.length ?? 0) > 0) })
+  .transform(toConfig);
+
+/** The parsed configuration: the only view of process.env the rest of the code gets. */
+export type Config = z.output<typeof configSchema>;
+
+/** The variables the schema reads (everything else in the environment is ignored). */
+export const CONFIG_VARIABLES = Object.keys(envFields.shape) as EnvName[];
 
 /**
  * Base64 key as upstream reads it (unpadded standard alphabet); padded and URL-safe forms are accepted too,
@@ -265,142 +424,27 @@ export function decodeJwtKey(text: string): Uint8Array {
   if (bytes.length < MIN_JWT_KEY_BYTES) {
     const sizes = Object.entries(HMAC_MIN_KEY_BYTES).map(([alg, n]) => `${alg} ${n}`).join(', ');
     throw new ConfigError(
-      `JWT_SIGNING_KEY decodes to ${bytes.length} bytes: an HMAC key must be at least as long as its hash (${sizes} bytes); ` +
-        'set the same new key (e.g. `openssl rand -base64 64`) on the WeCube platform and here',
+      `JWT_SIGNING_KEY decodes to ${bytes.length} bytes: an HMAC key must be at least as long as its hash (${sizes} bytes), ` +
+        'so set the same new key (e.g. `openssl rand -base64 64`) on the WeCube platform and here',
     );
   }
   return new Uint8Array(bytes);
 }
 
-function s3Credentials(accessKeyId: string | undefined, secretAccessKey: string | undefined) {
-  if (!accessKeyId && !secretAccessKey) return undefined;
-  if (!accessKeyId || !secretAccessKey) {
-    throw new ConfigError('S3_ACCESS_KEY and S3_SECRET_KEY must be set together (or neither, for the AWS role)');
-  }
-  return { accessKeyId, secretAccessKey };
-}
+// A message that already starts with a variable name (`AUTH_MODE=off is only...`) is kept as it is.
+const problemLine = (issue: z.core.$ZodIssue): string => {
+  const variable = issue.path.length > 0 ? String(issue.path[0]) : '';
+  const leading = /^[A-Z][A-Z0-9_]*/.exec(issue.message)?.[0];
+  return !variable || (leading !== undefined && CONFIG_VARIABLES.includes(leading as EnvName)) ? issue.message : `${variable}: ${issue.message}`;
+};
 
-function agentPort(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new ConfigError(`AGENT_MINION_PUBLISH_PORT must be a TCP port, got "${text}"`);
-  return n;
-}
-
-// An empty prefix would take manifests from the whole bucket, which the S3 notification filter cannot say.
-function manifestPrefix(text: string): string {
-  const prefix = text.trim().replace(/^\/+/, '').replace(/\/*$/, '/');
-  if (prefix === '/') throw new ConfigError('RELEASE_MANIFEST_PREFIX must name a key prefix (e.g. releases/), got an empty one');
-  return prefix;
-}
-
-/** Parses and checks the environment once; throws ConfigError naming the variable. */
+/**
+ * Parses and checks the environment once. Throws one ConfigError listing every problem, each starting with
+ * the variable to fix (a single problem is the whole message).
+ */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`Environment variable ${String(issue.path[0])} is invalid: ${issue.message}`);
-  }
-  const e = parsed.data;
-  if (e.AUTH_MODE === 'off' && e.STAGE !== 'local') {
-    throw new ConfigError(`AUTH_MODE=off is only allowed when STAGE=local (STAGE is "${e.STAGE}")`);
-  }
-  if (e.AUTH_MODE === 'jwt' && !e.JWT_SIGNING_KEY) {
-    throw new ConfigError('JWT_SIGNING_KEY is required when AUTH_MODE=jwt (there is no default key)');
-  }
-  if (e.SALT_API_INSECURE && e.SALT_API_CA_FILE) {
-    throw new ConfigError('SALT_API_INSECURE and SALT_API_CA_FILE are mutually exclusive');
-  }
-  const placeholders: PlaceholderPrefixes = {
-    plain: parsePrefixList(e.SALTSTACK_DEFAULT_SPECIAL_REPLACE, DEFAULT_PREFIXES.plain),
-    doubleRsa: parsePrefixList(e.SALTSTACK_ENCRYPT_VARIBLE_PREFIX, DEFAULT_PREFIXES.doubleRsa),
-    singleRsa: parsePrefixList(e.SALTSTACK_SINGLE_ENCRYPT_VARIBLE_PREFIX, DEFAULT_PREFIXES.singleRsa),
-    file: parsePrefixList(e.SALTSTACK_FILE_VARIBLE_PREFIX, DEFAULT_PREFIXES.file),
-  };
-  const prefixError = prefixProblem(placeholders);
-  if (prefixError) {
-    throw new ConfigError(
-      `SALTSTACK_DEFAULT_SPECIAL_REPLACE / SALTSTACK_ENCRYPT_VARIBLE_PREFIX / SALTSTACK_SINGLE_ENCRYPT_VARIBLE_PREFIX / SALTSTACK_FILE_VARIBLE_PREFIX: ${prefixError}`,
-    );
-  }
-  let ca: string | undefined;
-  if (e.SALT_API_CA_FILE) {
-    try {
-      ca = readFileSync(e.SALT_API_CA_FILE, 'utf8');
-    } catch {
-      throw new ConfigError(`SALT_API_CA_FILE cannot be read: ${e.SALT_API_CA_FILE}`);
-    }
-  }
-  return {
-    stage: e.STAGE,
-    authMode: e.AUTH_MODE,
-    jwtKey: e.AUTH_MODE === 'jwt' ? decodeJwtKey(e.JWT_SIGNING_KEY!) : undefined,
-    logLevel: e.LOG_LEVEL,
-    encryptSeed: e.ENCRYPT_SEED,
-    itemConcurrency: e.API_CONCURRENT_NUM,
-    maxItemsPerRequest: e.MAX_ITEMS_PER_REQUEST,
-    salt: {
-      url: e.SALT_API_URL.replace(/\/+$/, ''),
-      eauth: e.SALT_API_EAUTH,
-      username: e.SALT_API_USER,
-      password: e.SALT_API_PASSWORD ?? '',
-      ca,
-      insecure: e.SALT_API_INSECURE,
-      timeoutMs: e.SALT_API_TIMEOUT_MS,
-      loginTimeoutMs: e.SALT_API_LOGIN_TIMEOUT_MS,
-      jobTimeoutS: e.SALT_JOB_TIMEOUT_S,
-      maxJobsPerMinion: e.SALT_MAX_JOBS_PER_MINION,
-      maxJobs: e.SALT_MAX_JOBS,
-      replyMaxBytes: e.SALT_REPLY_MAX_BYTES,
-    },
-    saltApiCallEnabled: e.SALT_API_CALL_ENABLED,
-    s3: {
-      endpoint: e.S3_ENDPOINT,
-      region: e.S3_REGION,
-      credentials: s3Credentials(e.S3_ACCESS_KEY ?? e.DEFAULT_S3_KEY, e.S3_SECRET_KEY ?? e.DEFAULT_S3_PASSWORD),
-      bucket: e.S3_BUCKET,
-      forcePathStyle: e.S3_FORCE_PATH_STYLE,
-      presignExpiresS: e.S3_PRESIGN_EXPIRES_S,
-    },
-    placeholders,
-    variableNullCheck: /^(y|yes|true|1|on)$/i.test(e.SALTSTACK_VARIABLE_NULL_CHECK ?? e.VARIABLE_NULL_CHECK ?? ''),
-    db: {
-      connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
-      queryTimeoutMs: e.DB_QUERY_TIMEOUT_MS,
-      mysqlTls: parseDbTls('MYSQL', e.MYSQL_TLS, e.MYSQL_TLS_CA_FILE),
-      redisTls: parseDbTls('REDIS', e.REDIS_TLS, e.REDIS_TLS_CA_FILE),
-    },
-    scripts: { timeoutS: e.SCRIPT_TIMEOUT_S, outputMaxChars: e.SCRIPT_OUTPUT_MAX_CHARS, tempPrefix: e.SCRIPT_TEMP_PREFIX },
-    ssh: {
-      connectTimeoutMs: e.SSH_CONNECT_TIMEOUT_MS,
-      hostKeyPolicy: e.SSH_HOST_KEY_POLICY,
-      knownHostsPrefix: e.SSH_KNOWN_HOSTS_PREFIX,
-    },
-    agent: {
-      masters: (e.AGENT_MINION_MASTERS ?? '').split(',').map((m) => m.trim()).filter(Boolean),
-      masterPort: e.AGENT_MINION_MASTER_PORT,
-      publishPort: e.AGENT_MINION_PUBLISH_PORT === undefined ? undefined : agentPort(e.AGENT_MINION_PUBLISH_PORT),
-      configDir: e.AGENT_MINION_CONFIG_DIR.replace(/(.)\/+$/, '$1'),
-      minionBin: e.AGENT_MINION_BIN,
-      defaultMethod: e.AGENT_INSTALL_METHOD,
-      bootstrapUrl: e.AGENT_BOOTSTRAP_URL,
-      bundleUrl: e.AGENT_BUNDLE_URL,
-      commandTimeoutS: e.AGENT_COMMAND_TIMEOUT_S,
-      keyWaitS: e.AGENT_KEY_WAIT_S,
-      pingWaitS: e.AGENT_PING_WAIT_S,
-    },
-    releases: {
-      runner: e.RELEASE_RUNNER ?? (e.STAGE === 'local' ? 'local' : 'aws'),
-      stateMachineArn: e.RELEASE_STATE_MACHINE_ARN,
-      prefix: e.RELEASE_PREFIX.replace(/^\/+/, '').replace(/\/*$/, '/'),
-      pollSeconds: e.RELEASE_POLL_SECONDS,
-      requestEncryption: e.RELEASE_REQUEST_SSE === 'off' ? undefined : { sse: 'aws:kms', kmsKeyId: e.RELEASE_KMS_KEY_ID },
-      manifestPrefix: manifestPrefix(e.RELEASE_MANIFEST_PREFIX),
-      uploaders: e.RELEASE_UPLOADERS.split(',').map((u) => u.trim()).filter(Boolean),
-    },
-    hosts: {
-      diskDeviceTypes: (e.DISK_DEVICE_TYPES ?? 'disk').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean),
-      userMinUid: e.HOST_USER_MIN_UID,
-      userHomeRoot: e.HOST_USER_HOME_ROOT.replace(/\/+$/, ''),
-    },
-  };
+  const parsed = configSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map(problemLine);
+  throw new ConfigError(problems.length === 1 ? problems[0]! : `Configuration has ${problems.length} problems: ${problems.join('; ')}`);
 }

@@ -17,14 +17,14 @@ import { confinePath } from './entry-guard.js';
 import { HashingStream } from './hashing-stream.js';
 import { archiveType, rand4, repackedName } from './package-name.js';
 import { baseName, endpointFor, keyDir, parseEndpoint, type ObjectRef } from './parse-endpoint.js';
-import { combinedPrefixes } from './placeholder-prefixes.js';
+import { combinedPrefixes, escapeMatcher, parseEscapeList } from './placeholder-prefixes.js';
 import { parseVariableList } from './parse-variable-list.js';
 import { rewriteTar, rewriteZip, SecondPassNeeded, type RewriteRequest } from './rewrite-package.js';
 import { unresolvedError, VariableResolver, type UnresolvedVariable } from './variable-resolver.js';
 import { downloadToTemp } from './visit-package.js';
 
 export interface PackageVariableDeps {
-  config: Pick<Config, 'encryptSeed' | 'placeholders' | 'variableNullCheck'> & { s3: Pick<Config['s3'], 'bucket'> };
+  config: Pick<Config, 'encryptSeed' | 'placeholders' | 'variableNullCheck'> & Partial<Pick<Config, 'encryptEscape'>> & { s3: Pick<Config['s3'], 'bucket'> };
   store: () => ArtifactStore;
   /** Clock and random suffix of the new package name (fixed in tests). */
   now?: () => Date;
@@ -140,6 +140,9 @@ export async function replacePackageVariables(
   let keys: RsaKeyPair | undefined;
   const fileReplacements = new Map<string, string>();
   const store = deps.store();
+  const escape = escapeMatcher(config.encryptEscape ?? parseEscapeList(undefined));
+  if (escape.problem) ctx.logger.warn(escape.problem);
+  const escapes = escape.escapes;
   const signal = ctx.signal;
 
   const targetBucket = config.s3.bucket ?? source.bucket;
@@ -169,7 +172,7 @@ export async function replacePackageVariables(
       signal,
     });
     const newResolver = () =>
-      new VariableResolver({ variables, keys: () => (keys ??= parseRsaKeyPair(appPublicKey, sysPrivateKey)), onSecret: register, fileReplacements });
+      new VariableResolver({ variables, keys: () => (keys ??= parseRsaKeyPair(appPublicKey, sysPrivateKey)), onSecret: register, fileReplacements, escapes });
 
     let resolver = newResolver();
     let produced: { result: { entries: number }; md5: string; bytes: number };

@@ -54,3 +54,27 @@ export function prefixProblem(p: PlaceholderPrefixes): string | undefined {
   if (seen.size === 0) return 'no placeholder prefix is configured';
   return undefined;
 }
+
+/**
+ * SALTSTACK_ENCRYPT_ESCAPE_PREFIX as upstream reads it: split on `,`, untrimmed, and unset or empty is `[""]`
+ * (register.xml's default), whose empty entry matches every key: single-RSA (`+`) placeholders then get
+ * the plain value, as WeCube callers of the Go plugin have always received.
+ */
+export function parseEscapeList(text: string | undefined): string[] {
+  return text === undefined || text.trim() === '' ? [''] : text.split(',');
+}
+
+/**
+ * Whether a single-RSA placeholder's key (prefix and name, `+db_pw`) is escaped (left plain): upstream's
+ * regex `^(<e1>|<e2>|...)\w*`. An escape list that is not a valid regex (an entry starting with `+`)
+ * escapes nothing, as upstream logs the error and encrypts; `problem` says why.
+ */
+export function escapeMatcher(list: readonly string[]): { escapes: (key: string) => boolean; problem?: string } {
+  if (!list.length) return { escapes: () => false };
+  try {
+    const re = new RegExp(`^(${list.join('|')})\\w*`, 'u');
+    return { escapes: (key) => re.test(key) };
+  } catch (error) {
+    return { escapes: () => false, problem: `SALTSTACK_ENCRYPT_ESCAPE_PREFIX is not a valid regex (${(error as Error).message}): + placeholders are encrypted` };
+  }
+}

@@ -20,6 +20,8 @@ export interface ResolverOptions {
   onSecret: (value: string) => void;
   /** Filled with whole-file replacements: confined path in the package → URL of the new content. */
   fileReplacements: Map<string, string>;
+  /** Single-RSA keys (`+db_pw`) that stay plain (SALTSTACK_ENCRYPT_ESCAPE_PREFIX); none when absent. */
+  escapes?: (key: string) => boolean;
 }
 
 /**
@@ -52,6 +54,8 @@ export class VariableResolver {
         }
         case 'double-rsa':
         case 'single-rsa': {
+          // upstream's escape: with its default list every `+` placeholder gets the plain value
+          if (prefix.kind === 'single-rsa' && this.options.escapes?.(`${prefix.text}${name}`)) return value;
           const cacheKey = `${prefix.kind}:${name.toLowerCase()}`;
           let out = this.encrypted.get(cacheKey);
           if (out === undefined) {

@@ -45,8 +45,8 @@ async function keys(prefix: string): Promise<string[]> {
   const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
   return (listed.Contents ?? []).map((o) => o.Key!).sort();
 }
-async function call(path: string, inputs: unknown[]) {
-  const result = (await handler(httpEvent(path, JSON.stringify({ inputs })), lambdaContext(120_000))) as APIGatewayProxyStructuredResultV2;
+async function call(path: string, inputs: unknown[], via = handler) {
+  const result = (await via(httpEvent(path, JSON.stringify({ inputs })), lambdaContext(120_000))) as APIGatewayProxyStructuredResultV2;
   expect(result.statusCode).toBe(200);
   const body = JSON.parse(String(result.body)) as { resultCode: string; resultMessage: string; results: { outputs: Array<Record<string, any>> } };
   return { ...body, outputs: body.results.outputs };
@@ -164,7 +164,11 @@ describe('package-variable/replace against the S3 server', () => {
     expect(await keys(STAGING_PREFIX)).toEqual([]);
   });
 
-  it('encrypts ! and + values with the request keys and never logs a secret', async () => {
+  it('encrypts ! and + values with the request keys (+ only past the escape list) and never logs a secret', async () => {
+    // With SALTSTACK_ENCRYPT_ESCAPE_PREFIX matching nothing, + values are encrypted; the default is upstream's (next test).
+    const encRt = stackRuntime({ SALTSTACK_ENCRYPT_ESCAPE_PREFIX: '~' });
+    const encDeps = { config: encRt.config, store: encRt.store };
+    const encrypting = makeHttpHandler([packageVariableReplace(encDeps)] as Operation[], encRt);
     const app = generateKeyPairSync('rsa', { modulusLength: 1024 });
     const sys = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const sysPem = sys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -182,7 +186,7 @@ describe('package-variable/replace against the S3 server', () => {
         appPublicKey: app.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
         sysPrivateKey: encodeCipherA('rsa-guid', seed, sysPem),
       },
-    ]);
+    ], encrypting);
     expect(outputs[0]).toMatchObject({ errorCode: '0' });
     const dir = join(work, 'rsa');
     writeFileSync(`${dir}.tgz`, await fetchObject(outputs[0]!['s3PkgPath']));
@@ -196,6 +200,31 @@ describe('package-variable/replace against the S3 server', () => {
     expect(logs).toContain('package re-packed');
     expect(logs).not.toContain(secret);
     expect(logs).not.toContain(sysPem.split('\n')[1]!);
+  });
+
+  it('leaves + values plain with upstream\'s default escape list, as the Go plugin does; ! values are encrypted', async () => {
+    const app = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const sys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const seed = 'seed-esc';
+    await put(`${RUN}/esc-${RUN}.tgz`, await rawTar([{ name: 'conf/db.properties', content: 'single=[+db_pw]\ndouble=[!DB_PW]\n' }]));
+    const { outputs } = await call('/saltstack/v1/package-variable/replace', [
+      {
+        guid: 'esc-guid',
+        seed,
+        endpoint: url(`${RUN}/esc-${RUN}.tgz`),
+        confFiles: 'conf/db.properties',
+        variableList: JSON.stringify([{ key: 'db_pw', value: 'plain-pw-1' }]),
+        appPublicKey: app.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+        sysPrivateKey: encodeCipherA('esc-guid', seed, sys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()),
+      },
+    ]);
+    expect(outputs[0]).toMatchObject({ errorCode: '0' });
+    const dir = join(work, 'esc');
+    writeFileSync(`${dir}.tgz`, await fetchObject(outputs[0]!['s3PkgPath']));
+    untar(`${dir}.tgz`, dir);
+    const [single, double] = readFileSync(join(dir, 'conf/db.properties'), 'utf8').split('\n');
+    expect(single).toBe('single=plain-pw-1');
+    expect(double).toMatch(/^double=[0-9a-f]{512}$/);
   });
 });
 

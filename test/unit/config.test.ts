@@ -184,8 +184,12 @@ describe('other settings', () => {
     expect(() => loadConfig(jwtEnv({ SALT_API_EAUTH: 'kerberos' }))).toThrow(/SALT_API_EAUTH/);
   });
 
-  it('falls back to info for an unknown LOG_LEVEL', () => {
-    expect(loadConfig(jwtEnv({ LOG_LEVEL: 'verbose' })).logLevel).toBe('info');
+  it('refuses an unknown LOG_LEVEL, naming it and the levels (it used to fall back to info silently)', () => {
+    expect(() => loadConfig(jwtEnv({ LOG_LEVEL: 'verbose' }))).toThrow('LOG_LEVEL: "verbose" is not one of debug, info, warn, error');
+  });
+
+  it('reads LOG_LEVEL in any case', () => {
+    expect(loadConfig(jwtEnv({ LOG_LEVEL: 'WARN' })).logLevel).toBe('warn');
   });
 
   it('reads ENCRYPT_SEED trimmed, and a blank one as unset', () => {

@@ -267,13 +267,13 @@ describe('whole-file replacement (^ placeholders)', () => {
 });
 
 describe('RSA keys and secrets', () => {
-  it('decrypts {cipher_a} keys with guid and seed, encrypts ! and + values, and logs no secret', async () => {
+  it('decrypts {cipher_a} keys with guid and seed, encrypts ! and + values (escape list matching nothing), and logs no secret', async () => {
     const app = generateKeyPairSync('rsa', { modulusLength: 1024 });
     const sys = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const sysPem = sys.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
     const appPem = app.publicKey.export({ type: 'spki', format: 'pem' }).toString();
     const seed = 'seed-42';
-    const { store, run, lines } = setup();
+    const { store, run, lines } = setup({ encryptEscape: ['~'] });
     store.set('b', 'pkg.tgz', await rawTar([{ name: 'conf/a', content: 's=[+pw]\nd=[!pw]\n' }]));
     const pw = 'Very$ecret-pw';
     const result = await run({
@@ -298,6 +298,32 @@ describe('RSA keys and secrets', () => {
     expect(log).toContain('package re-packed');
     expect(log).not.toContain(pw);
     expect(log).not.toContain(sysPem.split('\n')[1]!);
+  });
+
+  it.each([
+    ['upstream\'s default escape list [""]', {}, 's=Very$ecret-pw'],
+    ['an escape entry matching the key', { encryptEscape: ['\\+p'] }, 's=Very$ecret-pw'],
+  ])('leaves + values plain with %s, as the Go plugin does; ! values are still encrypted', async (_name, overrides, expected) => {
+    const app = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const sys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const seed = 'seed-43';
+    const { store, run } = setup(overrides);
+    store.set('b', 'esc.tgz', await rawTar([{ name: 'conf/a', content: 's=[+pw]\nd=[!pw]\n' }]));
+    const result = await run({
+      guid: 'g1',
+      seed,
+      endpoint: `${ORIGIN}/b/esc.tgz`,
+      confFiles: 'conf/a',
+      variableList: JSON.stringify([{ key: 'pw', value: 'Very$ecret-pw' }]),
+      appPublicKey: app.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      sysPrivateKey: encodeCipherA('g1', seed, sys.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()),
+    });
+    const out = join(work, `esc-${Object.keys(overrides).length}`);
+    writeFileSync(`${out}.tgz`, output(store, result.s3PkgPath, 'b', '', 'esc', '.tgz'));
+    untar(`${out}.tgz`, out);
+    const [single, double] = readFileSync(join(out, 'conf/a'), 'utf8').split('\n');
+    expect(single).toBe(expected);
+    expect(double).toMatch(/^d=[0-9a-f]{512}$/);
   });
 
   it('reports a key that does not decrypt with upstream text', async () => {

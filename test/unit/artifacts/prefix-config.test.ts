@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { combinedPrefixes, parsePrefixList, prefixProblem } from '../../../lib/artifacts/placeholder-prefixes.js';
+import { combinedPrefixes, escapeMatcher, parseEscapeList, parsePrefixList, prefixProblem } from '../../../lib/artifacts/placeholder-prefixes.js';
 import { loadConfig } from '../../../lib/config.js';
 import { ConfigError } from '../../../lib/errors.js';
 import { splitList } from '../../../lib/wecube/split-list.js';
@@ -67,5 +67,25 @@ describe('splitList (upstream splitWithCustomFlag)', () => {
     [undefined, []],
   ])('%j', (text, expected) => {
     expect(splitList(text)).toEqual(expected);
+  });
+});
+
+describe('SALTSTACK_ENCRYPT_ESCAPE_PREFIX (upstream §8.6)', () => {
+  it('reads unset or blank as [""], which escapes every key; otherwise splits on , untrimmed', () => {
+    expect(parseEscapeList(undefined)).toEqual(['']);
+    expect(parseEscapeList(' ')).toEqual(['']);
+    expect(parseEscapeList('\\+skip_, x')).toEqual(['\\+skip_', ' x']);
+    expect(escapeMatcher(['']).escapes('+db_pw')).toBe(true);
+  });
+
+  it('escapes by upstream\'s regex ^(e1|e2)\\w*, tested on the prefix and name', () => {
+    const { escapes } = escapeMatcher(['\\+skip', '\\+tmp']);
+    expect([escapes('+skip_pw'), escapes('+tmp1'), escapes('+db_pw'), escapes('skip')]).toEqual([true, true, false, false]);
+  });
+
+  it('escapes nothing (upstream encrypts) when the list is not a regex, and says why', () => {
+    const m = escapeMatcher(['+bad']);
+    expect(m.escapes('+bad')).toBe(false);
+    expect(m.problem).toMatch(/^SALTSTACK_ENCRYPT_ESCAPE_PREFIX is not a valid regex/);
   });
 });

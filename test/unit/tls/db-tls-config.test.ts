@@ -67,13 +67,13 @@ describe.each(['MYSQL', 'REDIS'] as const)('%s_TLS', (db) => {
     const missing = join(dir, `${db}-missing.pem`);
     const error = errorOf(() => tlsOf({ [`${db}_TLS`]: 'required', [`${db}_TLS_CA_FILE`]: missing }));
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error.message).toBe(`${db}_TLS_CA_FILE cannot be read: ${missing} (ENOENT)`);
+    expect(error.message).toBe(`${db}_TLS_CA_FILE: cannot be read: ${missing} (ENOENT)`);
   });
 
   it('names the variable of a CA file that cannot be read (a directory)', () => {
     const error = errorOf(() => tlsOf({ [`${db}_TLS`]: 'required', [`${db}_TLS_CA_FILE`]: dir }));
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error.message).toBe(`${db}_TLS_CA_FILE cannot be read: ${dir} (EISDIR)`);
+    expect(error.message).toBe(`${db}_TLS_CA_FILE: cannot be read: ${dir} (EISDIR)`);
   });
 
   it.each([
