@@ -25,16 +25,18 @@ async function masterFinger(wheel: WheelCall, id: string, state: string, signal:
 /**
  * Accepts the minion key of `id` only when the master's copy has the fingerprint read from the host
  * (never auto_accept): waits for the key to arrive (wheel key.list_all), compares (key.finger), accepts
- * (key.accept) and checks the accepted copy again. A stale accepted key with another fingerprint is
- * deleted only with `reinstall`. Throws AgentKeyError on a mismatch (nothing accepted), AgentInstallError
- * when no key arrives before `waitMs`.
+ * (key.accept) and checks the accepted copy again. A stale accepted key with another fingerprint (a
+ * re-imaged host) is deleted and the host's new key accepted, as upstream callers expect without any flag:
+ * the caller got `finger` over an SSH session it authenticated to that very host, which is the proof that
+ * the host owns the id; `onReplace` hears the old fingerprint. Throws AgentKeyError when a pending key is
+ * not the host's (nothing accepted), AgentInstallError when no key arrives before `waitMs`.
  */
 export async function acceptMinionKey(input: {
   wheel: WheelCall;
   id: string;
   finger: string;
-  reinstall: boolean;
   waitMs: number;
+  onReplace?: (oldFinger: string | undefined) => void;
   signal: AbortSignal;
   pollMs?: number;
 }): Promise<KeyStatus> {
@@ -46,13 +48,7 @@ export async function acceptMinionKey(input: {
     if (listOf(keys, 'minions').includes(id)) {
       const accepted = await masterFinger(wheel, id, 'minions', signal);
       if (accepted === finger) return replaced ? 'replaced' : 'known';
-      if (!input.reinstall) {
-        throw new AgentKeyError(
-          `The master already has an accepted key for ${id} with fingerprint ${accepted}, but the minion on the host has ${finger}: ` +
-            'retry with reinstall=true to replace it (after checking that this host owns the id)',
-          id,
-        );
-      }
+      input.onReplace?.(accepted);
       await wheel('key.delete', { match: id }, signal);
       replaced = true;
     } else if (listOf(keys, 'minions_pre').includes(id)) {

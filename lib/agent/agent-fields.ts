@@ -4,10 +4,14 @@ import { looseString, requiredString } from '../wecube/fields.js';
 import { hostField, portField } from '../wecube/server-fields.js';
 import type { InstallMethod } from './remote-scripts.js';
 
-/** upstream `method`: yum/apt/dnf name a package repository; absent or `local` (upstream's offline package) take the configured default. */
+/**
+ * upstream `method`: yum/apt/dnf name a package repository; `local` (what WeCube sends) is upstream's
+ * offline package served by the plugin, i.e. the bundle (AGENT_BUNDLE_URL); absent takes the configured default.
+ */
 export function parseMethod(value: string | undefined, fallback: InstallMethod): InstallMethod | undefined {
   const v = (value ?? '').trim().toLowerCase();
-  if (v === '' || v === 'local') return fallback;
+  if (v === '') return fallback;
+  if (v === 'local') return 'bundle';
   if (['repository', 'yum', 'apt', 'dnf'].includes(v)) return 'repository';
   if (v === 'bootstrap' || v === 'bundle' || v === 'preinstalled') return v;
   if (v === 'offline') return 'bundle';

@@ -57,7 +57,8 @@ export const agentInstall = (deps: AgentDeps) => {
   const input = z.object({
     ...agentSshFields(settings.defaultMethod),
     command: looseString(),
-    reinstall: looseString().transform((v) => /^(y|yes|true|1|on)$/i.test(v?.trim() ?? '')),
+    // Accepted for older callers: a changed key is replaced without it (the host proved itself over SSH).
+    reinstall: looseString().describe('no longer needed: a host whose minion key changed (re-imaged) gets its new key accepted'),
   });
 
   const bundleUrl = async (): Promise<string> => {
@@ -109,9 +110,12 @@ export const agentInstall = (deps: AgentDeps) => {
         wheel: (fun, kwarg, s) => salt.wheel(fun, kwarg, s),
         id,
         finger,
-        reinstall: item.reinstall,
         waitMs: settings.keyWaitS * 1000,
         signal,
+        onReplace: (old) => {
+          done.push(`the master's key for ${id} (fingerprint ${old ?? 'unknown'}) was not the host's: replaced`);
+          ctx.logger.warn('minion key replaced', { host: id, oldFingerprint: old, fingerprint: finger });
+        },
       });
       done.push(`key ${finger} ${out.keyStatus === 'known' ? 'already accepted' : out.keyStatus}`);
       const ms = await waitForPing(salt, id, settings.pingWaitS * 1000, signal);

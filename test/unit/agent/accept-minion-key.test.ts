@@ -34,8 +34,8 @@ function fakeMaster(initial: { state: string; finger: string } | undefined, arri
   return { wheel, calls, key: () => key };
 }
 
-const accept = (master: ReturnType<typeof fakeMaster>, reinstall = false, waitMs = 1000) =>
-  acceptMinionKey({ wheel: master.wheel, id: ID, finger: HOST_FINGER, reinstall, waitMs, signal: new AbortController().signal, pollMs: 5 });
+const accept = (master: ReturnType<typeof fakeMaster>, waitMs = 1000, onReplace?: (old: string | undefined) => void) =>
+  acceptMinionKey({ wheel: master.wheel, id: ID, finger: HOST_FINGER, waitMs, signal: new AbortController().signal, pollMs: 5, ...(onReplace && { onReplace }) });
 
 describe('acceptMinionKey', () => {
   it('accepts a pending key with the host’s fingerprint once it arrives', async () => {
@@ -58,17 +58,19 @@ describe('acceptMinionKey', () => {
     expect(master.key()).toEqual({ state: 'minions_pre', finger: OTHER });
   });
 
-  it('keeps a stale accepted key with another fingerprint unless asked to reinstall', async () => {
-    const master = fakeMaster({ state: 'minions', finger: OTHER });
-    await expect(accept(master)).rejects.toThrow(/retry with reinstall=true/);
-    expect(master.key()).toEqual({ state: 'minions', finger: OTHER });
-  });
-
-  it('replaces a stale accepted key on reinstall, accepting the host’s new key', async () => {
+  it('replaces a stale accepted key (a re-imaged host) with the host\'s new key, without any flag, saying so', async () => {
     const master = fakeMaster({ state: 'minions', finger: OTHER }, [{ state: 'minions_pre', finger: HOST_FINGER }]);
-    await expect(accept(master, true)).resolves.toBe('replaced');
+    const olds: Array<string | undefined> = [];
+    await expect(accept(master, 1000, (old) => olds.push(old))).resolves.toBe('replaced');
+    expect(olds).toEqual([OTHER]);
     expect(master.calls).toContain('key.delete');
     expect(master.key()).toEqual({ state: 'minions', finger: HOST_FINGER });
+  });
+
+  it('still accepts only the host\'s own key after deleting a stale one: another pending key is refused', async () => {
+    const master = fakeMaster({ state: 'minions', finger: OTHER }, [{ state: 'minions_pre', finger: OTHER }]);
+    await expect(accept(master)).rejects.toThrow(`The pending key for ${ID} on the master has fingerprint ${OTHER}, not ${HOST_FINGER}`);
+    expect(master.calls).not.toContain('key.accept');
   });
 
   it('refuses a rejected key', async () => {
@@ -76,7 +78,7 @@ describe('acceptMinionKey', () => {
   });
 
   it('gives up at its deadline with the wait-key step named', async () => {
-    const error = await accept(fakeMaster(undefined), false, 30).catch((e: unknown) => e);
+    const error = await accept(fakeMaster(undefined), 30).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AgentInstallError);
     expect(error).toMatchObject({ step: 'wait-key', host: ID });
     expect((error as Error).message).toContain(`The minion key of ${ID} did not reach the master within 0 s`);

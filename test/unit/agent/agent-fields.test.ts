@@ -6,7 +6,7 @@ describe('parseMethod', () => {
   it.each([
     [undefined, 'preinstalled'],
     ['', 'preinstalled'],
-    ['local', 'preinstalled'],
+    ['local', 'bundle'],
     ['yum', 'repository'],
     ['APT', 'repository'],
     ['dnf', 'repository'],
