@@ -4,7 +4,7 @@ import { archiveType } from '../artifacts/package-name.js';
 import { normalisedRef, readPackage } from '../artifacts/normalise-package.js';
 import { baseName, parseEndpoint, type ObjectRef } from '../artifacts/parse-endpoint.js';
 import { replacePackageVariables, type ReplaceRequest } from '../artifacts/package-variable-replace.js';
-import { InputError, JobTimeoutError, publicMessage, TargetNoReturnError } from '../errors.js';
+import { InputError, JobTimeoutError, publicMessage } from '../errors.js';
 import { copySteps, md5Detail } from '../files/copy-states.js';
 import { copyFiles } from '../files/host-file-copy.js';
 import { findFiles } from '../files/host-file-find.js';
@@ -12,7 +12,7 @@ import type { Runtime } from '../runtime.js';
 import { applySteps, stepsError } from '../salt/apply-steps.js';
 import { firstFailure, highData, type StateStep } from '../salt/high-data.js';
 import { hostError } from '../salt/host-error.js';
-import { normaliseHostReturn, unanswered, type HostResult } from '../salt/normalise-result.js';
+import { normaliseHostReturn, unanswered, unknownMinion, type HostResult } from '../salt/normalise-result.js';
 import { runBatched } from '../salt/run-batched.js';
 import { runScripts, type HostScriptDeps, type ScriptsRequest } from '../scripts/host-script-run.js';
 import { planScripts } from '../scripts/plan-scripts.js';
@@ -209,7 +209,7 @@ export class HostSteps {
       { signal: ctx.signal },
     );
     if (!job!.minions.includes(req.host)) {
-      throw new TargetNoReturnError(`Cannot connect to target ${req.host}. Minion ${req.host} is not a known minion (no accepted key)`, req.host);
+      throw hostError(unknownMinion(req.host));
     }
     return job!.jid;
   }

@@ -30,7 +30,7 @@ export function applySteps(salt: SaltClient, calls: readonly StepsCall[], option
  * JobFailedError `<what> failed on <host>: <state id>: <salt's comment>`.
  */
 export function stepsError(result: HostResult, what: string): PluginError {
-  if (result.error === 'NO_RETURN') {
+  if (result.error === 'NO_RETURN' && !result.unknown) {
     return new TargetNoReturnError(`Cannot connect to target ${result.host}. ${result.message ?? ''}`.trim(), result.host);
   }
   if (unanswered(result)) return hostError(result);

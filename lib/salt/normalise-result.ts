@@ -24,7 +24,22 @@ export interface HostResult {
   message?: string;
   /** The salt job, when known (BUSY results name it). */
   jid?: string;
+  /** NO_RETURN because the master knows no such minion (no accepted key): `message` is upstream's text as it is. */
+  unknown?: true;
 }
+
+/** A host the master does not know (no accepted key for the id): NO_RETURN with upstream's salt_api_target_error text. */
+export const unknownMinion = (host: string): HostResult => ({
+  host,
+  ok: false,
+  retcode: null,
+  stdout: '',
+  stderr: '',
+  ret: undefined,
+  error: 'NO_RETURN',
+  unknown: true,
+  message: `Salt-master can not recognize ${host}, please check if salt-minion installed on this target.`,
+});
 
 /** The host gave no result of the function: not reached, still running at the deadline, or never asked. */
 export const unanswered = (r: Pick<HostResult, 'error'>): boolean => r.error === 'NO_RETURN' || r.error === 'BUSY' || r.error === 'QUEUED';

@@ -1,5 +1,5 @@
 import { callKey, type LocalCall } from './build-lowstate.js';
-import { normaliseHostReturn, type HostResult, type NormaliseOptions } from './normalise-result.js';
+import { unknownMinion, type HostResult, type NormaliseOptions } from './normalise-result.js';
 import type { AsyncJob, SaltClient } from './salt-client.js';
 
 /** One function for one host: what an item of a request needs. */
@@ -106,10 +106,7 @@ export async function runBatched(salt: SaltClient, calls: readonly HostCall[], o
             options.onProgress?.(doneByJob.reduce((a, b) => a + b, 0), total);
           },
         });
-        const notKnown = unknown.map((host) => ({
-          ...normaliseHostReturn(host, undefined),
-          message: `Minion ${host} did not return: not a known minion (no accepted key for this id)`,
-        }));
+        const notKnown = unknown.map(unknownMinion);
         return [...answered, ...notKnown];
       });
       place(group.indexes, hostResults);

@@ -9,7 +9,7 @@ import {
 import type { Logger } from '../log/logger.js';
 import type { SaltAdmission, Slot } from './admission.js';
 import { buildLocal, buildMasterCall, type LocalCall, type Lowstate } from './build-lowstate.js';
-import { normaliseHostReturn, normaliseLocalReturn, type HostResult, type NormaliseOptions } from './normalise-result.js';
+import { normaliseHostReturn, normaliseLocalReturn, unknownMinion, type HostResult, type NormaliseOptions } from './normalise-result.js';
 
 export interface SaltClientOptions {
   url: string;
@@ -282,7 +282,7 @@ export class SaltClient {
       : [];
     const byHost = new Map(answered.map((r) => [r.host, r]));
     return call.tgt.map(
-      (host) => byHost.get(host) ?? { ...normaliseHostReturn(host, undefined), message: `Minion ${host} did not return: not a known minion (no accepted key for this id)` },
+      (host) => byHost.get(host) ?? unknownMinion(host),
     );
   }
 

@@ -92,7 +92,7 @@ describe('host-file/copy', () => {
     expect(a).toMatchObject({ guid: 'a', callbackParameter: 'cb-a', errorCode: '0', detail: `{"return": [{"${m0}": "${md5(body)}"}]}` });
     expect(b).toMatchObject({ guid: 'b', errorCode: '0', detail: `{"return": [{"${m1}": "${md5(body)}"}]}` });
     expect(ghost).toMatchObject({ guid: 'ghost', errorCode: '1', errorType: 'E_NO_RETURN' });
-    expect(ghost!['errorMessage']).toBe(`Cannot connect to target ${UNKNOWN}. Minion ${UNKNOWN} did not return: not a known minion (no accepted key for this id)`);
+    expect(ghost!['errorMessage']).toBe(`Salt-master can not recognize ${UNKNOWN}, please check if salt-minion installed on this target.`);
     expect(md5Of(`${root}/copy-a/payload.bin`)).toBe(md5(body));
     expect(ownerOf(`${root}/copy-a/payload.bin`).split(':')[0]).toBe('nobody');
     expect(md5Of(`${root}/copy-b/renamed.bin`)).toBe(md5(body));
@@ -340,7 +340,7 @@ describe('over HTTP, including the old API guide', () => {
       ],
     });
     expect(body['resultCode']).toBe('1');
-    expect(body['resultMessage']).toContain('(guid hx): Cannot connect to target 10.255.255.251');
+    expect(body['resultMessage']).toContain('(guid hx): Salt-master can not recognize 10.255.255.251');
     expect((body['results'].outputs as Out[]).map((o) => [o['guid'], o['errorCode']])).toEqual([
       ['h0', '0'],
       ['h1', '0'],

@@ -182,7 +182,7 @@ describe('host-user/password and delete', () => {
       ['0', `user ${u1} deleted on ${m1}`],
       ['0', `user no_such_user_x8 does not exist on ${m0}, nothing to delete`],
       ['1', `user root on ${m0} is a system account (uid 0 < 1000); host-user does not change it`],
-      ['1', `Cannot connect to target ${UNKNOWN}. Minion ${UNKNOWN} did not return: not a known minion (no accepted key for this id)`],
+      ['1', `Salt-master can not recognize ${UNKNOWN}, please check if salt-minion installed on this target.`],
     ]);
     expect(exists(u0)).toBe(false);
     expect(exists(u1)).toBe(false);

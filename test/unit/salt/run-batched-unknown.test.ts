@@ -31,7 +31,7 @@ describe('runBatched with ids salt does not know', () => {
       ['h1', true, undefined],
       ['ghost', false, 'NO_RETURN'],
     ]);
-    expect(results[1]!.message).toBe('Minion ghost did not return: not a known minion (no accepted key for this id)');
+    expect(results[1]!.message).toBe('Salt-master can not recognize ghost, please check if salt-minion installed on this target.');
     expect(api.count('GET', '/jobs/')).toBeGreaterThan(0);
   });
 
