@@ -6,6 +6,8 @@
 export abstract class PluginError extends Error {
   abstract override readonly name: string;
   abstract readonly code: string;
+  /** The item's `errorCode` in the WeCube envelope: "1", except where upstream answers otherwise. */
+  readonly errorCode: '1' | '2' = '1';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
@@ -137,6 +139,11 @@ export class HostKeyError extends PluginError {
 export class ArtifactNotFoundError extends PluginError {
   override readonly name = 'ArtifactNotFoundError';
   readonly code = 'E_ARTIFACT_NOT_FOUND';
+}
+
+/** released-package/listCurrentDir: the listed directory is not in the package; upstream answers errorCode "2". */
+export class PackageDirNotFoundError extends ArtifactNotFoundError {
+  override readonly errorCode = '2' as const;
 }
 
 /** The artifact store (S3) refused or failed a request other than "not found": permissions, network, server. */

@@ -146,7 +146,9 @@ export async function replacePackageVariables(
   const signal = ctx.signal;
 
   const targetBucket = config.s3.bucket ?? source.bucket;
-  const targetDir = config.s3.bucket ? '' : keyDir(source);
+  // Next to the source package, in its folder (upstream without S3_SERVER_URL; callers and released-package rely on it),
+  // in the artifact bucket when one is configured (the bucket the plugin may write).
+  const targetDir = keyDir(source);
   const stagingKey = `${STAGING_PREFIX}${randomUUID()}`;
   const staging: ObjectRef = {
     bucket: targetBucket,

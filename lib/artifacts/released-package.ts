@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import { ArtifactNotFoundError, InputError } from '../errors.js';
+import { ArtifactNotFoundError, InputError, PackageDirNotFoundError } from '../errors.js';
 import { commonFields, looseString, requiredString } from '../wecube/fields.js';
 import { defineOperation, eachItem } from '../wecube/operation.js';
 import type { ArtifactStore } from './artifact-store.js';
@@ -67,7 +67,7 @@ export async function listPackageDir(
     const isDir = entry.type === 'directory';
     files.set(rest, { name: rest, isDir, md5: entry.type === 'file' ? await md5Of(await open()) : '' });
   });
-  if (!exists) throw new ArtifactNotFoundError(`exist check error:dir(${input.currentDir}) not exist `);
+  if (!exists) throw new PackageDirNotFoundError(`exist check error:dir(${input.currentDir}) not exist `);
   return [...files.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 

@@ -21,7 +21,7 @@ const output = z.object({
   diskTotal: z.number().describe('MB, sum of the /dev* filesystems (1K-blocks / 1024, rounded down)'),
   os: z.string(),
   kernel: z.string(),
-  diskMounts: z.array(diskMount),
+  diskMounts: z.array(diskMount).nullable().describe('null when the host could not be asked'),
   hwaddrInterfaces: z.array(z.string()),
 });
 type HostInfo = z.infer<typeof output>;
@@ -58,6 +58,9 @@ export function summariseHost(grains: Record<string, unknown>, usage: Record<str
       hwaddr && typeof hwaddr === 'object' ? Object.keys(hwaddr).filter((name) => name !== 'lo').sort() : [],
   };
 }
+
+/** The outputs of a host that could not be asked, as upstream's zero-valued struct. */
+const NO_INFO: HostInfo = { numCpus: 0, memTotal: 0, diskTotal: 0, os: '', kernel: '', diskMounts: null, hwaddrInterfaces: [] };
 
 const asRecord = (r: HostResult) => (r.ret && typeof r.ret === 'object' ? (r.ret as Record<string, unknown>) : {});
 
@@ -131,7 +134,8 @@ export const hostInfoQuery = (salt: () => SaltClient) =>
         const g = grainsBy.get(item.target)!;
         const u = usageBy.get(item.target)!;
         const failed = !u.ok ? u : !g.ok ? g : undefined;
-        if (failed) return { ok: false, error: hostError(failed) };
+        // Upstream sends every output field on a failed item too (WeCube maps outputs by register.xml's list).
+        if (failed) return { ok: false, error: hostError(failed), output: NO_INFO };
         return { ok: true, output: summariseHost(asRecord(g), asRecord(u)) };
       });
     },

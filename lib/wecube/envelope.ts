@@ -4,7 +4,8 @@ import { describeJsonProblem } from './json-problem.js';
 export interface ItemOutput {
   guid?: string;
   callbackParameter?: string;
-  errorCode: '0' | '1';
+  /** "0" success, "1" failure; "2" where upstream answers it (released-package/listCurrentDir: no such directory). */
+  errorCode: '0' | '1' | '2';
   errorMessage: string;
   [field: string]: unknown;
 }

@@ -70,6 +70,7 @@ export async function runOperation<S extends z.ZodType, O extends object>(
       ctx.logger.warn('item failed', { item: index + 1, guid, error: outcome.error });
     }
     const errorType = outcome.error instanceof PluginError ? outcome.error.code : 'E_INTERNAL';
-    return { ...base, ...outcome.output, errorCode: '1', errorMessage: publicMessage(outcome.error), errorType };
+    const errorCode = outcome.error instanceof PluginError ? outcome.error.errorCode : '1';
+    return { ...base, ...outcome.output, errorCode, errorMessage: publicMessage(outcome.error), errorType };
   });
 }

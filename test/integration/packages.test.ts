@@ -98,7 +98,8 @@ describe('package-variable/replace against the S3 server', () => {
     expect(out).toMatchObject({ guid: 'g1', callbackParameter: 'cb1', errorCode: '0', errorMessage: '' });
     expect(out['unresolvedVariables']).toEqual([{ file: 'app/conf/app.properties', line: '3', key: 'nope', type: '@' }]);
     const ext = name.endsWith('.tgz') ? '.tgz' : '.tar.gz';
-    expect(out['s3PkgPath']).toMatch(new RegExp(`^${env['S3_ENDPOINT']}/${BUCKET}/[0-9a-f]{32}_${APP}_\\d{14}_[0-9a-z]{4}${ext.replace('.', '\\.')}$`));
+    // next to the source package, in its folder (upstream)
+    expect(out['s3PkgPath']).toMatch(new RegExp(`^${env['S3_ENDPOINT']}/${BUCKET}/${RUN}/[0-9a-f]{32}_${APP}_\\d{14}_[0-9a-z]{4}${ext.replace('.', '\\.')}$`));
     const data = await fetchObject(out['s3PkgPath']);
     expect(out['s3PkgPath']).toContain(`/${md5(data)}_`);
     const dir = join(work, `out-${name}`);
@@ -257,7 +258,8 @@ describe('released-package against the S3 server', () => {
 
   it('reports a missing directory with upstream text', async () => {
     const { outputs } = await call('/saltstack/v1/released-package/listCurrentDir', [{ guid: 'l', endpoint: url(`${RUN}/${APP}.tgz`), currentDir: 'app/none' }]);
-    expect(outputs[0]).toMatchObject({ errorCode: '1', errorMessage: 'exist check error:dir(app/none) not exist ' });
+    // upstream's errorCode for a directory the package does not have
+    expect(outputs[0]).toMatchObject({ errorCode: '2', errorMessage: 'exist check error:dir(app/none) not exist ' });
   });
 
   it.each(['zip', 'tgz'])('lists the placeholders of one file of a %s: line, key and prefix', async (kind) => {

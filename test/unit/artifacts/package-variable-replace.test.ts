@@ -106,11 +106,14 @@ describe('package-variable/replace (in-memory store)', () => {
     expect(after['app/bin/start.sh']!.mode).toBe(0o755);
   });
 
-  it('writes into the configured artifact bucket when there is one', async () => {
+  it('writes into the configured artifact bucket when there is one, in the source package\'s folder (as upstream, next to it)', async () => {
     const { store, run } = setup({ s3: { bucket: 'salt-tmp' } });
     store.set('wecube', 'd/pkg.tgz', tgz);
     const result = await run({ endpoint: `${ORIGIN}/wecube/d/pkg.tgz`, confFiles: 'app/conf/app.properties', variableList: VARS });
-    output(store, result.s3PkgPath, 'salt-tmp', '', 'pkg', '.tgz');
+    output(store, result.s3PkgPath, 'salt-tmp', 'd/', 'pkg', '.tgz');
+    store.set('salt-tmp', 'apps/v2/pkg.tgz', tgz);
+    const same = await run({ endpoint: `${ORIGIN}/salt-tmp/apps/v2/pkg.tgz`, confFiles: 'app/conf/app.properties', variableList: VARS });
+    output(store, same.s3PkgPath, 'salt-tmp', 'apps/v2/', 'pkg', '.tgz');
   });
 
   it('does not stack timestamps when a re-packed package is processed again', async () => {

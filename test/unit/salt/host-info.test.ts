@@ -40,7 +40,7 @@ describe('summariseHost with other shapes', () => {
     });
     // (1536 + 1535) / 1024 = 2.999: floor, not round.
     expect(info.diskTotal).toBe(2);
-    expect(info.diskMounts.map((m) => m.filesystem)).toEqual(['/dev/sda1', '/dev/mapper/vg-data']);
+    expect(info.diskMounts!.map((m) => m.filesystem)).toEqual(['/dev/sda1', '/dev/mapper/vg-data']);
   });
 
   it('does not fail on odd grain types (ip4_gw false, numbers, nulls, a missing hwaddr map)', () => {
@@ -66,7 +66,7 @@ describe('summariseHost with other shapes', () => {
     });
     expect(info.diskTotal).toBe(2);
     expect(info.diskMounts).toHaveLength(2);
-    expect(info.diskMounts[1]).toEqual({ filesystem: '/dev/sdb1', '1K-blocks': '-', used: '', available: '', capacity: '' });
+    expect(info.diskMounts![1]).toEqual({ filesystem: '/dev/sdb1', '1K-blocks': '-', used: '', available: '', capacity: '' });
   });
 
   it('gives empty strings and zeros for an empty host', () => {
