@@ -293,3 +293,13 @@ describe('npm start with a short JWT key', () => {
     await expect(startServer({ AUTH_MODE: 'jwt', JWT_SIGNING_KEY: 'Platform+Auth+Server+Secret' })).rejects.toThrow(/JWT_SIGNING_KEY decodes to 20 bytes/);
   });
 });
+
+describe('npm start configuration from the stack', () => {
+  it('names the stack master for agent/install (the seed example no longer stops at "minion_master_ip is empty")', () => {
+    const env = stackEnv();
+    expect(env['AGENT_MINION_MASTERS']).toBe('127.0.0.1');
+    const agent = stackRuntime().config.agent;
+    expect(agent.masters).toEqual(['127.0.0.1']);
+    expect(String(agent.masterPort)).toBe(env['AGENT_MINION_MASTER_PORT']);
+  });
+});
