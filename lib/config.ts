@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_PREFIXES, parseEscapeList, parsePrefixList, prefixProblem } from './artifacts/placeholder-prefixes.js';
 import { ConfigError } from './errors.js';
+import { fromWeCubeEnvironment } from './wecube-environment.js';
 import { DB_TLS_MODES, parseDbTls } from './tls/db-tls.js';
 import { HMAC_MIN_KEY_BYTES, MIN_JWT_KEY_BYTES } from './wecube/hmac-key-size.js';
 
@@ -443,8 +444,15 @@ const problemLine = (issue: z.core.$ZodIssue): string => {
  * the variable to fix (a single problem is the whole message).
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = configSchema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map(problemLine);
+  // WeCube's names (minion_master_ip, SALTSTACK_LOG_LEVEL, S3_SERVER_URL) and rsa@ values, read first.
+  const wecube = fromWeCubeEnvironment(env);
+  const parsed = configSchema.safeParse(wecube.env);
+  if (parsed.success && !wecube.problems.length) return parsed.data;
+  const own = new Set(wecube.problems.map((p) => p.variable));
+  const problems = [
+    ...wecube.problems.map((p) => `${p.variable}: ${p.message}`),
+    // a variable whose rsa@ value failed is not also reported as missing
+    ...(parsed.success ? [] : parsed.error.issues).map(problemLine).filter((line) => !own.has(line.split(':', 1)[0]!)),
+  ];
   throw new ConfigError(problems.length === 1 ? problems[0]! : `Configuration has ${problems.length} problems: ${problems.join('; ')}`);
 }
