@@ -98,7 +98,18 @@ const addInput = z.object({
   rwDir: looseString(),
   rwFile: looseString(),
 });
-const passwordOutput = z.object({ password: z.string().describe('{cipher_a}-encrypted with guid + seed'), detail: z.string() });
+/**
+ * An item's `detail` as upstream sends it: salt's response JSON of the host's one job,
+ * `{"return": [{"<host>": {"pid", "retcode", "stderr", "stdout"}}]}`, which callers parse for retcode and
+ * stdout; stdout says what was done (`user app created on 10.0.0.1 (group apps)`).
+ */
+export function saltDetail(result: HostResult, said: string): string {
+  const ret = result.ret && typeof result.ret === 'object' ? (result.ret as Record<string, unknown>) : {};
+  return JSON.stringify({ return: [{ [result.host]: { pid: typeof ret['pid'] === 'number' ? ret['pid'] : 0, retcode: result.retcode ?? 0, stderr: result.stderr, stdout: said } }] });
+}
+
+const detailField = z.string().describe('salt\'s response JSON of the job, as upstream: {"return": [{"<host>": {"pid", "retcode", "stderr", "stdout"}}]}; stdout says what was done');
+const passwordOutput = z.object({ password: z.string().describe('{cipher_a}-encrypted with guid + seed'), detail: detailField });
 type PasswordOutput = z.output<typeof passwordOutput>;
 
 /** One user to create or update on a host: the typed input of addUsers (apply-deployment and releases call it too). */
@@ -174,7 +185,7 @@ export async function addUsers(deps: UserDeps, requests: readonly AddUserRequest
       ok: true,
       output: {
         password: kept ? '' : out,
-        detail: `user ${plan.user} ${what} on ${host}${plan.group ? ` (group ${plan.group})` : ''}${kept ? ', password unchanged' : ''}`,
+        detail: saltDetail(result, `user ${plan.user} ${what} on ${host}${plan.group ? ` (group ${plan.group})` : ''}${kept ? ', password unchanged' : ''}`),
       },
     };
   });
@@ -225,7 +236,7 @@ export const hostUserAdd = (deps: UserDeps) =>
   });
 
 const deleteInput = z.object({ ...commonFields, target: safeToken('target'), userName: requiredString() });
-const detailOutput = z.object({ detail: z.string() });
+const detailOutput = z.object({ detail: detailField });
 
 /**
  * host-user/delete: removes the user, with its home (`userdel -rf`) only when the home is a directory of
@@ -256,14 +267,14 @@ export const hostUserDelete = (deps: UserDeps) =>
       results.forEach((result, i) => {
         const { index, host, user } = reqs[i]!;
         const answer = result.ok ? readAnswer(result.stdout) : undefined;
-        if (answer?.kind === 'absent') return void (outcomes[index] = { ok: true, output: { detail: `user ${user} does not exist on ${host}, nothing to delete` } });
+        if (answer?.kind === 'absent') return void (outcomes[index] = { ok: true, output: { detail: saltDetail(result, `user ${user} does not exist on ${host}, nothing to delete`) } });
         if (answer?.kind !== 'done') return void (outcomes[index] = { ok: false, error: scriptError(result, `Deleting user ${user}`, { user, minUid }) });
         const [, why = '', owner = '', ...rest] = answer.fields;
         const home = (why.startsWith('owner') ? rest : [owner, ...rest]).join('\t') || '(unknown)';
         const reason = keptBecause(why, owner, user, homeRoot);
         const kept = reason ? `; home ${home} kept: ${reason}` : '';
         ctx.logger.info('user deleted', { host, user, homeKept: !!kept });
-        outcomes[index] = { ok: true, output: { detail: `user ${user} deleted on ${host}${kept}` } };
+        outcomes[index] = { ok: true, output: { detail: saltDetail(result, `user ${user} deleted on ${host}${kept}`) } };
       });
       return outcomes;
     },
@@ -330,7 +341,7 @@ export const hostUserPassword = (deps: UserDeps) =>
           return;
         }
         ctx.logger.info('user password changed', { host: req.host, user: req.user });
-        outcomes[req.index] = { ok: true, output: { password: req.out, detail: `password of user ${req.user} changed on ${req.host}` } };
+        outcomes[req.index] = { ok: true, output: { password: req.out, detail: saltDetail(result, `password of user ${req.user} changed on ${req.host}`) } };
       });
       return outcomes;
     },

@@ -11,6 +11,7 @@ import { decodeCipherA } from '../../lib/crypto/cipher-a.js';
 import { applyDeploymentDelete, applyDeploymentNew, applyDeploymentUpdate } from '../../lib/deploy/apply-deployment.js';
 import { exitCode, md5, ownerOf, run, runItems, s3, uniqueName } from '../support/hosts.js';
 import { postJson, startServer, type RunningServer } from '../support/server.js';
+import { said } from '../support/salt-detail.js';
 import { capturedLogs, stackMinions, stackRuntime } from '../support/stack.js';
 
 type Out = Record<string, any>;
@@ -169,7 +170,7 @@ describe('apply-deployment on the stack minions', () => {
       expect(run('id', ['-un', user]).trim()).toBe(user);
       expect(run('id', ['-gn', user]).trim()).toBe(group);
       expect(o['retCode']).toBe(0);
-      expect(o['userDetail']).toBe(`user ${user} created on ${host} (group ${group})`);
+      expect(said({ detail: o['userDetail'] })).toBe(`user ${user} created on ${host} (group ${group})`);
       expect(o['runScriptDetail']).toBe(`started 1.0.0 as ${user}`);
       // the package deployed is the re-packed one, with the variables substituted
       expect(o['s3PkgPath']).toMatch(new RegExp(`/${bucket}/.*[0-9a-f]{32}_app-1\\.0\\.0_\\d{14}_[0-9a-z]{4}\\.tgz$`));

@@ -21,6 +21,7 @@ import { hostUserAdd, hostUserDelete } from '../../lib/users/host-user-operation
 import { runOperation } from '../../lib/wecube/run-operation.js';
 import { adminConnection, mysqlEnv, schemaNames, unique } from '../support/databases.js';
 import { exitCode, md5Of, run, runItems, uniqueName } from '../support/hosts.js';
+import { said } from '../support/salt-detail.js';
 import { stackMinions, stackRuntime } from '../support/stack.js';
 
 type Out = Record<string, any>;
@@ -173,7 +174,7 @@ describe('host-user/delete confinement', () => {
       { guid: 'b', target: m1, userName: rootOwned },
       { guid: 'c', target: m0, userName: own },
     ])) as Out[];
-    expect(outputs.map((o) => [o['errorCode'], o['detail']])).toEqual([
+    expect(outputs.map((o) => [o['errorCode'], said(o)])).toEqual([
       ['0', `user ${outside} deleted on ${m0}; home ${keep.path} kept: it is not below the home root /home`],
       ['0', `user ${rootOwned} deleted on ${m1}; home ${rootHome} kept: it is owned by uid 0, not by ${rootOwned}`],
       ['0', `user ${own} deleted on ${m0}`],
@@ -192,7 +193,8 @@ describe('host-user/delete confinement', () => {
     expect(statSync(`${homes}/${u}`).uid).toBe(uidOf(u));
     const rooted = stackRuntime({ HOST_USER_HOME_ROOT: `${homes}/` });
     const [out] = (await runItems(rooted, hostUserDelete(rooted), [{ guid: 'a', target: m1, userName: u }])) as Out[];
-    expect(out).toMatchObject({ errorCode: '0', detail: `user ${u} deleted on ${m1}` });
+    expect(out).toMatchObject({ errorCode: '0' });
+    expect(said(out)).toBe(`user ${u} deleted on ${m1}`);
     expect(existsSync(`${homes}/${u}`)).toBe(false);
   });
 });

@@ -8,6 +8,7 @@ import { sha512Crypt } from '../../../lib/users/sha512-crypt.js';
 import { runOperation } from '../../../lib/wecube/run-operation.js';
 import { FakeSaltApi } from '../salt/fake-salt-api.js';
 import { captureLogger } from '../helpers.js';
+import { said } from '../../support/salt-detail.js';
 
 const PASSWORD = 'Clear-Text-Pw!42';
 
@@ -156,7 +157,8 @@ describe('host-user operations against a local fake salt-api', () => {
   it('returns the caller\'s own plain password when there is no seed (upstream), and reports a missing user on password change', async () => {
     const { deps, ctx } = await setup({ app: 1001 });
     const [added] = await runOperation(hostUserAdd(deps), [{ guid: 'g', target: '10.0.0.1', userName: 'app', password: 'Apps@2018!' }], ctx);
-    expect(added).toMatchObject({ errorCode: '0', password: 'Apps@2018!', detail: 'user app updated on 10.0.0.1' });
+    expect(added).toMatchObject({ errorCode: '0', password: 'Apps@2018!' });
+    expect(said(added)).toBe('user app updated on 10.0.0.1');
     const outputs = await runOperation(hostUserPassword(deps), [
       { guid: 'g', target: '10.0.0.1', userName: 'app', password: 'N3w-pass' },
       { guid: 'g', target: '10.0.0.1', userName: 'ghost', password: 'N3w-pass' },
@@ -175,7 +177,7 @@ describe('host-user operations against a local fake salt-api', () => {
       { guid: 'a', target: '10.0.0.1', userName: 'app:apps' },
       { guid: 'b', target: '10.0.0.1', userName: 'gone' },
     ], ctx);
-    expect(outputs.map((o) => o['detail'])).toEqual(['user app deleted on 10.0.0.1', 'user gone does not exist on 10.0.0.1, nothing to delete']);
+    expect(outputs.map(said)).toEqual(['user app deleted on 10.0.0.1', 'user gone does not exist on 10.0.0.1, nothing to delete']);
     // one job per item, the lookup and userdel in it
     const jobs = api.lowstateCalls.flatMap((c) => c.body as Chunk[]);
     expect(jobs.map((c) => String(c.kwarg!['stdin']))).toEqual(['1000\napp\n/home\n', '1000\ngone\n/home\n']);
@@ -215,8 +217,10 @@ describe('host-user operations against a local fake salt-api', () => {
     const outside = { ...deps, config: { ...deps.config, hosts: { ...deps.config.hosts, userHomeRoot: '/srv/homes' } } };
     const [purged] = await runOperation(hostUserDelete(deps), [{ guid: 'a', target: '10.0.0.1', userName: 'app' }], ctx);
     const [kept] = await runOperation(hostUserDelete(outside), [{ guid: 'b', target: '10.0.0.1', userName: 'other' }], ctx);
-    expect(purged!['detail']).toBe('user app deleted on 10.0.0.1');
-    expect(kept!['detail']).toBe('user other deleted on 10.0.0.1; home /home/other kept: it is not below the home root /srv/homes');
+    expect(said(purged)).toBe('user app deleted on 10.0.0.1');
+    // upstream's detail: salt's response JSON of the job
+    expect(JSON.parse(String(purged!['detail']))).toEqual({ return: [{ '10.0.0.1': { pid: 1, retcode: 0, stderr: '', stdout: 'user app deleted on 10.0.0.1' } }] });
+    expect(said(kept)).toBe('user other deleted on 10.0.0.1; home /home/other kept: it is not below the home root /srv/homes');
     expect(api.lowstateCalls.flatMap((c) => c.body as Chunk[]).map((c) => String(c.kwarg!['stdin']))).toEqual(['1000\napp\n/home\n', '1000\nother\n/srv/homes\n']);
   });
 });
