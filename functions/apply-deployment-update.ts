@@ -1,4 +1,4 @@
 import { applyDeploymentUpdate } from '../lib/deploy/apply-deployment.js';
 import { serveOperation } from '../lib/wecube/serve-operation.js';
 
-export const { operation, handler, task } = serveOperation((rt) => applyDeploymentUpdate(rt));
+export const { operation, handler, task, build } = serveOperation((rt) => applyDeploymentUpdate(rt));

@@ -1,4 +1,4 @@
 import { diskFormatAndMountDisk } from '../lib/disks/disk-operations.js';
 import { serveOperation } from '../lib/wecube/serve-operation.js';
 
-export const { operation, handler, task } = serveOperation((rt) => diskFormatAndMountDisk(rt));
+export const { operation, handler, task, build } = serveOperation((rt) => diskFormatAndMountDisk(rt));

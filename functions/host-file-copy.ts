@@ -1,4 +1,4 @@
 import { hostFileCopy } from '../lib/files/host-file-copy.js';
 import { serveOperation } from '../lib/wecube/serve-operation.js';
 
-export const { operation, handler, task } = serveOperation((rt) => hostFileCopy(rt));
+export const { operation, handler, task, build } = serveOperation((rt) => hostFileCopy(rt));

@@ -1,4 +1,4 @@
 import { hostFileCreate } from '../lib/files/host-file-create.js';
 import { serveOperation } from '../lib/wecube/serve-operation.js';
 
-export const { operation, handler, task } = serveOperation((rt) => hostFileCreate(rt));
+export const { operation, handler, task, build } = serveOperation((rt) => hostFileCreate(rt));

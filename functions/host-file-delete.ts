@@ -1,4 +1,4 @@
 import { hostFileDelete } from '../lib/files/host-file-delete.js';
 import { serveOperation } from '../lib/wecube/serve-operation.js';
 
-export const { operation, handler, task } = serveOperation((rt) => hostFileDelete(rt));
+export const { operation, handler, task, build } = serveOperation((rt) => hostFileDelete(rt));

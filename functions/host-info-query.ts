@@ -1,4 +1,4 @@
 import { hostInfoQuery } from '../lib/salt/host-info.js';
 import { serveOperation } from '../lib/wecube/serve-operation.js';
 
-export const { operation, handler, task } = serveOperation((rt) => hostInfoQuery(rt.salt));
+export const { operation, handler, task, build } = serveOperation((rt) => hostInfoQuery(rt.salt));

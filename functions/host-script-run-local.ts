@@ -2,4 +2,4 @@ import { hostScriptRun } from '../lib/scripts/host-script-run.js';
 import { hostScriptDeps } from '../lib/scripts/script-deps.js';
 import { serveOperation } from '../lib/wecube/serve-operation.js';
 
-export const { operation, handler, task } = serveOperation((rt) => hostScriptRun(hostScriptDeps(rt), 'run-local'));
+export const { operation, handler, task, build } = serveOperation((rt) => hostScriptRun(hostScriptDeps(rt), 'run-local'));

@@ -2,4 +2,4 @@ import { sshRunDeps } from '../lib/scripts/script-deps.js';
 import { hostScriptSshRun } from '../lib/scripts/ssh-run.js';
 import { serveOperation } from '../lib/wecube/serve-operation.js';
 
-export const { operation, handler, task } = serveOperation((rt) => hostScriptSshRun(sshRunDeps(rt)));
+export const { operation, handler, task, build } = serveOperation((rt) => hostScriptSshRun(sshRunDeps(rt)));

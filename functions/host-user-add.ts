@@ -1,4 +1,4 @@
 import { hostUserAdd } from '../lib/users/host-user-operations.js';
 import { serveOperation } from '../lib/wecube/serve-operation.js';
 
-export const { operation, handler, task } = serveOperation((rt) => hostUserAdd(rt));
+export const { operation, handler, task, build } = serveOperation((rt) => hostUserAdd(rt));

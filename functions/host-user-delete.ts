@@ -1,4 +1,4 @@
 import { hostUserDelete } from '../lib/users/host-user-operations.js';
 import { serveOperation } from '../lib/wecube/serve-operation.js';
 
-export const { operation, handler, task } = serveOperation((rt) => hostUserDelete(rt));
+export const { operation, handler, task, build } = serveOperation((rt) => hostUserDelete(rt));

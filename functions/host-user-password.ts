@@ -1,4 +1,4 @@
 import { hostUserPassword } from '../lib/users/host-user-operations.js';
 import { serveOperation } from '../lib/wecube/serve-operation.js';
 
-export const { operation, handler, task } = serveOperation((rt) => hostUserPassword(rt));
+export const { operation, handler, task, build } = serveOperation((rt) => hostUserPassword(rt));

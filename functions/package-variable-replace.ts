@@ -1,4 +1,4 @@
 import { packageVariableReplace } from '../lib/artifacts/package-variable-replace.js';
 import { serveOperation } from '../lib/wecube/serve-operation.js';
 
-export const { operation, handler, task } = serveOperation((rt) => packageVariableReplace({ config: rt.config, store: rt.store }));
+export const { operation, handler, task, build } = serveOperation((rt) => packageVariableReplace(rt));

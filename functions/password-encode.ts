@@ -1,4 +1,4 @@
 import { passwordEncode } from '../lib/crypto/password-operations.js';
 import { serveOperation } from '../lib/wecube/serve-operation.js';
 
-export const { operation, handler, task } = serveOperation((rt) => passwordEncode(rt.config));
+export const { operation, handler, task, build } = serveOperation((rt) => passwordEncode(rt.config));

@@ -1,4 +1,4 @@
 import { passwordSshkeygen } from '../lib/crypto/password-operations.js';
 import { serveOperation } from '../lib/wecube/serve-operation.js';
 
-export const { operation, handler, task } = serveOperation((rt) => passwordSshkeygen(rt.config));
+export const { operation, handler, task, build } = serveOperation((rt) => passwordSshkeygen(rt.config));

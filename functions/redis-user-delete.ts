@@ -2,4 +2,4 @@ import { redisDeps } from '../lib/redis/redis-deps.js';
 import { redisUserDelete } from '../lib/redis/redis-user-operations.js';
 import { serveOperation } from '../lib/wecube/serve-operation.js';
 
-export const { operation, handler, task } = serveOperation((rt) => redisUserDelete(redisDeps(rt)));
+export const { operation, handler, task, build } = serveOperation((rt) => redisUserDelete(redisDeps(rt)));

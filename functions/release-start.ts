@@ -1,4 +1,4 @@
 import { releaseStart } from '../lib/releases/release-api.js';
 import { serveOperation } from '../lib/wecube/serve-operation.js';
 
-export const { operation, handler, task } = serveOperation((rt) => releaseStart(rt));
+export const { operation, handler, task, build } = serveOperation((rt) => releaseStart(rt));

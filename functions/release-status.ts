@@ -1,4 +1,4 @@
 import { releaseStatus } from '../lib/releases/release-api.js';
 import { serveOperation } from '../lib/wecube/serve-operation.js';
 
-export const { operation, handler, task } = serveOperation((rt) => releaseStatus(rt));
+export const { operation, handler, task, build } = serveOperation((rt) => releaseStatus(rt));

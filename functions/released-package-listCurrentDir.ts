@@ -1,4 +1,4 @@
 import { releasedPackageListCurrentDir } from '../lib/artifacts/released-package.js';
 import { serveOperation } from '../lib/wecube/serve-operation.js';
 
-export const { operation, handler, task } = serveOperation((rt) => releasedPackageListCurrentDir({ config: rt.config, store: rt.store }));
+export const { operation, handler, task, build } = serveOperation((rt) => releasedPackageListCurrentDir(rt));

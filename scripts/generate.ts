@@ -5,13 +5,16 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadOperations } from './lib/load-operations.js';
+import { loadConfig } from '../lib/config.js';
+import { createRuntime } from '../lib/runtime.js';
+import { operationsFor } from './lib/load-operations.js';
 import { serverlessFunctions } from './lib/serverless-functions.js';
 import { buildOpenApi } from '../lib/wecube/openapi.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 writeFileSync(join(root, 'serverless', 'functions.yml'), serverlessFunctions());
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-const document = buildOpenApi(await loadOperations(), version);
+// The document describes the defaults: the operations over the default (local) configuration.
+const document = buildOpenApi(await operationsFor(createRuntime(loadConfig({ AUTH_MODE: 'off' }))), version);
 writeFileSync(join(root, 'openapi.json'), JSON.stringify(document, null, 2) + '\n');
 console.log(`serverless/functions.yml, openapi.json: ${Object.keys(document['paths'] as object).length} paths`);

@@ -19,7 +19,7 @@ export function parseMethod(value: string | undefined, fallback: InstallMethod):
 }
 
 /** The SSH fields of agent/install and agent/uninstall (upstream's names). */
-export const agentSshFields = (fallback: InstallMethod) => ({
+export const agentSshFields = (defaultMethod?: InstallMethod) => ({
   guid: requiredString(),
   callbackParameter: looseString(),
   seed: looseString(),
@@ -32,9 +32,12 @@ export const agentSshFields = (fallback: InstallMethod) => ({
   password: requiredString(),
   passwordType: looseString(),
   method: looseString().transform((v, ctx) => {
-    const method = parseMethod(v, fallback);
+    // No default given: an absent method stays undefined and `run` applies AGENT_DEFAULT_METHOD, so that
+    // the schema reads no setting (the OpenAPI generator parses it, the config may not be loaded yet).
+    if (!v?.trim()) return defaultMethod;
+    const method = parseMethod(v, 'repository');
     if (!method) ctx.addIssue({ code: 'custom', message: 'must be repository (or yum/apt/dnf), bootstrap, bundle (offline) or preinstalled' });
-    return method ?? fallback;
+    return method;
   }),
   hostKeyFingerprint: looseString().transform((v, ctx) => {
     if (!v?.trim()) return undefined;

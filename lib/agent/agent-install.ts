@@ -53,29 +53,29 @@ type InstallOutput = z.infer<typeof output>;
  * when the fingerprint matches the one read from the host, and waits until test.ping answers.
  */
 export const agentInstall = (deps: AgentDeps) => {
-  const { settings } = deps;
   const input = z.object({
-    ...agentSshFields(settings.defaultMethod),
+    ...agentSshFields(),
     command: looseString(),
     // Accepted for older callers: a changed key is replaced without it (the host proved itself over SSH).
     reinstall: looseString().describe('no longer needed: a host whose minion key changed (re-imaged) gets its new key accepted'),
   });
 
   const bundleUrl = async (): Promise<string> => {
-    if (!settings.bundleUrl) throw new ConfigError('Method bundle needs AGENT_BUNDLE_URL (the S3 endpoint of the offline bundle)');
-    return deps.store().presignGet(parseEndpoint(settings.bundleUrl), settings.presignExpiresS);
+    if (!deps.settings.bundleUrl) throw new ConfigError('Method bundle needs AGENT_BUNDLE_URL (the S3 endpoint of the offline bundle)');
+    return deps.store().presignGet(parseEndpoint(deps.settings.bundleUrl), deps.settings.presignExpiresS);
   };
 
   const runItem = async (item: z.output<typeof input>, ctx: RunContext): Promise<ItemOutcome<InstallOutput>> => {
-    if (!settings.masters.length) {
+    const method = item.method ?? deps.settings.defaultMethod; // the setting's default, read per call
+    if (!deps.settings.masters.length) {
       throw new ConfigError('Dependent environment param AGENT_MINION_MASTERS (minion_master_ip) is empty, please check environment params.');
     }
     const id = item.host.trim();
     const done: string[] = [];
-    const out: InstallOutput = { host: id, minionId: id, method: item.method };
+    const out: InstallOutput = { host: id, minionId: id, method };
     const fail = (error: unknown): ItemOutcome<InstallOutput> => ({ ok: false, error, output: { ...out, detail: done.join('; ') } });
-    const stepS = settings.commandTimeoutS;
-    const totalMs = settings.connectTimeoutMs + (3 * stepS + settings.keyWaitS + settings.pingWaitS + 30) * 1000;
+    const stepS = deps.settings.commandTimeoutS;
+    const totalMs = deps.settings.connectTimeoutMs + (3 * stepS + deps.settings.keyWaitS + deps.settings.pingWaitS + 30) * 1000;
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(totalMs)]);
     let agent: AgentSession | undefined;
     try {
@@ -89,16 +89,16 @@ export const agentInstall = (deps: AgentDeps) => {
         await runStep(agent, 'command', shellJoin(['sh', '-c', item.command]), { timeoutS: stepS, privileged: false });
         done.push('pre-command ok');
       }
-      const url = item.method === 'bundle' ? await bundleUrl() : settings.bootstrapUrl;
-      const paths = minionPaths(settings.configDir);
-      const config = minionConfig({ id, masters: settings.masters, masterPort: settings.masterPort, publishPort: settings.publishPort, paths });
+      const url = method === 'bundle' ? await bundleUrl() : deps.settings.bootstrapUrl;
+      const paths = minionPaths(deps.settings.configDir);
+      const config = minionConfig({ id, masters: deps.settings.masters, masterPort: deps.settings.masterPort, publishPort: deps.settings.publishPort, paths });
       const run = await runStep(
         agent,
         'install',
-        installCommand(item.user, { method: item.method, paths, minionBin: settings.minionBin, config, url }),
+        installCommand(item.user, { method, paths, minionBin: deps.settings.minionBin, config, url }),
         { timeoutS: stepS, privileged: true },
       );
-      done.push(`${item.method === 'preinstalled' ? 'configured' : `installed (${item.method}) and configured`} ${paths.configFile}, salt-minion started`);
+      done.push(`${method === 'preinstalled' ? 'configured' : `installed (${method}) and configured`} ${paths.configFile}, salt-minion started`);
       const pub = extractMinionPub(run.stdout);
       const finger = pub && saltKeyFinger(pub);
       if (!finger) throw new AgentInstallError(`Step wait-key on ${id}: the install did not print the minion's public key`, id, 'wait-key');
@@ -110,7 +110,7 @@ export const agentInstall = (deps: AgentDeps) => {
         wheel: (fun, kwarg, s) => salt.wheel(fun, kwarg, s),
         id,
         finger,
-        waitMs: settings.keyWaitS * 1000,
+        waitMs: deps.settings.keyWaitS * 1000,
         signal,
         onReplace: (old) => {
           done.push(`the master's key for ${id} (fingerprint ${old ?? 'unknown'}) was not the host's: replaced`);
@@ -118,10 +118,10 @@ export const agentInstall = (deps: AgentDeps) => {
         },
       });
       done.push(`key ${finger} ${out.keyStatus === 'known' ? 'already accepted' : out.keyStatus}`);
-      const ms = await waitForPing(salt, id, settings.pingWaitS * 1000, signal);
+      const ms = await waitForPing(salt, id, deps.settings.pingWaitS * 1000, signal);
       done.push(`test.ping answered after ${(ms / 1000).toFixed(1)} s`);
       out.detail = done.join('; ');
-      ctx.logger.info('agent installed', { host: id, method: item.method, keyStatus: out.keyStatus });
+      ctx.logger.info('agent installed', { host: id, method, keyStatus: out.keyStatus });
       return { ok: true, output: out };
     } catch (error) {
       if (!(error instanceof PluginError) && signal.aborted && !ctx.signal.aborted) {

@@ -16,15 +16,15 @@ type UninstallOutput = z.infer<typeof output>;
  * on the master (wheel key.delete) and checks it is gone. Idempotent.
  */
 export const agentUninstall = (deps: AgentDeps) => {
-  const { settings } = deps;
-  const input = z.object(agentSshFields(settings.defaultMethod));
+  const input = z.object(agentSshFields());
 
   const runItem = async (item: z.output<typeof input>, ctx: RunContext): Promise<ItemOutcome<UninstallOutput>> => {
+    const method = item.method ?? deps.settings.defaultMethod; // the setting's default, read per call
     const id = item.host.trim();
     const done: string[] = [];
     const out: UninstallOutput = { host: id };
-    const stepS = settings.commandTimeoutS;
-    const totalMs = settings.connectTimeoutMs + (2 * stepS + 60) * 1000;
+    const stepS = deps.settings.commandTimeoutS;
+    const totalMs = deps.settings.connectTimeoutMs + (2 * stepS + 60) * 1000;
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(totalMs)]);
     let sshError: unknown;
     let agent: AgentSession | undefined;
@@ -34,8 +34,8 @@ export const agentUninstall = (deps: AgentDeps) => {
       out.hostKeyStatus = agent.hostKeyStatus;
       done.push(`ssh ${item.user}@${id}:${item.port} (host key ${agent.hostKeyStatus} ${agent.hostKeyFingerprint})`);
       await checkSudo(agent, stepS);
-      await runStep(agent, 'uninstall', uninstallCommand(item.user, { method: item.method, paths: minionPaths(settings.configDir) }), { timeoutS: stepS, privileged: true });
-      done.push(`salt-minion stopped and ${item.method === 'preinstalled' ? 'its config and keys' : 'its package'} removed`);
+      await runStep(agent, 'uninstall', uninstallCommand(item.user, { method: method, paths: minionPaths(deps.settings.configDir) }), { timeoutS: stepS, privileged: true });
+      done.push(`salt-minion stopped and ${method === 'preinstalled' ? 'its config and keys' : 'its package'} removed`);
     } catch (error) {
       sshError = error instanceof PluginError || !signal.aborted ? error : new AgentInstallError(`agent/uninstall on ${id} exceeded its budget`, id, 'total');
     } finally {

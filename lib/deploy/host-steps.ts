@@ -8,7 +8,7 @@ import { InputError, JobTimeoutError, publicMessage } from '../errors.js';
 import { copySteps, md5Detail } from '../files/copy-states.js';
 import { copyFiles } from '../files/host-file-copy.js';
 import { findFiles } from '../files/host-file-find.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime-types.js';
 import { applySteps, stepsError } from '../salt/apply-steps.js';
 import { firstFailure, highData, type StateStep } from '../salt/high-data.js';
 import { hostError } from '../salt/host-error.js';

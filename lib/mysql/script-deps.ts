@@ -1,4 +1,4 @@
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime-types.js';
 import { sqlFileLoader } from './load-sql-files.js';
 import { mysqlDeps } from './mysql-deps.js';
 import type { MysqlScriptDeps } from './mysql-script-operations.js';

@@ -1,14 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { StateMachine } from 'aws-local-stepfunctions';
+import type { StateMachine } from 'aws-local-stepfunctions';
 import { ConfigError, ReleaseExistsError, ReleaseNotFoundError } from '../errors.js';
-import type { Runtime } from '../runtime.js';
-import { releaseTasks, type TaskHandler } from './release-tasks.js';
-import { executionArnOf, LOCAL_STATE_MACHINE_ARN, type ExecutionDescription, type StepFunctionsPort } from './step-functions.js';
+import { executionArnOf, LOCAL_STATE_MACHINE_ARN, type ExecutionDescription, type StepFunctionsPort } from './step-functions-port.js';
+
+/** What runs a Task state locally: the task handler of the Lambda function its resource names. */
+export type LocalTaskHandler = (input: never) => Promise<unknown>;
 
 /** The release state machine definition, the very file serverless.yml deploys. */
 export const RELEASE_ASL_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'state-machines', 'release.asl.json');
+
+/** The release state machine definition as read from RELEASE_ASL_PATH. */
+export const readReleaseDefinition = (): { States: Record<string, State> } => JSON.parse(readFileSync(RELEASE_ASL_PATH, 'utf8')) as { States: Record<string, State> };
 
 type State = { Type: string; Resource?: string; ItemProcessor?: { States: Record<string, State> }; Iterator?: { States: Record<string, State> }; Branches?: Array<{ States: Record<string, State> }> };
 
@@ -81,15 +85,14 @@ interface LocalExecution {
  */
 export class LocalStepFunctions implements StepFunctionsPort {
   private readonly executions = new Map<string, LocalExecution>();
-  private readonly machine: StateMachine;
+  private machine: Promise<StateMachine> | undefined;
   private readonly overrides: Record<string, (input: unknown) => Promise<unknown>>;
 
   constructor(
-    definition: { States: Record<string, State> },
-    handlers: Record<string, TaskHandler>,
+    private readonly definition: { States: Record<string, State> },
+    handlers: Record<string, LocalTaskHandler>,
     private readonly options: LocalStepFunctionsOptions = {},
   ) {
-    this.machine = new StateMachine(forLocalRunner(definition) as never, { validationOptions: { checkPaths: true, checkArn: true } });
     this.overrides = {};
     for (const [state, resource] of taskResources(definition)) {
       const fn = functionOf(resource);
@@ -99,14 +102,21 @@ export class LocalStepFunctions implements StepFunctionsPort {
     }
   }
 
-  /** The runner of a runtime, on the repository's ASL file and the runtime's task handlers. */
-  static async forRuntime(rt: Runtime): Promise<LocalStepFunctions> {
-    const definition = JSON.parse(readFileSync(RELEASE_ASL_PATH, 'utf8')) as { States: Record<string, State> };
-    return new LocalStepFunctions(definition, releaseTasks(rt) as unknown as Record<string, TaskHandler>);
+  /**
+   * The runner's state machine, built on the first start. aws-local-stepfunctions is loaded here, not by a
+   * static import: this file is bundled into the deployed functions (the composition root names it), where
+   * the package is left out (serverless.yml esbuild.exclude) and a static import would fail at module load.
+   */
+  private stateMachine(): Promise<StateMachine> {
+    return (this.machine ??= import('aws-local-stepfunctions').then(
+      ({ StateMachine: Machine }) => new Machine(forLocalRunner(this.definition) as never, { validationOptions: { checkPaths: true, checkArn: true } }),
+    ));
   }
 
   async startExecution(request: { stateMachineArn: string; name: string; input: string }) {
     if (request.stateMachineArn !== LOCAL_STATE_MACHINE_ARN) throw new ReleaseNotFoundError(`No state machine ${request.stateMachineArn}`);
+    // Before the name is checked and taken: no await may come between the two (concurrent starts of one name).
+    const machine = await this.stateMachine();
     const executionArn = executionArnOf(request.stateMachineArn, request.name);
     const existing = this.executions.get(executionArn);
     if (existing) {
@@ -119,7 +129,7 @@ export class LocalStepFunctions implements StepFunctionsPort {
     const startDate = new Date();
     const description: ExecutionDescription = { executionArn, name: request.name, status: 'RUNNING', startDate, input: request.input };
     const input = JSON.parse(request.input) as unknown;
-    const run = this.machine.run(input as never, {
+    const run = machine.run(input as never, {
       overrides: {
         taskResourceLocalHandlers: this.overrides as never,
         ...(this.options.retryIntervalOverrides && { retryIntervalOverrides: this.options.retryIntervalOverrides }),

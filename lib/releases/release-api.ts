@@ -3,14 +3,14 @@ import { z } from 'zod';
 import { InputError, publicMessage, ReleaseExistsError, ReleaseNotFoundError, SaltApiRequestError } from '../errors.js';
 import { timestamp } from '../artifacts/package-name.js';
 import type { Logger } from '../log/logger.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime-types.js';
 import { commonFields, requiredString } from '../wecube/fields.js';
 import { defineOperation, eachItem } from '../wecube/operation.js';
 import { validateItem } from '../wecube/validate-item.js';
 import { executionName, planRelease, releaseIdProblem, releaseInput, type ReleaseInput } from './release-request.js';
 import { checkManifestBuckets, isManifest, MANIFEST_SUFFIX, uploaderRefusal, type ManifestPolicy } from './manifest-guard.js';
 import { releaseStoreOf, type HostState } from './release-store.js';
-import { executionArnOf, releaseRunner } from './step-functions.js';
+import { executionArnOf } from './step-functions-port.js';
 
 const storeOf = releaseStoreOf;
 
@@ -30,7 +30,7 @@ export async function startRelease(
   const ref = records.requestRef(options.id);
   const stored: ReleaseInput = { ...request, endpoint: request.endpoint?.trim() || `s3://${options.bucket}/${request.packageKey!.trim()}` };
   await records.putRequest(options.id, stored); // the one record holding the secrets: SSE-KMS, cleared at the end
-  const { port, stateMachineArn } = await releaseRunner(rt);
+  const { port, stateMachineArn } = await rt.releaseRunner();
   // onlyBucket (manifest releases): Prepare reads whole-file replacements from that bucket only.
   const input = JSON.stringify({ release: { id: options.id, bucket: ref.bucket, key: ref.key, ...(options.onlyBucket && { onlyBucket: options.onlyBucket }) } });
   const { executionArn } = await port.startExecution({ stateMachineArn, name: options.id, input });
@@ -102,7 +102,7 @@ export const releaseStatus = (rt: Runtime) =>
       const problem = releaseIdProblem(id);
       if (problem) throw new InputError(`Parameter releaseId validation failed: ${problem}`);
       const records = storeOf(rt);
-      const { port, stateMachineArn } = await releaseRunner(rt);
+      const { port, stateMachineArn } = await rt.releaseRunner();
       const [described, release, result] = await Promise.all([
         port.describeExecution({ executionArn: executionArnOf(stateMachineArn, id) }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
         records.getRelease(id),
@@ -204,7 +204,7 @@ export function releaseTrigger(rt: Runtime) {
       }
       try {
         // The same upload notified twice (S3 delivers at least once): its release exists, running or not.
-        const { port, stateMachineArn } = await releaseRunner(rt);
+        const { port, stateMachineArn } = await rt.releaseRunner();
         const seen = await port.describeExecution({ executionArn: executionArnOf(stateMachineArn, id) }).catch((error: unknown) => {
           if (error instanceof ReleaseNotFoundError) return undefined;
           throw error;

@@ -4,7 +4,7 @@ import { dropPackage, HostSteps, outcomeError, preparePackage, type DistributeRe
 import { ArtifactStoreError, HealthCheckFailedError, InputError, publicMessage, RollbackFailedError, SaltApiUnavailableError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Redactor } from '../log/redactor.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime-types.js';
 import type { ItemOutcome, RunContext } from '../wecube/operation.js';
 import { validateItem } from '../wecube/validate-item.js';
 import { batchesOf, planRelease, releaseInput, type ReleaseInput } from './release-request.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Config } from '../config.js';
 import { InputError, OperationDisabledError } from '../errors.js';
 import { commonFields, looseString, requiredString } from '../wecube/fields.js';
 import { defineOperation, eachItem } from '../wecube/operation.js';
@@ -9,9 +10,10 @@ const CLIENTS = ['local', 'local_async', 'runner', 'wheel'] as const;
 
 /**
  * salt-api/call: a raw lowstate passthrough for operators. Off unless SALT_API_CALL_ENABLED, because it
- * runs anything the salt-api user may run; `local` targets are a minion id list, never a glob.
+ * runs anything the salt-api user may run; `local` targets are a minion id list, never a glob. The switch is
+ * read per call, not when the operation is built (the config may be parsed only on the first call).
  */
-export const saltApiCall = (salt: () => SaltClient, enabled: boolean) =>
+export const saltApiCall = (deps: { salt: () => SaltClient; config: Pick<Config, 'saltApiCallEnabled'> }) =>
   defineOperation({
     plugin: 'salt-api',
     action: 'call',
@@ -26,7 +28,7 @@ export const saltApiCall = (salt: () => SaltClient, enabled: boolean) =>
     }),
     output: z.object({ detail: z.string() }),
     run: eachItem(async (item, ctx) => {
-      if (!enabled) {
+      if (!deps.config.saltApiCallEnabled) {
         throw new OperationDisabledError('salt-api/call is disabled; set SALT_API_CALL_ENABLED=true to allow raw salt calls');
       }
       const chunk: Lowstate = { client: item.client, fun: item.function };
@@ -41,7 +43,7 @@ export const saltApiCall = (salt: () => SaltClient, enabled: boolean) =>
         if (item.client === 'local' || item.client === 'local_async') chunk.kwarg = item.kwargs;
         else Object.assign(chunk, { ...item.kwargs, client: chunk.client, fun: chunk.fun });
       }
-      const [ret] = await salt().lowstate([chunk], { signal: ctx.signal });
+      const [ret] = await deps.salt().lowstate([chunk], { signal: ctx.signal });
       return { detail: JSON.stringify({ return: [ret] }) };
     }),
   });

@@ -45,7 +45,7 @@ const ACTION_TYPE: Record<ScriptAction, EndpointType | undefined> = {
 };
 
 /** The fields of a script item shared by run* and ssh-run. */
-export const scriptFields = (action: ScriptAction | 'ssh-run', defaultTimeoutS: number) => ({
+export const scriptFields = (action: ScriptAction | 'ssh-run', defaultTimeoutS?: number) => ({
   ...commonFields,
   endpointType: endpointTypeField(action === 'ssh-run' ? undefined : ACTION_TYPE[action]),
   endpoint: looseString(),
@@ -163,7 +163,7 @@ export async function runScripts(deps: HostScriptDeps, requests: readonly Script
  * schema plans each item's scripts.
  */
 export const hostScriptRun = (deps: HostScriptDeps, action: ScriptAction) => {
-  const input = z.object(scriptFields(action, deps.settings.timeoutS)).superRefine(planRefinement);
+  const input = z.object(scriptFields(action)).superRefine(planRefinement);
   return defineOperation({
     plugin: 'host-script',
     action,
@@ -174,6 +174,6 @@ export const hostScriptRun = (deps: HostScriptDeps, action: ScriptAction) => {
     input,
     output: scriptOutput,
     run: (items, ctx: RunContext) =>
-      runScripts(deps, items.map((item) => ({ host: item.target, steps: stepsOf(item), runAs: item.runAs.user, timeoutS: item.timeout })), ctx),
+      runScripts(deps, items.map((item) => ({ host: item.target, steps: stepsOf(item), runAs: item.runAs.user, timeoutS: item.timeout ?? deps.settings.timeoutS })), ctx),
   });
 };

@@ -1,38 +1,48 @@
-import type { Runtime } from '../runtime.js';
-import { MemoryKnownHosts } from '../ssh/host-key-policy.js';
+import type { Runtime } from '../runtime-types.js';
+import { MemoryKnownHosts, type KnownHosts } from '../ssh/host-key-policy.js';
 import { S3KnownHosts } from '../ssh/s3-known-hosts.js';
-import type { HostScriptDeps } from './host-script-run.js';
+import type { HostScriptDeps, HostScriptSettings } from './host-script-run.js';
 import { MinionVersions } from './minion-versions.js';
 import type { SshRunDeps } from './ssh-run.js';
 
+// The settings below are read when first used (getters), not when the deps are built: the runtime may be a
+// deferred one, whose config is parsed on the first call (serve-operation.ts).
+
 /** The clients and settings of host-script/run* from the container's runtime (one version cache per container). */
 export function hostScriptDeps(rt: Runtime): HostScriptDeps {
+  let settings: HostScriptSettings | undefined;
   return {
     salt: rt.salt,
     store: rt.store,
     versions: new MinionVersions(rt.salt),
-    settings: {
-      timeoutS: rt.config.scripts.timeoutS,
-      outputMaxChars: rt.config.scripts.outputMaxChars,
-      bucket: rt.config.s3.bucket,
-      tempPrefix: rt.config.scripts.tempPrefix,
-      presignExpiresS: rt.config.s3.presignExpiresS,
+    get settings() {
+      return (settings ??= {
+        timeoutS: rt.config.scripts.timeoutS,
+        outputMaxChars: rt.config.scripts.outputMaxChars,
+        bucket: rt.config.s3.bucket,
+        tempPrefix: rt.config.scripts.tempPrefix,
+        presignExpiresS: rt.config.s3.presignExpiresS,
+      });
     },
   };
 }
 
 /** The clients and settings of host-script/ssh-run: host keys recorded in the artifact bucket (memory without one). */
 export function sshRunDeps(rt: Runtime): SshRunDeps {
-  const { s3, ssh, scripts, encryptSeed } = rt.config;
+  let knownHosts: KnownHosts | undefined;
+  let settings: SshRunDeps['settings'] | undefined;
   return {
     store: rt.store,
-    knownHosts: s3.bucket ? new S3KnownHosts(rt.store, s3.bucket, ssh.knownHostsPrefix) : new MemoryKnownHosts(),
-    encryptSeed,
-    settings: {
-      timeoutS: scripts.timeoutS,
-      outputMaxChars: scripts.outputMaxChars,
-      connectTimeoutMs: ssh.connectTimeoutMs,
-      hostKeyPolicy: ssh.hostKeyPolicy,
+    get knownHosts() {
+      const { s3, ssh } = rt.config;
+      return (knownHosts ??= s3.bucket ? new S3KnownHosts(rt.store, s3.bucket, ssh.knownHostsPrefix) : new MemoryKnownHosts());
+    },
+    get encryptSeed() {
+      return rt.config.encryptSeed;
+    },
+    get settings() {
+      const { ssh, scripts } = rt.config;
+      return (settings ??= { timeoutS: scripts.timeoutS, outputMaxChars: scripts.outputMaxChars, connectTimeoutMs: ssh.connectTimeoutMs, hostKeyPolicy: ssh.hostKeyPolicy });
     },
   };
 }

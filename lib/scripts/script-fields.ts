@@ -62,8 +62,10 @@ export const workDirField = () =>
   });
 
 /** Seconds a script may run before it is killed: 1..86400, absent means `fallback`. */
-export const timeoutField = (fallback: number) =>
-  looseString().transform((v, ctx) => {
+export const timeoutField = (fallback?: number) =>
+  looseString().transform((v, ctx): number | undefined => {
+    // No fallback: an absent timeout stays undefined and `run` applies SCRIPT_TIMEOUT_S, so that the schema
+    // reads no setting (it is parsed by the OpenAPI generator, the config may not be loaded yet).
     if (v === undefined || v.trim() === '') return fallback;
     const n = Number(v.trim());
     if (!Number.isInteger(n) || n < 1 || n > 86_400) {

@@ -61,10 +61,9 @@ async function readScript(store: ArtifactStore, step: ScriptStep, signal: AbortS
  * key is checked against hostKeyFingerprint, or recorded on first use (see SSH_HOST_KEY_POLICY).
  */
 export const hostScriptSshRun = (deps: SshRunDeps) => {
-  const { settings } = deps;
   const input = z
     .object({
-      ...scriptFields('ssh-run', settings.timeoutS),
+      ...scriptFields('ssh-run'),
       port: portField(22),
       password: looseString(),
       privateKey: looseString(),
@@ -82,6 +81,7 @@ export const hostScriptSshRun = (deps: SshRunDeps) => {
     });
 
   const runItem = async (item: z.output<typeof input>, ctx: RunContext): Promise<ItemOutcome<SshRunOutput>> => {
+    const timeoutS = item.timeout ?? deps.settings.timeoutS; // the setting's default, read per call
     const steps = stepsOf(item);
     const seed = resolveSeed(item.seed, deps.encryptSeed);
     const guid = item.guid ?? '';
@@ -100,22 +100,22 @@ export const hostScriptSshRun = (deps: SshRunDeps) => {
     const result = (): SshRunOutput => ({
       target: item.target,
       retCode,
-      detail: formatDetail(outputs, settings.outputMaxChars),
+      detail: formatDetail(outputs, deps.settings.outputMaxChars),
       ...(fingerprint && { hostKeyFingerprint: fingerprint }),
       ...(status && { hostKeyStatus: status }),
     });
 
     // Everything the item does is bounded: connection, every script with its own timeout, and some slack.
-    const totalMs = settings.connectTimeoutMs + steps.length * (item.timeout + 15) * 1000 + 15_000;
+    const totalMs = deps.settings.connectTimeoutMs + steps.length * (timeoutS + 15) * 1000 + 15_000;
     const total = AbortSignal.any([ctx.signal, AbortSignal.timeout(totalMs)]);
     let session: SshSession | undefined;
     try {
       session = await (deps.open ?? SshSession.open)(target, {
-        connectTimeoutMs: settings.connectTimeoutMs,
+        connectTimeoutMs: deps.settings.connectTimeoutMs,
         signal: total,
         verifyHostKey: async (fp) => {
           fingerprint = fp;
-          status = await checkHostKey({ id, fingerprint: fp, pinned: item.hostKeyFingerprint, policy: settings.hostKeyPolicy, known: deps.knownHosts });
+          status = await checkHostKey({ id, fingerprint: fp, pinned: item.hostKeyFingerprint, policy: deps.settings.hostKeyPolicy, known: deps.knownHosts });
           if (status === 'recorded') ctx.logger.info('ssh host key recorded on first use', { host: id, fingerprint: fp });
         },
       });
@@ -130,16 +130,16 @@ export const hostScriptSshRun = (deps: SshRunDeps) => {
           path = uploaded = await session.upload(content, `.${ext}`);
         }
         try {
-          const run = await session.exec(remoteScriptCommand({ path, args: step.args, cwd: step.cwd, timeoutS: item.timeout }), {
-            timeoutMs: (item.timeout + 10) * 1000,
-            maxOutputChars: settings.outputMaxChars,
+          const run = await session.exec(remoteScriptCommand({ path, args: step.args, cwd: step.cwd, timeoutS }), {
+            timeoutMs: (timeoutS + 10) * 1000,
+            maxOutputChars: deps.settings.outputMaxChars,
           });
           const killed = run.timedOut || run.code === EXIT_TIMEOUT;
           retCode = killed ? EXIT_TIMEOUT : (run.code ?? 1);
           const out = joinOutput(run.stdout, run.stderr);
-          outputs.push(killed ? joinOutput(out, `[killed after its ${item.timeout} s timeout]`) : out);
+          outputs.push(killed ? joinOutput(out, `[killed after its ${timeoutS} s timeout]`) : out);
           if (killed) {
-            throw new JobFailedError(`Script ${step.label} failed on target ${item.target}: killed after its ${item.timeout} s timeout`, item.target);
+            throw new JobFailedError(`Script ${step.label} failed on target ${item.target}: killed after its ${timeoutS} s timeout`, item.target);
           }
           if (retCode !== 0) {
             const tail = out.replace(/\s+/g, ' ').trim().slice(-300);

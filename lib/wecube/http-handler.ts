@@ -1,7 +1,8 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { AuthError, InputError, PluginError } from '../errors.js';
-import type { Runtime } from '../runtime.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import type { Runtime } from '../runtime-types.js';
 import { buildResponse, errorResponse, parseEnvelope, type ResponseEnvelope } from './envelope.js';
 import { jwtAuth } from './jwt-auth.js';
 import type { Operation } from './operation.js';
@@ -19,12 +20,26 @@ const json = (statusCode: number, body: unknown, headers: Record<string, string>
 const requestIdOf = (event: APIGatewayProxyEventV2, context: Context): string =>
   context?.awsRequestId || event.requestContext?.requestId || 'local';
 
-/** Turns every failure before the items run into the WeCube envelope with the right HTTP status. */
+let fallback: Logger | undefined;
+
+/** The runtime's logger, or a default one when there is no runtime to have it from (its config is invalid). */
+function loggerOf(runtime: Pick<Runtime, 'logger'>): Logger {
+  try {
+    return runtime.logger;
+  } catch {
+    return (fallback ??= createLogger('info'));
+  }
+}
+
+/**
+ * Turns every failure before the items run into the WeCube envelope with the right HTTP status; a
+ * ConfigError (the function's environment is invalid, found on the first call) is a PluginError: 502.
+ */
 export function envelopeErrors(runtime: Pick<Runtime, 'logger'>): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
   return {
     onError: async (request) => {
       const error = request.error;
-      const logger = runtime.logger.child({ requestId: requestIdOf(request.event, request.context) });
+      const logger = loggerOf(runtime).child({ requestId: requestIdOf(request.event, request.context) });
       if (error instanceof AuthError) {
         logger.warn('request rejected by auth', { reason: error.message, path: request.event.rawPath });
         request.response = json(401, errorResponse('Token illegal'));
@@ -50,13 +65,27 @@ export function notFound(rawPath: string, ops: readonly Pick<Operation, 'plugin'
 }
 
 /**
+ * JWT auth unless AUTH_MODE=off, decided on the first request (the runtime's config is read then, not when
+ * the handler is built) and kept: the environment of a container does not change.
+ */
+function platformAuth(runtime: Pick<Runtime, 'config'>): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
+  let auth: MiddlewareObj<APIGatewayProxyEventV2> | null | undefined;
+  return {
+    before: async (request) => {
+      auth ??= runtime.config.authMode === 'jwt' ? jwtAuth({ key: runtime.config.jwtKey! }) : null;
+      await auth?.before?.(request as never);
+    },
+  };
+}
+
+/**
  * The HTTP handler (API Gateway HTTP API or Lambda Function URL event) for one or more operations:
  * JWT auth unless AUTH_MODE=off, envelope parsing, per-item validation and run, response envelope.
+ * Building it reads nothing of the runtime: a deferred one is resolved by the first request.
  */
 export function makeHttpHandler(ops: readonly Operation[], runtime: Runtime) {
   const byRoute = new Map(ops.map((op) => [`${op.plugin}/${op.action}`, op]));
-  const handler = middy<APIGatewayProxyEventV2, HttpResult>().use(envelopeErrors(runtime));
-  if (runtime.config.authMode === 'jwt') handler.use(jwtAuth({ key: runtime.config.jwtKey! }));
+  const handler = middy<APIGatewayProxyEventV2, HttpResult>().use(envelopeErrors(runtime)).use(platformAuth(runtime));
   return handler.handler(async (event, context, { signal }) => {
     const route = resolveRoute(event.rawPath ?? '');
     const op = route && byRoute.get(`${route.plugin}/${route.action}`);

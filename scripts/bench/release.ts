@@ -43,7 +43,6 @@ async function measure(): Promise<boolean> {
   const { createRuntime } = await import('../../lib/runtime.js');
   const { createLogger } = await import('../../lib/log/logger.js');
   const { releaseStart } = await import('../../lib/releases/release-api.js');
-  const { releaseRunner } = await import('../../lib/releases/step-functions.js');
   const { runOperation } = await import('../../lib/wecube/run-operation.js');
 
   const rt = createRuntime(loadConfig({ STAGE: 'local', AUTH_MODE: 'off', ...env, RELEASE_RUNNER: 'local', RELEASE_POLL_SECONDS: '1' }), createLogger('error'));
@@ -58,7 +57,7 @@ async function measure(): Promise<boolean> {
   const ref = { bucket: env['S3_BUCKET']!, key, url: key };
   await rt.store().put(ref, Readable.from([await appPackage()]));
   const endpoint = `${env['S3_ENDPOINT']}/${env['S3_BUCKET']}/${key}`;
-  const { port } = await releaseRunner(rt);
+  const { port } = await rt.releaseRunner();
   const settled = (port as unknown as { settled(arn: string): Promise<{ status: string; cause?: string }> }).settled.bind(port);
   const ctx = { logger: rt.logger, signal: new AbortController().signal, concurrency: 5 };
 

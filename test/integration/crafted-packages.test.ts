@@ -17,7 +17,6 @@ import { applyDeploymentNew, applyDeploymentUpdate } from '../../lib/deploy/appl
 import { hostFileCopy } from '../../lib/files/host-file-copy.js';
 import type { LocalStepFunctions } from '../../lib/releases/local-step-functions.js';
 import { releaseStart, releaseStatus } from '../../lib/releases/release-api.js';
-import { releaseRunner } from '../../lib/releases/step-functions.js';
 import { runOperation } from '../../lib/wecube/run-operation.js';
 import { paxRecords, rawTarBytes, rawZipBytes, type RawTarEntry, type RawZipEntry } from '../support/crafted-archives.js';
 import { exitCode, run, runItems, s3, uniqueName } from '../support/hosts.js';
@@ -259,7 +258,7 @@ describe('a release of a crafted package', () => {
       name, mode: 'new', endpoint: url, destinationPath: `${apps}/${name}/`, userName: releaseUser, startScript: 'bin/start.sh', targets: [m0, m1],
     }], ctx);
     expect(started).toMatchObject({ errorCode: '0' });
-    const { port } = await releaseRunner(rt);
+    const { port } = await rt.releaseRunner();
     const end = await (port as LocalStepFunctions).settled(String(started!['executionArn']));
     expect(end.status).toBe('FAILED');
     const [status] = (await runOperation(releaseStatus(rt), [{ releaseId: started!['releaseId'] }], ctx)) as Out[];

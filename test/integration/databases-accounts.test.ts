@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Connection } from 'mysql2/promise';
 import { decodeCipherA, encodeCipherA } from '../../lib/crypto/cipher-a.js';
-import { allOperations } from '../../lib/operations.js';
+import { operationsFor } from '../../scripts/lib/load-operations.js';
 import type { Runtime } from '../../lib/runtime.js';
 import type { Operation } from '../../lib/wecube/operation.js';
 import { runOperation } from '../../lib/wecube/run-operation.js';
@@ -43,7 +43,7 @@ describe('mysql-database and mysql-user against the stack MariaDB', () => {
 
   beforeAll(async () => {
     rt = stackRuntime();
-    ops = allOperations(rt);
+    ops = await operationsFor(rt);
     admin = await adminConnection();
   });
 

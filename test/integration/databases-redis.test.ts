@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeCipherA, encodeCipherA } from '../../lib/crypto/cipher-a.js';
-import { allOperations } from '../../lib/operations.js';
+import { operationsFor } from '../../scripts/lib/load-operations.js';
 import type { Runtime } from '../../lib/runtime.js';
 import type { Operation } from '../../lib/wecube/operation.js';
 import { runOperation } from '../../lib/wecube/run-operation.js';
@@ -36,9 +36,9 @@ describe('redis-user against the stack Redis', () => {
     }
   };
 
-  beforeAll(() => {
+  beforeAll(async () => {
     rt = stackRuntime();
-    ops = allOperations(rt);
+    ops = await operationsFor(rt);
   });
 
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Connection } from 'mysql2/promise';
 import { encodeCipherA } from '../../lib/crypto/cipher-a.js';
-import { allOperations } from '../../lib/operations.js';
+import { operationsFor } from '../../scripts/lib/load-operations.js';
 import type { Runtime } from '../../lib/runtime.js';
 import type { Operation } from '../../lib/wecube/operation.js';
 import { runOperation } from '../../lib/wecube/run-operation.js';
@@ -89,7 +89,7 @@ describe('mysql-script/run against the stack MariaDB', () => {
 
   beforeAll(async () => {
     rt = stackRuntime();
-    ops = allOperations(rt);
+    ops = await operationsFor(rt);
     admin = await adminConnection();
   });
 
@@ -362,7 +362,7 @@ describe('mysql-script/run against the stack MariaDB', () => {
 
   it('stops a statement past DB_QUERY_TIMEOUT_MS and kills it on the server', async () => {
     const quick = stackRuntime({ DB_QUERY_TIMEOUT_MS: '1500' });
-    const custom = allOperations(quick).find((o) => o.plugin === 'mysql-script' && o.action === 'run-custom-sql')!;
+    const custom = (await operationsFor(quick)).find((o) => o.plugin === 'mysql-script' && o.action === 'run-custom-sql')!;
     const marker = unique('sleep');
     const started = Date.now();
     const [out] = await runOperation(custom, [{ ...connection('mysql'), sql: `SELECT SLEEP(30) AS \`${marker}\`` }], {
@@ -383,7 +383,7 @@ describe('mysql-script/run against the stack MariaDB', () => {
 
   it('gives up on an unreachable server after DB_CONNECT_TIMEOUT_MS', async () => {
     const quick = stackRuntime({ DB_CONNECT_TIMEOUT_MS: '1000' });
-    const custom = allOperations(quick).find((o) => o.plugin === 'mysql-script' && o.action === 'run-custom-sql')!;
+    const custom = (await operationsFor(quick)).find((o) => o.plugin === 'mysql-script' && o.action === 'run-custom-sql')!;
     const started = Date.now();
     const [out] = await runOperation(custom, [{ ...connection('x'), host: '10.255.255.1', sql: 'SELECT 1' }], {
       logger: quick.logger,

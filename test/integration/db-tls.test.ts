@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Connection } from 'mysql2/promise';
 import { decodeCipherA, encodeCipherA } from '../../lib/crypto/cipher-a.js';
-import { allOperations } from '../../lib/operations.js';
+import { operationsFor } from '../../scripts/lib/load-operations.js';
 import { runOperation } from '../../lib/wecube/run-operation.js';
 import { adminConnection, asRedisUser, mysqlEnv, redisEnv, schemaNames, unique } from '../support/databases.js';
 import { capturedLogs, stackEnv, stackRuntime } from '../support/stack.js';
@@ -17,7 +17,7 @@ type Out = Record<string, unknown>;
 /** Runs one operation with a runtime built from the stack env plus `overrides` (MYSQL_TLS=..., ...). */
 async function runWith(overrides: Record<string, string>, plugin: string, action: string, item: unknown): Promise<Out> {
   const rt = stackRuntime({ DB_CONNECT_TIMEOUT_MS: '3000', ...overrides });
-  const op = allOperations(rt).find((o) => o.plugin === plugin && o.action === action)!;
+  const op = (await operationsFor(rt)).find((o) => o.plugin === plugin && o.action === action)!;
   const [out] = await runOperation(op, [item], { logger: rt.logger, signal: new AbortController().signal, concurrency: 1 });
   return out as Out;
 }

@@ -3,7 +3,6 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { releaseStart, releaseStatus } from '../../lib/releases/release-api.js';
 import { ReleaseStore } from '../../lib/releases/release-store.js';
 import type { LocalStepFunctions } from '../../lib/releases/local-step-functions.js';
-import { releaseRunner } from '../../lib/releases/step-functions.js';
 import { runOperation } from '../../lib/wecube/run-operation.js';
 import { run, s3, uniqueName } from '../support/hosts.js';
 import { appStatus, buildReleaseApp, hostPath } from '../support/release-app.js';
@@ -48,7 +47,7 @@ const release = (fields: Record<string, unknown>) => ({
 async function runRelease(fields: Record<string, unknown>) {
   const [started] = await runOperation(releaseStart(rt), [release(fields)], ctx);
   expect(started).toMatchObject({ errorCode: '0' });
-  const { port } = await releaseRunner(rt);
+  const { port } = await rt.releaseRunner();
   const end = await (port as LocalStepFunctions).settled(String(started!['executionArn']));
   const [status] = await runOperation(releaseStatus(rt), [{ releaseId: started!['releaseId'] }], ctx);
   return { started: started!, end, status: status! as Out };
@@ -165,7 +164,7 @@ describe('a release through the state machine (the ASL run in-process, real task
       await stackCommand('up');
     }
     expect(failedOn).toEqual(expect.stringContaining('salt-api'));
-    const { port } = await releaseRunner(rt);
+    const { port } = await rt.releaseRunner();
     const end = await (port as LocalStepFunctions).settled(String(started!['executionArn']));
     expect([end.status, end.cause]).toEqual(['SUCCEEDED', undefined]);
     expect((await appStatus(m0, dest))?.version).toBe('1.0');

@@ -14,7 +14,6 @@ import { encodeCipherA } from '../../lib/crypto/cipher-a.js';
 import type { LocalStepFunctions } from '../../lib/releases/local-step-functions.js';
 import { releaseStart, releaseStatus } from '../../lib/releases/release-api.js';
 import { releaseStoreOf } from '../../lib/releases/release-store.js';
-import { releaseRunner } from '../../lib/releases/step-functions.js';
 import { runOperation } from '../../lib/wecube/run-operation.js';
 import { exitCode, run, s3, uniqueName } from '../support/hosts.js';
 import { appStatus, buildReleaseApp, hostPath } from '../support/release-app.js';
@@ -162,7 +161,7 @@ async function runRelease(fields: Record<string, unknown>) {
   const [started] = await runOperation(releaseStart(rt), [fields], ctx);
   replies.push(JSON.stringify(started));
   expect(started).toMatchObject({ errorCode: '0' });
-  const { port } = await releaseRunner(rt);
+  const { port } = await rt.releaseRunner();
   const local = port as LocalStepFunctions;
   const arn = String(started!['executionArn']);
   const end = await local.settled(arn);

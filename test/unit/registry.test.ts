@@ -13,7 +13,6 @@ import { loadOperations } from '../../scripts/lib/load-operations.js';
 import { serverlessFunctions } from '../../scripts/lib/serverless-functions.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-process.env['AUTH_MODE'] ??= 'off'; // TEMP until importing functions/*.ts reads no environment
 const ops = await loadOperations();
 
 interface Declared {

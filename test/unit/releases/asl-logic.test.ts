@@ -21,7 +21,7 @@ import {
 import { forLocalRunner, LocalStepFunctions, RELEASE_ASL_PATH, taskResources } from '../../../lib/releases/local-step-functions.js';
 import { batchesOf } from '../../../lib/releases/release-request.js';
 import { releaseTasks, type DistributionJob, type HostOutcome, type HostStepEvent, type ReleaseState, type TaskHandler } from '../../../lib/releases/release-tasks.js';
-import { LOCAL_STATE_MACHINE_ARN, type ExecutionDescription } from '../../../lib/releases/step-functions.js';
+import { LOCAL_STATE_MACHINE_ARN, type ExecutionDescription } from '../../../lib/releases/step-functions-port.js';
 import { createRuntime } from '../../../lib/runtime.js';
 import { captureLogger, deferred } from '../helpers.js';
 

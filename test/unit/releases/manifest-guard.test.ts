@@ -114,6 +114,8 @@ describe('releaseTrigger refusals', () => {
       salt: () => {
         throw new Error('no salt in a refusal');
       },
+      // what the composition root answers for RELEASE_RUNNER=aws without RELEASE_STATE_MACHINE_ARN
+      releaseRunner: () => Promise.reject(new Error('RELEASE_STATE_MACHINE_ARN is not set: releases cannot start')),
     };
     return { store, lines, trigger: releaseTrigger(rt) };
   };

@@ -1,9 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { buildOpenApi } from '../../../lib/wecube/openapi.js';
-import { loadOperations } from '../../../scripts/lib/load-operations.js';
+import { loadConfig } from '../../../lib/config.js';
+import { createRuntime } from '../../../lib/runtime.js';
+import { operationsFor } from '../../../scripts/lib/load-operations.js';
 
-process.env['AUTH_MODE'] ??= 'off'; // TEMP until importing functions/*.ts reads no environment
-const ops = await loadOperations();
+// The document describes the defaults: the operations over a runtime of the default (local) configuration.
+const ops = await operationsFor(createRuntime(loadConfig({ AUTH_MODE: 'off' })));
 const doc = buildOpenApi(ops, '1.2.3') as { openapi: string; paths: Record<string, any>; components: Record<string, any> };
 /** Follows a `#/components/...` reference. */
 const deref = (node: { $ref?: string }) => (node.$ref ? node.$ref.slice(2).split('/').reduce((n: any, k) => n[k], doc) : node);
