@@ -57,7 +57,15 @@ const port = given.transform((v, ctx) => {
 const text = (fallback: string) => given.transform((v) => v ?? fallback);
 
 /** Comma-separated, trimmed, blank entries dropped. */
-const list = (fallback: string[]) => given.transform((v) => (v === undefined ? [...fallback] : v.split(',').map((s) => s.trim()).filter(Boolean)));
+const list = (fallback: string[]) =>
+  given.transform((v) =>
+    v === undefined
+      ? [...fallback]
+      : v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+  );
 
 const url = (fallback: string) =>
   text(fallback)
@@ -115,10 +123,22 @@ const envFields = z.object({
   S3_PRESIGN_EXPIRES_S: int(900, 60),
 
   // Placeholder prefixes and the null check of package-variable/replace, under upstream's names (§8.3).
-  SALTSTACK_DEFAULT_SPECIAL_REPLACE: z.string().optional().transform((v) => parsePrefixList(v, DEFAULT_PREFIXES.plain)),
-  SALTSTACK_ENCRYPT_VARIBLE_PREFIX: z.string().optional().transform((v) => parsePrefixList(v, DEFAULT_PREFIXES.doubleRsa)),
-  SALTSTACK_SINGLE_ENCRYPT_VARIBLE_PREFIX: z.string().optional().transform((v) => parsePrefixList(v, DEFAULT_PREFIXES.singleRsa)),
-  SALTSTACK_FILE_VARIBLE_PREFIX: z.string().optional().transform((v) => parsePrefixList(v, DEFAULT_PREFIXES.file)),
+  SALTSTACK_DEFAULT_SPECIAL_REPLACE: z
+    .string()
+    .optional()
+    .transform((v) => parsePrefixList(v, DEFAULT_PREFIXES.plain)),
+  SALTSTACK_ENCRYPT_VARIBLE_PREFIX: z
+    .string()
+    .optional()
+    .transform((v) => parsePrefixList(v, DEFAULT_PREFIXES.doubleRsa)),
+  SALTSTACK_SINGLE_ENCRYPT_VARIBLE_PREFIX: z
+    .string()
+    .optional()
+    .transform((v) => parsePrefixList(v, DEFAULT_PREFIXES.singleRsa)),
+  SALTSTACK_FILE_VARIBLE_PREFIX: z
+    .string()
+    .optional()
+    .transform((v) => parsePrefixList(v, DEFAULT_PREFIXES.file)),
   // Untrimmed, and empty is [""] (matches every key: `+` values stay plain), exactly as upstream.
   SALTSTACK_ENCRYPT_ESCAPE_PREFIX: z.string().optional().transform(parseEscapeList),
   SALTSTACK_VARIABLE_NULL_CHECK: flag(undefined),
@@ -423,7 +443,9 @@ export function decodeJwtKey(text: string): Uint8Array {
   if (!/^[A-Za-z0-9+/]+$/.test(normalised)) throw new ConfigError('JWT_SIGNING_KEY is not base64');
   const bytes = Buffer.from(normalised, 'base64');
   if (bytes.length < MIN_JWT_KEY_BYTES) {
-    const sizes = Object.entries(HMAC_MIN_KEY_BYTES).map(([alg, n]) => `${alg} ${n}`).join(', ');
+    const sizes = Object.entries(HMAC_MIN_KEY_BYTES)
+      .map(([alg, n]) => `${alg} ${n}`)
+      .join(', ');
     throw new ConfigError(
       `JWT_SIGNING_KEY decodes to ${bytes.length} bytes: an HMAC key must be at least as long as its hash (${sizes} bytes), ` +
         'so set the same new key (e.g. `openssl rand -base64 64`) on the WeCube platform and here',

@@ -16,12 +16,13 @@
 /** The serverless file section an entry is declared in (one per domain, in this order). */
 export const GROUPS = {
   foundation: 'Foundation: password helpers, host-info, salt-api passthrough, the OpenAPI document.',
-  databases: 'Databases: SQL scripts and queries, MySQL schemas and accounts, Redis ACL users (DB_CONNECT_TIMEOUT_MS / DB_QUERY_TIMEOUT_MS bound each connection and statement).',
+  databases:
+    'Databases: SQL scripts and queries, MySQL schemas and accounts, Redis ACL users (DB_CONNECT_TIMEOUT_MS / DB_QUERY_TIMEOUT_MS bound each connection and statement).',
   packages: 'Packages: placeholder substitution in S3 packages, package browsing.',
   'host-script': 'host-script: scripts on hosts over salt (inline, from S3, with per-host parameters), and over SSH for hosts without a minion.',
   host: 'Host operations over salt: files, users, disks.',
   agent: 'agent: SSH to the host, install/remove salt-minion, accept/delete its key (waits for the package, the key and test.ping).',
-  deploy: 'apply-deployment: WeCube\'s synchronous deployments (new, update, delete); rolling, resumable ones are releases.',
+  deploy: "apply-deployment: WeCube's synchronous deployments (new, update, delete); rolling, resumable ones are releases.",
   releases:
     'Releases: the HTTP calls that start a release and report on it, the S3 trigger of release manifests (under RELEASE_MANIFEST_PREFIX only; the handler re-checks prefix and uploader), and the tasks of the release state machine (state-machines/release.asl.json).',
 } as const;
@@ -59,7 +60,15 @@ export type RegistryEntry = OperationEntry | FunctionEntry;
 
 /** An operation; the generic legacy alias `/v1/deploy/<plugin>/<action>` is always first. */
 function op(plugin: string, action: string, group: Group, traits: { salt?: true; timeout: TimeoutClass }, oldNames: readonly string[] = []): OperationEntry {
-  return { kind: 'operation', plugin, action, group, salt: traits.salt ?? false, timeout: traits.timeout, aliases: [`/v1/deploy/${plugin}/${action}`, ...oldNames] };
+  return {
+    kind: 'operation',
+    plugin,
+    action,
+    group,
+    salt: traits.salt ?? false,
+    timeout: traits.timeout,
+    aliases: [`/v1/deploy/${plugin}/${action}`, ...oldNames],
+  };
 }
 
 export const REGISTRY: readonly RegistryEntry[] = [
@@ -75,7 +84,11 @@ export const REGISTRY: readonly RegistryEntry[] = [
   op('host-script', 'run-s3', 'host-script', { salt: true, timeout: 'long' }, ['/v1/deploy/script/run-s3']),
   op('host-script', 'run-user-param', 'host-script', { salt: true, timeout: 'long' }, ['/v1/deploy/script/run-user-param']),
   op('host-script', 'ssh-run', 'host-script', { timeout: 'long' }, ['/v1/deploy/script/ssh-run']),
-  op('mysql-script', 'run', 'databases', { timeout: 'long' }, ['/v1/deploy/mysql-script/runScript', '/v1/deploy/database/run', '/v1/deploy/database/runScript']),
+  op('mysql-script', 'run', 'databases', { timeout: 'long' }, [
+    '/v1/deploy/mysql-script/runScript',
+    '/v1/deploy/database/run',
+    '/v1/deploy/database/runScript',
+  ]),
   op('mysql-script', 'run-custom-sql', 'databases', { timeout: 'long' }, ['/v1/deploy/database/run-custom-sql']),
   op('mysql-database', 'add', 'databases', { timeout: 'quick' }),
   op('mysql-database', 'delete', 'databases', { timeout: 'quick' }),

@@ -18,7 +18,15 @@ const ALIASES: ReadonlyArray<readonly [upstream: string, own: string]> = [
 ];
 
 /** Variables whose value may be `rsa@...` (upstream decrypts its S3 credentials and the core JWT key). */
-export const RSA_VARIABLES = ['JWT_SIGNING_KEY', 'DEFAULT_S3_KEY', 'DEFAULT_S3_PASSWORD', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'SALT_API_PASSWORD', 'ENCRYPT_SEED'] as const;
+export const RSA_VARIABLES = [
+  'JWT_SIGNING_KEY',
+  'DEFAULT_S3_KEY',
+  'DEFAULT_S3_PASSWORD',
+  'S3_ACCESS_KEY',
+  'S3_SECRET_KEY',
+  'SALT_API_PASSWORD',
+  'ENCRYPT_SEED',
+] as const;
 
 export const DEFAULT_RSA_KEY_FILE = '/data/certs/rsa_key';
 
@@ -56,7 +64,10 @@ export function fromWeCubeEnvironment(env: Env): { env: Env; problems: Array<{ v
       out[name] = privateDecrypt({ key, padding: constants.RSA_PKCS1_PADDING }, Buffer.from(value.slice(4), 'base64')).toString('utf8');
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      problems.push({ variable: name, message: `an rsa@ value that cannot be decrypted with ${keyFile} (WECUBE_RSA_KEY_FILE)${typeof code === 'string' ? `: ${code}` : ''}` });
+      problems.push({
+        variable: name,
+        message: `an rsa@ value that cannot be decrypted with ${keyFile} (WECUBE_RSA_KEY_FILE)${typeof code === 'string' ? `: ${code}` : ''}`,
+      });
       out[name] = undefined;
     }
   }

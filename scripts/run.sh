@@ -56,6 +56,7 @@ case "$cmd" in
       trap 'bash scripts/stack.sh down >/dev/null 2>&1 || true' EXIT
     fi
     echo "== typecheck"; npm run --silent typecheck
+    echo "== lint and format (biome)"; biome check .
     echo "== package"; npm run --silent package >/dev/null
     echo "== stack"; bash scripts/stack.sh up
     reports=$(mktemp -d)

@@ -39,9 +39,7 @@ if (hookFile) {
   writeFileSync(hookFile, `http://${host}:${port}${s3EventsPath(s3EventsSecret)}\n`, { mode: 0o600 });
 }
 const auth =
-  process.env['AUTH_MODE'] === 'off'
-    ? 'AUTH_MODE=off: no authentication, local use only'
-    : 'AUTH_MODE=jwt: Bearer token signed with JWT_SIGNING_KEY required';
+  process.env['AUTH_MODE'] === 'off' ? 'AUTH_MODE=off: no authentication, local use only' : 'AUTH_MODE=jwt: Bearer token signed with JWT_SIGNING_KEY required';
 const origins = allowedOrigins.length ? `browser origins allowed: ${allowedOrigins.join(', ')}` : 'requests from web pages refused';
 console.log(`ready http://${host}:${port} (${auth}; ${origins})`);
 

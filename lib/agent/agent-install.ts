@@ -92,12 +92,10 @@ export const agentInstall = (deps: AgentDeps) => {
       const url = method === 'bundle' ? await bundleUrl() : deps.settings.bootstrapUrl;
       const paths = minionPaths(deps.settings.configDir);
       const config = minionConfig({ id, masters: deps.settings.masters, masterPort: deps.settings.masterPort, publishPort: deps.settings.publishPort, paths });
-      const run = await runStep(
-        agent,
-        'install',
-        installCommand(item.user, { method, paths, minionBin: deps.settings.minionBin, config, url }),
-        { timeoutS: stepS, privileged: true },
-      );
+      const run = await runStep(agent, 'install', installCommand(item.user, { method, paths, minionBin: deps.settings.minionBin, config, url }), {
+        timeoutS: stepS,
+        privileged: true,
+      });
       done.push(`${method === 'preinstalled' ? 'configured' : `installed (${method}) and configured`} ${paths.configFile}, salt-minion started`);
       const pub = extractMinionPub(run.stdout);
       const finger = pub && saltKeyFinger(pub);

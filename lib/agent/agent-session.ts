@@ -83,7 +83,11 @@ export async function runStep(
   const where = lastStep(run.stdout) ?? step;
   if (run.timedOut) throw new AgentInstallError(`Step ${where} on ${host} timed out after ${options.timeoutS} s`, host, where);
   if (run.code !== 0) {
-    throw new AgentInstallError(`Step ${where} on ${host} failed (exit ${run.code ?? run.signal ?? 'unknown'}): ${failureText(run.stderr || run.stdout)}`, host, where);
+    throw new AgentInstallError(
+      `Step ${where} on ${host} failed (exit ${run.code ?? run.signal ?? 'unknown'}): ${failureText(run.stderr || run.stdout)}`,
+      host,
+      where,
+    );
   }
   return run;
 }

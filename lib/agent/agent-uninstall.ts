@@ -34,7 +34,10 @@ export const agentUninstall = (deps: AgentDeps) => {
       out.hostKeyStatus = agent.hostKeyStatus;
       done.push(`ssh ${item.user}@${id}:${item.port} (host key ${agent.hostKeyStatus} ${agent.hostKeyFingerprint})`);
       await checkSudo(agent, stepS);
-      await runStep(agent, 'uninstall', uninstallCommand(item.user, { method: method, paths: minionPaths(deps.settings.configDir) }), { timeoutS: stepS, privileged: true });
+      await runStep(agent, 'uninstall', uninstallCommand(item.user, { method: method, paths: minionPaths(deps.settings.configDir) }), {
+        timeoutS: stepS,
+        privileged: true,
+      });
       done.push(`salt-minion stopped and ${method === 'preinstalled' ? 'its config and keys' : 'its package'} removed`);
     } catch (error) {
       sshError = error instanceof PluginError || !signal.aborted ? error : new AgentInstallError(`agent/uninstall on ${id} exceeded its budget`, id, 'total');

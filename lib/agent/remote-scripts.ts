@@ -85,7 +85,19 @@ export function privileged(user: string, words: readonly string[]): string {
 
 export function installCommand(user: string, input: { method: InstallMethod; paths: MinionPaths; minionBin: string; config: string; url: string }): string {
   const { paths } = input;
-  return privileged(user, ['sh', '-c', INSTALL_SCRIPT, 'agent-install', input.method, paths.configDir, input.minionBin, input.config, input.url, paths.pkiDir, paths.pidFile]);
+  return privileged(user, [
+    'sh',
+    '-c',
+    INSTALL_SCRIPT,
+    'agent-install',
+    input.method,
+    paths.configDir,
+    input.minionBin,
+    input.config,
+    input.url,
+    paths.pkiDir,
+    paths.pidFile,
+  ]);
 }
 
 export function uninstallCommand(user: string, input: { method: InstallMethod; paths: MinionPaths }): string {

@@ -66,9 +66,7 @@ export class EntryGuard {
       case 'symlink': {
         const target = entry.linkname ?? '';
         if (target === '' || isAbsolute(target)) fail(`is a symbolic link pointing outside the package root (${target})`);
-        this.walk(path.split('/').slice(0, -1), target, () =>
-          fail(`is a symbolic link pointing outside the package root (${target})`),
-        );
+        this.walk(path.split('/').slice(0, -1), target, () => fail(`is a symbolic link pointing outside the package root (${target})`));
         if (this.traversed.has(path)) fail('is a symbolic link replacing a directory other entries use');
         this.symlinks.add(path);
         break;

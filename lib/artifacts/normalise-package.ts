@@ -48,7 +48,11 @@ class NormalisedWriter {
   private readonly writer: TarWriter;
   private readonly upload: Promise<void>;
 
-  constructor(store: ArtifactStore, readonly ref: ObjectRef, signal: AbortSignal | undefined) {
+  constructor(
+    store: ArtifactStore,
+    readonly ref: ObjectRef,
+    signal: AbortSignal | undefined,
+  ) {
     const out = new PassThrough({ highWaterMark: 1024 * 1024 });
     this.writer = createTarWriter(out, { gzip: true, ...(signal && { signal }) });
     // pipe() does not pass errors on: an aborted writer must end the upload too, or put() waits forever.

@@ -41,6 +41,9 @@ export function rand4(): string {
 export function repackedName(original: string, parts: { md5: string; now: Date; rand: string }): string {
   const type = archiveType(original);
   if (!type) throw new Error(`${original} has no archive suffix`);
-  const base = original.slice(0, original.length - type.ext.length).replace(MD5_PREFIX, '').replace(STAMP_SUFFIX, '');
+  const base = original
+    .slice(0, original.length - type.ext.length)
+    .replace(MD5_PREFIX, '')
+    .replace(STAMP_SUFFIX, '');
   return `${parts.md5}_${base}_${timestamp(parts.now)}_${parts.rand}${type.ext}`;
 }

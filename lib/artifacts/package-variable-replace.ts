@@ -71,7 +71,8 @@ function replacementRef(url: string, bucket: string | undefined): ObjectRef {
     throw new InputError(`Try to replace file fail, a replacement file is in bucket ${ref.bucket}: this release may only read bucket ${bucket}`);
   }
   // `/<bucket>/../<other>/...` is resolved by S3 servers: dot segments would walk out of the bucket
-  if (ref.key.split('/').some((s) => s === '.' || s === '..')) throw new InputError('Try to replace file fail, a replacement file key has `.` or `..` segments');
+  if (ref.key.split('/').some((s) => s === '.' || s === '..'))
+    throw new InputError('Try to replace file fail, a replacement file key has `.` or `..` segments');
   return ref;
 }
 
@@ -140,9 +141,9 @@ export async function replacePackageVariables(
   let keys: RsaKeyPair | undefined;
   const fileReplacements = new Map<string, string>();
   const store = deps.store();
-  const escape = escapeMatcher(config.encryptEscape ?? parseEscapeList(undefined));
-  if (escape.problem) ctx.logger.warn(escape.problem);
-  const escapes = escape.escapes;
+  const escaping = escapeMatcher(config.encryptEscape ?? parseEscapeList(undefined));
+  if (escaping.problem) ctx.logger.warn(escaping.problem);
+  const escapes = escaping.escapes;
   const signal = ctx.signal;
 
   const targetBucket = config.s3.bucket ?? source.bucket;

@@ -59,7 +59,9 @@ function rawValue(key: string, value: string, options: VariableListOptions): str
   if (parts.length === 2 && parts[0] === '') return '';
   // upstream quotes the value here: it is (or holds) the secret, so only the key is named
   if (parts.length !== 2 || parts[1] === '') {
-    throw new InputError(`GetRawKeyValue key=${key} format error,encrypt value should contain guid message (<ciphertext>&\\x01<guid>; ${parts.length - 1} separators found)`);
+    throw new InputError(
+      `GetRawKeyValue key=${key} format error,encrypt value should contain guid message (<ciphertext>&\\x01<guid>; ${parts.length - 1} separators found)`,
+    );
   }
   let plain: string;
   try {
@@ -75,7 +77,9 @@ function legacyPairs(text: string, options: VariableListOptions): Array<readonly
   const halves = text.split(KEY_VALUE);
   if (halves.length !== 2) {
     const second = text.indexOf(KEY_VALUE, text.indexOf(KEY_VALUE) + KEY_VALUE.length);
-    throw new InputError(`VarialbeList format error at character ${second + 1}: can not find '=' (the \\x01=\\x01 separator appears ${halves.length - 1} times, once expected)`);
+    throw new InputError(
+      `VarialbeList format error at character ${second + 1}: can not find '=' (the \\x01=\\x01 separator appears ${halves.length - 1} times, once expected)`,
+    );
   }
   const keys = halves[0]!.split(ITEM);
   const values = halves[1]!.split(ITEM);
@@ -101,7 +105,9 @@ function jsonPairs(text: string, options: VariableListOptions): Array<readonly [
     const problem = locateJsonProblem(text);
     const element = typeof problem?.path[0] === 'number' ? `element ${problem.path[0] + 1}` : '';
     const key = problem?.keyMember !== undefined ? `key ${shownName(problem.keyMember)}` : '';
-    const where = problem ? `at character ${problem.character}${element || key ? ` (${[element, key].filter(Boolean).join(', ')})` : ''}: ${problem.reason}` : 'not valid JSON';
+    const where = problem
+      ? `at character ${problem.character}${element || key ? ` (${[element, key].filter(Boolean).join(', ')})` : ''}: ${problem.reason}`
+      : 'not valid JSON';
     throw new InputError(`variableList json unmarshal fail,${where} `);
   }
   if (!Array.isArray(parsed)) throw new InputError('variableList json unmarshal fail,expected an array of {"key":...,"value":...} ');

@@ -75,6 +75,9 @@ export function escapeMatcher(list: readonly string[]): { escapes: (key: string)
     const re = new RegExp(`^(${list.join('|')})\\w*`, 'u');
     return { escapes: (key) => re.test(key) };
   } catch (error) {
-    return { escapes: () => false, problem: `SALTSTACK_ENCRYPT_ESCAPE_PREFIX is not a valid regex (${(error as Error).message}): + placeholders are encrypted` };
+    return {
+      escapes: () => false,
+      problem: `SALTSTACK_ENCRYPT_ESCAPE_PREFIX is not a valid regex (${(error as Error).message}): + placeholders are encrypted`,
+    };
   }
 }

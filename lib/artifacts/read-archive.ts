@@ -72,12 +72,17 @@ function refusingGlobalHeaders(extract: tar.Extract, archive: string): tar.Extra
   internal._decodeLongHeader = (buf: Buffer) => {
     const type = internal._header?.type;
     if (type === 'pax-global-header') {
-      throw new InputError(`Failed to unpack file ${archive}: it has a PAX global header (readers disagree on what it applies to); re-pack it without one (e.g. GNU tar --format=gnu, or git archive with tar.umask and no global pax)`);
+      throw new InputError(
+        `Failed to unpack file ${archive}: it has a PAX global header (readers disagree on what it applies to); re-pack it without one (e.g. GNU tar --format=gnu, or git archive with tar.umask and no global pax)`,
+      );
     }
     if (type === 'pax-header') {
       for (const line of buf.toString('utf8').split('\n')) {
         const key = /^\d+ ([^=]+)=/.exec(line)?.[1];
-        if (key && UNSUPPORTED_PAX.test(key)) throw new InputError(`Failed to unpack file ${archive}: an entry has the pax record ${key}, which this reader does not apply (sparse or non-UTF-8 entries are refused)`);
+        if (key && UNSUPPORTED_PAX.test(key))
+          throw new InputError(
+            `Failed to unpack file ${archive}: an entry has the pax record ${key}, which this reader does not apply (sparse or non-UTF-8 entries are refused)`,
+          );
       }
     }
     decode(buf);
@@ -191,7 +196,8 @@ export async function openZip(file: string, archive: string): Promise<ZipReader>
       const fail = (why: string): never => {
         throw new InputError(`Failed to unpack file ${archive}: entry ${JSON.stringify(name).slice(1, -1)} ${why}`);
       };
-      if (raw.extraFields.some((f) => f.id === UNICODE_PATH_FIELD)) fail('has a Unicode Path extra field (readers disagree on which name counts); re-pack it with UTF-8 names');
+      if (raw.extraFields.some((f) => f.id === UNICODE_PATH_FIELD))
+        fail('has a Unicode Path extra field (readers disagree on which name counts); re-pack it with UTF-8 names');
       const unixMode = raw.externalFileAttributes >>> 16;
       const type = zipType(name, unixMode, fail);
       if (type !== 'directory' && !raw.canDecodeFileData()) fail('is encrypted or uses an unsupported compression method');

@@ -125,7 +125,10 @@ export class S3Store implements ArtifactStore {
           Bucket: ref.bucket,
           Key: ref.key,
           Body: body,
-          ...(options.encryption && { ServerSideEncryption: options.encryption.sse, ...(options.encryption.kmsKeyId && { SSEKMSKeyId: options.encryption.kmsKeyId }) }),
+          ...(options.encryption && {
+            ServerSideEncryption: options.encryption.sse,
+            ...(options.encryption.kmsKeyId && { SSEKMSKeyId: options.encryption.kmsKeyId }),
+          }),
         },
         partSize: PART_SIZE,
         queueSize: QUEUE_SIZE,
@@ -168,11 +171,7 @@ export class S3Store implements ArtifactStore {
   }
 
   async presignGet(ref: ObjectRef, expiresS: number): Promise<string> {
-    const [client, { s3 }, { getSignedUrl }] = await Promise.all([
-      this.handle.client(),
-      sdk(),
-      import('@aws-sdk/s3-request-presigner'),
-    ]);
+    const [client, { s3 }, { getSignedUrl }] = await Promise.all([this.handle.client(), sdk(), import('@aws-sdk/s3-request-presigner')]);
     return getSignedUrl(client, new s3.GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }), { expiresIn: expiresS });
   }
 }

@@ -5,7 +5,13 @@ export const CIPHER_A_PREFIX = '{cipher_a}';
 
 /** key = IV = the first 16 hex characters of md5(guid + seed), used as 16 ASCII bytes (upstream §12.1). */
 function keyFor(guid: string, seed: string): Buffer {
-  return Buffer.from(createHash('md5').update(guid + seed).digest('hex').slice(0, 16), 'ascii');
+  return Buffer.from(
+    createHash('md5')
+      .update(guid + seed)
+      .digest('hex')
+      .slice(0, 16),
+    'ascii',
+  );
 }
 
 /** Encrypts to `{cipher_a}<hex>`; an empty seed or an already-encrypted value is returned unchanged (upstream). */

@@ -23,16 +23,15 @@ const packageFields = {
 };
 
 /** Required fields checked after the field-level ones, in upstream's order and under upstream's names. */
-const requireInOrder =
-  (fields: ReadonlyArray<[key: string, reportedAs: string]>) => (item: Record<string, unknown>, ctx: z.RefinementCtx) => {
-    for (const [key, reportedAs] of fields) {
-      const v = item[key];
-      if (typeof v !== 'string' || v.trim() === '') {
-        ctx.addIssue({ code: 'custom', path: [reportedAs], message: EMPTY });
-        return;
-      }
+const requireInOrder = (fields: ReadonlyArray<[key: string, reportedAs: string]>) => (item: Record<string, unknown>, ctx: z.RefinementCtx) => {
+  for (const [key, reportedAs] of fields) {
+    const v = item[key];
+    if (typeof v !== 'string' || v.trim() === '') {
+      ctx.addIssue({ code: 'custom', path: [reportedAs], message: EMPTY });
+      return;
     }
-  };
+  }
+};
 
 // Validation order (upstream §16.4-16.6): the first missing field is the one reported.
 const newInput = z
@@ -48,7 +47,12 @@ const newInput = z
     rwFile: looseString(),
     ...packageFields,
   })
-  .superRefine(requireInOrder([['startScript', 'startScript'], ['destinationPath', 'destinationPath']]));
+  .superRefine(
+    requireInOrder([
+      ['startScript', 'startScript'],
+      ['destinationPath', 'destinationPath'],
+    ]),
+  );
 
 const updateInput = z
   .object({
@@ -62,7 +66,13 @@ const updateInput = z
     clearPath: looseString(),
     ...packageFields,
   })
-  .superRefine(requireInOrder([['startScript', 'startScriptPath'], ['destinationPath', 'destinationPath'], ['stopScript', 'stopScriptPath']]));
+  .superRefine(
+    requireInOrder([
+      ['startScript', 'startScriptPath'],
+      ['destinationPath', 'destinationPath'],
+      ['stopScript', 'stopScriptPath'],
+    ]),
+  );
 
 const deleteInput = z
   .object({
@@ -73,7 +83,12 @@ const deleteInput = z
     stopScript: looseString(),
     destinationPath: looseString(),
   })
-  .superRefine(requireInOrder([['stopScript', 'stopScriptPath'], ['destinationPath', 'destinationPath']]));
+  .superRefine(
+    requireInOrder([
+      ['stopScript', 'stopScriptPath'],
+      ['destinationPath', 'destinationPath'],
+    ]),
+  );
 
 const text = (what: string) => z.string().optional().describe(what);
 const logOutputs = Object.fromEntries(LOG_FIELDS.map((f) => [f, text(`files matching the ${f} glob under destinationPath, ","-joined`)]));
@@ -221,7 +236,10 @@ async function deploy<O extends NewOutput | UpdateOutput>(
     });
   } else {
     const active = live(tracks);
-    const stopped = await stepFor(active.map((t) => ({ host: t.host, script: t.stop!, user: t.user.user })), (reqs) => steps.runScripts(reqs, ctx));
+    const stopped = await stepFor(
+      active.map((t) => ({ host: t.host, script: t.stop!, user: t.user.user })),
+      (reqs) => steps.runScripts(reqs, ctx),
+    );
     stopped.forEach((o, i) => {
       const t = active[i]!;
       set(t, { runStopScriptDetail: o.output?.detail ?? '' });
@@ -232,7 +250,10 @@ async function deploy<O extends NewOutput | UpdateOutput>(
 
   // 3. distribution: snapshot (+ clearPath), fetch, unpack, chown.
   const toCopy = live(tracks);
-  const copied = await stepFor(toCopy.map((t) => ({ host: t.host, dir: t.dir, clear: t.clear, pkg: t.pkg!, owner: t.user })), (reqs) => steps.distribute(reqs, ctx));
+  const copied = await stepFor(
+    toCopy.map((t) => ({ host: t.host, dir: t.dir, clear: t.clear, pkg: t.pkg!, owner: t.user })),
+    (reqs) => steps.distribute(reqs, ctx),
+  );
   copied.forEach((o, i) => {
     const t = toCopy[i]!;
     t.changed = true; // a failed distribution may have cleared or half-unpacked: restore whatever it did
@@ -240,7 +261,14 @@ async function deploy<O extends NewOutput | UpdateOutput>(
     else fail(t, mode === 'new' ? 'Copy app package to target fail' : 'Copy file to target fail', outcomeError(o));
   });
   // Every host has unpacked (or failed to): the normalised archives are not needed any more.
-  await Promise.all([...byPackage.values()].map((p) => p.then((prepared) => dropPackage(rt, prepared.facts), () => undefined)));
+  await Promise.all(
+    [...byPackage.values()].map((p) =>
+      p.then(
+        (prepared) => dropPackage(rt, prepared.facts),
+        () => undefined,
+      ),
+    ),
+  );
 
   // 4. the sign file, when asked.
   const signing = live(tracks).flatMap((t) => {
@@ -253,7 +281,10 @@ async function deploy<O extends NewOutput | UpdateOutput>(
       return [];
     }
   });
-  const signed = await stepFor(signing.map((s) => ({ host: s.t.host, endpoint: s.endpoint, destination: s.destination, owner: s.t.user })), (reqs) => steps.copyFiles(reqs, ctx));
+  const signed = await stepFor(
+    signing.map((s) => ({ host: s.t.host, endpoint: s.endpoint, destination: s.destination, owner: s.t.user })),
+    (reqs) => steps.copyFiles(reqs, ctx),
+  );
   signed.forEach((o, i) => {
     const t = signing[i]!.t;
     if (o.ok) set(t, { fileDetail: o.output.detail });
@@ -269,16 +300,28 @@ async function deploy<O extends NewOutput | UpdateOutput>(
   started.forEach((o, i) => {
     const t = toStart[i]!;
     t.started = true;
-    set(t, { retCode: o.output?.retCode ?? 1, ...(mode === 'new' ? { runScriptDetail: o.output?.detail ?? '' } : { runStartScriptDetail: o.output?.detail ?? '' }) });
+    set(t, {
+      retCode: o.output?.retCode ?? 1,
+      ...(mode === 'new' ? { runScriptDetail: o.output?.detail ?? '' } : { runStartScriptDetail: o.output?.detail ?? '' }),
+    });
     if (!o.ok) fail(t, 'Run start script fail', outcomeError(o));
   });
 
   // 6. failures after the old version was stopped or the files changed: put the host back.
-  await rollBack(steps, tracks.filter((t): t is Track<O> => !!t?.error && (t.changed || stoppedOld.has(t))), mode, items, ctx);
+  await rollBack(
+    steps,
+    tracks.filter((t): t is Track<O> => !!t?.error && (t.changed || stoppedOld.has(t))),
+    mode,
+    items,
+    ctx,
+  );
 
   // 7. success: drop the snapshots (a leftover snapshot is harmless: the next deployment replaces it).
   const done = live(tracks);
-  const committed = await stepFor(done.map((t) => ({ host: t.host, dir: t.dir })), (reqs) => steps.commit(reqs, ctx));
+  const committed = await stepFor(
+    done.map((t) => ({ host: t.host, dir: t.dir })),
+    (reqs) => steps.commit(reqs, ctx),
+  );
   committed.forEach((o, i) => {
     if (!o.ok) ctx.logger.warn('snapshot not dropped', { host: done[i]!.host, error: outcomeError(o) });
   });
@@ -290,7 +333,12 @@ async function deploy<O extends NewOutput | UpdateOutput>(
       return pattern ? [{ t, field, pattern }] : [];
     }),
   );
-  const found = await steps.findFiles(lookups.map((l) => ({ host: l.t.host, dir: l.t.dir, pattern: l.pattern })), ctx).catch(() => lookups.map(() => ''));
+  const found = await steps
+    .findFiles(
+      lookups.map((l) => ({ host: l.t.host, dir: l.t.dir, pattern: l.pattern })),
+      ctx,
+    )
+    .catch(() => lookups.map(() => ''));
   found.forEach((files, i) => set(lookups[i]!.t, { [lookups[i]!.field]: files }));
 
   tracks.forEach((t) => {
@@ -375,7 +423,10 @@ export const applyDeploymentDelete = (rt: Runtime) => {
           return [];
         }
       });
-      const stopped = await steps.runScripts(plans.map((p) => ({ host: p.host, script: p.stop, user: p.user.user })), ctx);
+      const stopped = await steps.runScripts(
+        plans.map((p) => ({ host: p.host, script: p.stop, user: p.user.user })),
+        ctx,
+      );
       const toRemove = plans.filter((p, i) => {
         const o = stopped[i]!;
         if (!o.ok) outcomes[p.index] = { ok: false, error: withPrefix('Run stop script fail', outcomeError(o)) };

@@ -142,7 +142,16 @@ export class HostSteps {
     reqs.forEach((r, i) => {
       try {
         const { host, guid, user, password, seed } = r;
-        requests.push({ host, guid, user: user.user, group: user.group, password, seed, rwDirs: parsePathList(r.rwDir, 'rwDir', host), rwFiles: parsePathList(r.rwFile, 'rwFile', host) });
+        requests.push({
+          host,
+          guid,
+          user: user.user,
+          group: user.group,
+          password,
+          seed,
+          rwDirs: parsePathList(r.rwDir, 'rwDir', host),
+          rwFiles: parsePathList(r.rwFile, 'rwFile', host),
+        });
       } catch (error) {
         refused.set(i, error);
       }
@@ -158,7 +167,10 @@ export class HostSteps {
     const refused = new Map<number, Error>();
     reqs.forEach((r, i) => {
       const args = r.args?.trim() ? shellWords(r.args) : [];
-      const plan = typeof args === 'string' ? { field: 'args', message: args } : planScripts({ endpointType: 'LOCAL', endpoint: r.script, scriptContent: undefined, args, workDir: undefined });
+      const plan =
+        typeof args === 'string'
+          ? { field: 'args', message: args }
+          : planScripts({ endpointType: 'LOCAL', endpoint: r.script, scriptContent: undefined, args, workDir: undefined });
       if ('field' in plan) refused.set(i, new InputError(`Parameter ${plan.field} validation failed: ${plan.message}`));
       else requests.push({ host: r.host, steps: plan, runAs: r.user, timeoutS: this.scripts.settings.timeoutS });
     });
@@ -183,11 +195,20 @@ export class HostSteps {
       source: url,
       sha256: req.pkg.sha256,
       owner: { user: req.owner.user, group: req.owner.group },
-      unpack: { source: unpackUrl, sha256: req.pkg.unpack.sha256, topLevel: req.pkg.topLevel, stagingName: `.saltstack-unpack-${randomBytes(6).toString('hex')}` },
+      unpack: {
+        source: unpackUrl,
+        sha256: req.pkg.unpack.sha256,
+        topLevel: req.pkg.topLevel,
+        stagingName: `.saltstack-unpack-${randomBytes(6).toString('hex')}`,
+      },
     });
     // The guard looks at the install dir before the snapshot touches it; the copy waits for both.
     const [guard, ...rest] = copy;
-    return [guard!, { ...snapshotStep(req.dir, req.clear), require: [guard!.id] }, ...rest.map((s) => (s.id === 'copy' ? { ...s, require: [guard!.id, 'snapshot'] } : s))];
+    return [
+      guard!,
+      { ...snapshotStep(req.dir, req.clear), require: [guard!.id] },
+      ...rest.map((s) => (s.id === 'copy' ? { ...s, require: [guard!.id, 'snapshot'] } : s)),
+    ];
   }
 
   /** Distributes packages and waits (apply-deployment); output: upstream's md5 `detail`. */
@@ -195,19 +216,16 @@ export class HostSteps {
     const calls = await Promise.all(reqs.map(async (r) => ({ host: r.host, steps: await this.distributeStates(r) })));
     const results = await applySteps(this.rt.salt(), calls, this.batch(ctx, true));
     return results.map((result, i) =>
-      result.ok
-        ? { ok: true, output: { detail: md5Detail(result.host, reqs[i]!.pkg.md5) } }
-        : { ok: false, error: distributionError(result, reqs[i]!) },
+      result.ok ? { ok: true, output: { detail: md5Detail(result.host, reqs[i]!.pkg.md5) } } : { ok: false, error: distributionError(result, reqs[i]!) },
     );
   }
 
   /** Starts a distribution as an async salt job and returns its jid (a release polls it with checkDistribute). */
   async submitDistribute(req: DistributeRequest, ctx: RunContext): Promise<string> {
     const steps = await this.distributeStates(req);
-    const [job] = await this.rt.salt().localAsync(
-      [{ fun: 'state.high', arg: [highData(steps)], kwarg: { queue: true }, tgt: [req.host] }],
-      { signal: ctx.signal },
-    );
+    const [job] = await this.rt
+      .salt()
+      .localAsync([{ fun: 'state.high', arg: [highData(steps)], kwarg: { queue: true }, tgt: [req.host] }], { signal: ctx.signal });
     if (!job!.minions.includes(req.host)) {
       throw hostError(unknownMinion(req.host));
     }
@@ -218,7 +236,12 @@ export class HostSteps {
    * One look at a distribution job: not finished yet, or its outcome (throws JobFailedError with the failed
    * state, TargetNoReturnError when the host stopped answering, JobTimeoutError past `deadlineMs`).
    */
-  async checkDistribute(jid: string, req: DistributeRequest, since: { startedMs: number; deadlineMs: number }, ctx: RunContext): Promise<{ done: boolean; detail?: string }> {
+  async checkDistribute(
+    jid: string,
+    req: DistributeRequest,
+    since: { startedMs: number; deadlineMs: number },
+    ctx: RunContext,
+  ): Promise<{ done: boolean; detail?: string }> {
     const salt = this.rt.salt();
     const status = await salt.jobStatus(jid, ctx.signal);
     if (!(req.host in status.results)) {
@@ -262,25 +285,49 @@ export class HostSteps {
       stepFor(picked.map(make), run).then((outcomes) => outcomes.map((o, k) => ({ i: picked[k]!, o })));
     const indexes = (keep: (r: PutBackRequest, i: number) => boolean) => reqs.flatMap((r, i) => (keep(r, i) ? [i] : []));
 
-    for (const { i, o } of await each(indexes((r) => !!r.stopNew), (rs: readonly ScriptRequest[]) => this.runScripts(rs, ctx), (i) => ({ host: reqs[i]!.host, script: reqs[i]!.stopNew!, user: reqs[i]!.user }))) {
+    for (const { i, o } of await each(
+      indexes((r) => !!r.stopNew),
+      (rs: readonly ScriptRequest[]) => this.runScripts(rs, ctx),
+      (i) => ({ host: reqs[i]!.host, script: reqs[i]!.stopNew!, user: reqs[i]!.user }),
+    )) {
       results[i]!.notes.push(o.ok ? 'new version stopped' : `stopping the new version failed (${publicMessage(outcomeError(o))})`);
     }
-    for (const { i, o } of await each(indexes((r) => r.restore), (rs: ReadonlyArray<{ host: string; dir: InstallDir }>) => this.restore(rs, ctx), (i) => ({ host: reqs[i]!.host, dir: reqs[i]!.dir }))) {
+    for (const { i, o } of await each(
+      indexes((r) => r.restore),
+      (rs: ReadonlyArray<{ host: string; dir: InstallDir }>) => this.restore(rs, ctx),
+      (i) => ({ host: reqs[i]!.host, dir: reqs[i]!.dir }),
+    )) {
       if (o.ok) results[i]!.notes.push(o.output.detail ?? '');
-      else Object.assign(results[i]!, { ok: false, error: outcomeError(o) }).notes.push(`RESTORE FAILED (${publicMessage(outcomeError(o))}): the host is left changed`);
+      else
+        Object.assign(results[i]!, { ok: false, error: outcomeError(o) }).notes.push(
+          `RESTORE FAILED (${publicMessage(outcomeError(o))}): the host is left changed`,
+        );
     }
     const restart = indexes((r, i) => !!r.startOld && results[i]!.ok);
-    for (const { i, o } of await each(restart, (rs: readonly ScriptRequest[]) => this.runScripts(rs, ctx), (i) => ({ host: reqs[i]!.host, script: reqs[i]!.startOld!.script, user: reqs[i]!.user, args: reqs[i]!.startOld!.args }))) {
+    for (const { i, o } of await each(
+      restart,
+      (rs: readonly ScriptRequest[]) => this.runScripts(rs, ctx),
+      (i) => ({ host: reqs[i]!.host, script: reqs[i]!.startOld!.script, user: reqs[i]!.user, args: reqs[i]!.startOld!.args }),
+    )) {
       if (o.ok) results[i]!.notes.push('previous version started');
-      else Object.assign(results[i]!, { ok: false, error: outcomeError(o) }).notes.push(`starting the previous version failed (${publicMessage(outcomeError(o))})`);
+      else
+        Object.assign(results[i]!, { ok: false, error: outcomeError(o) }).notes.push(
+          `starting the previous version failed (${publicMessage(outcomeError(o))})`,
+        );
     }
     return results;
   }
 
   /** Drops the snapshots once the new version runs. */
   async commit(reqs: ReadonlyArray<{ host: string; dir: InstallDir }>, ctx: RunContext): Promise<ItemOutcome<{ detail: string }>[]> {
-    const results = await applySteps(this.rt.salt(), reqs.map((r) => ({ host: r.host, steps: [commitStep(r.dir)] })), this.batch(ctx));
-    return results.map((r, i) => (r.ok ? { ok: true, output: { detail: `dropped ${reqs[i]!.dir.snapshot}` } } : { ok: false, error: stepsError(r, 'Dropping the snapshot') }));
+    const results = await applySteps(
+      this.rt.salt(),
+      reqs.map((r) => ({ host: r.host, steps: [commitStep(r.dir)] })),
+      this.batch(ctx),
+    );
+    return results.map((r, i) =>
+      r.ok ? { ok: true, output: { detail: `dropped ${reqs[i]!.dir.snapshot}` } } : { ok: false, error: stepsError(r, 'Dropping the snapshot') },
+    );
   }
 
   /** Removes install directories (apply-deployment/delete) with their snapshots. */
@@ -296,14 +343,22 @@ export class HostSteps {
       })),
       this.batch(ctx),
     );
-    return results.map((r, i) => (r.ok ? { ok: true, output: { detail: `removed ${reqs[i]!.dir.path}` } } : { ok: false, error: stepsError(r, `Removing ${reqs[i]!.dir.path}`) }));
+    return results.map((r, i) =>
+      r.ok ? { ok: true, output: { detail: `removed ${reqs[i]!.dir.path}` } } : { ok: false, error: stepsError(r, `Removing ${reqs[i]!.dir.path}`) },
+    );
   }
 
   /** Copies a sign file (no unpack) owned by the application user (host-file/copy's core). */
   copyFiles(reqs: ReadonlyArray<{ host: string; endpoint: string; destination: string; owner: AppUser }>, ctx: RunContext) {
     return copyFiles(
       this.rt,
-      reqs.map((r) => ({ target: r.host, endpoint: r.endpoint, destinationPath: r.destination, unpack: false, fileOwner: { user: r.owner.user, group: r.owner.group } })),
+      reqs.map((r) => ({
+        target: r.host,
+        endpoint: r.endpoint,
+        destinationPath: r.destination,
+        unpack: false,
+        fileOwner: { user: r.owner.user, group: r.owner.group },
+      })),
       ctx,
     );
   }
@@ -346,7 +401,12 @@ export async function preparePackage(
   const name = baseName(ref);
   const type = archiveType(name);
   if (!type) throw new InputError(`File ${name.toLowerCase()} is illegal to be recognized as a compressed file type`);
-  const facts = await readPackage(rt.store(), ref, { format: type.format, archive: name, normaliseTo: normalisedRef(ref, rt.config.s3.bucket), signal: ctx.signal });
+  const facts = await readPackage(rt.store(), ref, {
+    format: type.format,
+    archive: name,
+    normaliseTo: normalisedRef(ref, rt.config.s3.bucket),
+    signal: ctx.signal,
+  });
   ctx.logger.info('package prepared', { endpoint: ref.url, size: facts.size, entries: facts.entries });
   const unpack = facts.normalised!;
   return {
@@ -366,5 +426,9 @@ export async function preparePackage(
 
 /** Removes the normalised archive of a prepared package (best effort: a bucket lifecycle rule expires any left). */
 export async function dropPackage(rt: Runtime, pkg: PackageFacts | undefined): Promise<void> {
-  if (pkg?.unpack) await rt.store().remove(pkg.unpack.ref).catch(() => undefined);
+  if (pkg?.unpack)
+    await rt
+      .store()
+      .remove(pkg.unpack.ref)
+      .catch(() => undefined);
 }

@@ -38,7 +38,11 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  */
 async function readDisks(deps: DiskDeps, ctx: RunContext, hosts: string[], withMounts: boolean): Promise<Map<string, HostDisks | PluginError>> {
   const call = (fun: string, arg: unknown[] = [], kwarg: Record<string, unknown> = {}) =>
-    runBatched(deps.salt(), hosts.map((host) => ({ host, fun, arg, kwarg })), batchOptions(deps, ctx));
+    runBatched(
+      deps.salt(),
+      hosts.map((host) => ({ host, fun, arg, kwarg })),
+      batchOptions(deps, ctx),
+    );
   const command = (argv: string[]) => call('cmd.run_all', [argv], { python_shell: false, timeout: 60 });
   const [lsblk, blkid, mounts, fstab] = await Promise.all([
     command(LSBLK_ARGV),
@@ -118,11 +122,13 @@ export function parseFormatRequest(item: z.output<typeof formatInput>): Omit<For
   const name = item.diskName.trim();
   if (!/^(\/dev\/)?[A-Za-z0-9][A-Za-z0-9_.:-]*$/.test(name)) throw new InputError('Parameter diskName validation failed: must be a device such as /dev/vdb');
   const fs = item.fileSystemType.trim().toLowerCase();
-  if (!(FILESYSTEMS as readonly string[]).includes(fs)) throw new InputError(`Parameter fileSystemType validation failed: must be one of ${FILESYSTEMS.join(', ')}`);
+  if (!(FILESYSTEMS as readonly string[]).includes(fs))
+    throw new InputError(`Parameter fileSystemType validation failed: must be one of ${FILESYSTEMS.join(', ')}`);
   const problem = absolutePathProblem(item.mountDir.trim());
   if (problem) throw new InputError(`Parameter mountDir validation failed: ${problem}`);
   // salt writes the mount point into /etc/fstab as it is: a space would split the entry.
-  if (/\s|\\/.test(item.mountDir.trim())) throw new InputError('Parameter mountDir validation failed: must not contain spaces or backslashes (/etc/fstab fields)');
+  if (/\s|\\/.test(item.mountDir.trim()))
+    throw new InputError('Parameter mountDir validation failed: must not contain spaces or backslashes (/etc/fstab fields)');
   const mountDir = normalisePath(item.mountDir.trim());
   // A disk mounted over a system tree hides (or replaces) what the system runs from: /etc, /usr, /var itself...
   const system = systemTreeProblem(mountDir);
@@ -159,7 +165,11 @@ export function mountSteps(plan: { disk: string; uuid: string; filesystem: Files
   return steps;
 }
 
-const commandOutput = (r: HostResult) => [r.stdout, r.stderr].filter((s) => s.trim()).join('\n').trim();
+const commandOutput = (r: HostResult) =>
+  [r.stdout, r.stderr]
+    .filter((s) => s.trim())
+    .join('\n')
+    .trim();
 
 /**
  * disk/formatAndMountDisk: mkfs (ext3/ext4/xfs) on a blank data disk, mount, fstab entry by UUID with
@@ -186,7 +196,11 @@ export const diskFormatAndMountDisk = (deps: DiskDeps) =>
       const seen = new Map<string, number>();
       for (const req of reqs) {
         const key = `${req.host}\0${req.disk}`;
-        if (seen.has(key)) outcomes[req.index] = { ok: false, error: new InputError(`disk ${req.disk} on ${req.host} is already in item ${seen.get(key)! + 1} of this request`) };
+        if (seen.has(key))
+          outcomes[req.index] = {
+            ok: false,
+            error: new InputError(`disk ${req.disk} on ${req.host} is already in item ${seen.get(key)! + 1} of this request`),
+          };
         else seen.set(key, req.index);
       }
       const live = reqs.filter((r) => !outcomes[r.index]);
@@ -223,7 +237,9 @@ export const diskFormatAndMountDisk = (deps: DiskDeps) =>
         const output = commandOutput(result);
         outcomes[req.index] = {
           ok: false,
-          error: unanswered(result) ? hostError(result) : new JobFailedError(`mkfs.${req.filesystem} ${req.disk} failed on ${req.host}: ${output || result.message}`, req.host),
+          error: unanswered(result)
+            ? hostError(result)
+            : new JobFailedError(`mkfs.${req.filesystem} ${req.disk} failed on ${req.host}: ${output || result.message}`, req.host),
         };
         // Not when mkfs may still be running (BUSY) or never ran.
         if (!unanswered(result)) wipe.push(req);

@@ -59,7 +59,9 @@ const isTopLevelDataDisk = (d: BlockDevice, types: readonly string[]) => d.paren
 export function blankProblem(facts: DiskFacts, types: readonly string[], signatures: Signatures): string | undefined {
   const { device } = facts;
   if (!isTopLevelDataDisk(device, types)) {
-    return device.parent ? `is a ${device.type} of ${device.parent}, not a whole disk` : `is a ${device.type}, not a data disk (DISK_DEVICE_TYPES=${types.join(',')})`;
+    return device.parent
+      ? `is a ${device.type} of ${device.parent}, not a whole disk`
+      : `is a ${device.type}, not a data disk (DISK_DEVICE_TYPES=${types.join(',')})`;
   }
   if (facts.mountpoints.includes('/')) return 'is the root disk';
   if (facts.mountpoints.length) return `is in use (mounted on ${facts.mountpoints.join(', ')})`;
@@ -97,11 +99,7 @@ const deviceOf = (entry: unknown): string => {
 };
 
 /** What formatAndMountDisk should do with `disk` on a host, from its facts. */
-export function decideFormat(
-  request: { disk: string; filesystem: Filesystem; mountDir: string },
-  disks: HostDisks,
-  types: readonly string[],
-): FormatDecision {
+export function decideFormat(request: { disk: string; filesystem: Filesystem; mountDir: string }, disks: HostDisks, types: readonly string[]): FormatDecision {
   const facts = diskFacts(request.disk, disks.devices, disks.signatures);
   if (!facts) return { kind: 'refuse', reason: `disk ${request.disk} not found` };
   const refuse = (why: string): FormatDecision => ({ kind: 'refuse', reason: `disk ${request.disk} ${why}` });
@@ -121,7 +119,8 @@ export function decideFormat(
 
   const problem = blankProblem(facts, types, disks.signatures);
   if (problem) return refuse(problem);
-  if (request.mountDir in disks.mounts) return refuse(`cannot be mounted on ${request.mountDir}: already a mount point of ${deviceOf(disks.mounts[request.mountDir]) || 'something else'}`);
+  if (request.mountDir in disks.mounts)
+    return refuse(`cannot be mounted on ${request.mountDir}: already a mount point of ${deviceOf(disks.mounts[request.mountDir]) || 'something else'}`);
   if (fstabEntry !== undefined) return refuse(`cannot be mounted on ${request.mountDir}: /etc/fstab already has an entry for it (${deviceOf(fstabEntry)})`);
   return { kind: 'format' };
 }

@@ -26,7 +26,10 @@ export interface BlockDevice {
 
 /** lsblk escapes unsafe bytes as `\xHH`. */
 const unescapeValue = (value: string) =>
-  Buffer.from(value.replace(/\\x([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8');
+  Buffer.from(
+    value.replace(/\\x([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+    'latin1',
+  ).toString('utf8');
 
 /** Parses `lsblk -P` output; lines without NAME are skipped. */
 export function parseLsblk(stdout: string): BlockDevice[] {

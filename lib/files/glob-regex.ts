@@ -45,7 +45,10 @@ function expandBraces(glob: string, field: string): string[] {
       i = end;
     } else if (c === '{' && glob.indexOf('}', i + 1) !== -1) {
       const end = glob.indexOf('}', i + 1);
-      const alternatives = glob.slice(i + 1, end).split(',').map((a) => a.replace(/[\\*?[{]/g, (x) => `\\${x}`));
+      const alternatives = glob
+        .slice(i + 1, end)
+        .split(',')
+        .map((a) => a.replace(/[\\*?[{]/g, (x) => `\\${x}`));
       out = out.flatMap((p) => alternatives.map((a) => p + a));
       if (out.length > MAX_GLOB_ALTERNATIVES) {
         throw new InputError(`Parameter ${field} validation failed: its {a,b} alternatives make more than ${MAX_GLOB_ALTERNATIVES} patterns`);

@@ -127,7 +127,11 @@ export async function copyFiles(deps: HostDeps, items: readonly CopyRequest[], c
 
   const results = await applySteps(deps.salt(), calls, batchOptions(deps, ctx, true)).finally(() =>
     // The normalised archives served their one job (a bucket lifecycle rule expires any left behind).
-    Promise.all(inspected.map((r) => (r.status === 'fulfilled' && r.value.facts.normalised ? store.remove(r.value.facts.normalised.ref).catch(() => undefined) : undefined))),
+    Promise.all(
+      inspected.map((r) =>
+        r.status === 'fulfilled' && r.value.facts.normalised ? store.remove(r.value.facts.normalised.ref).catch(() => undefined) : undefined,
+      ),
+    ),
   );
   results.forEach((result, i) => {
     const call = calls[i]!;

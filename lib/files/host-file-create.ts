@@ -50,13 +50,21 @@ export const hostFileCreate = (deps: HostDeps) =>
         if (item.destinationPath.endsWith('/') || normalisePath(item.destinationPath) === '/') {
           outcomes[index] = { ok: false, error: new InputError('Parameter destinationPath validation failed: must name a file, not a directory') };
         } else if (bytes > MAX_CONTENT_BYTES) {
-          outcomes[index] = { ok: false, error: new InputError(`Parameter fileContent validation failed: ${bytes} bytes is more than ${MAX_CONTENT_BYTES}; use host-file/copy from S3`) };
+          outcomes[index] = {
+            ok: false,
+            error: new InputError(`Parameter fileContent validation failed: ${bytes} bytes is more than ${MAX_CONTENT_BYTES}; use host-file/copy from S3`),
+          };
         } else if (!bucket) {
           outcomes[index] = { ok: false, error: new ConfigError('S3_BUCKET is not set: host-file/create stages the content in the artifact bucket') };
         } else {
           const sha256 = createHash('sha256').update(item.fileContent, 'utf8').digest('hex');
           if (!staged.has(sha256)) staged.set(sha256, { key: `${STAGING_PREFIX}${randomUUID()}` });
-          valid.push({ index, destination: normalisePath(item.destinationPath), sha256, md5: createHash('md5').update(item.fileContent, 'utf8').digest('hex') });
+          valid.push({
+            index,
+            destination: normalisePath(item.destinationPath),
+            sha256,
+            md5: createHash('md5').update(item.fileContent, 'utf8').digest('hex'),
+          });
         }
       });
 
@@ -93,7 +101,11 @@ export const hostFileCreate = (deps: HostDeps) =>
         });
       } finally {
         await Promise.all(
-          [...staged.values()].map((e) => store.remove({ bucket: bucket!, key: e.key, url: e.key }).catch((error: unknown) => ctx.logger.warn('staged content not removed', { key: e.key, error }))),
+          [...staged.values()].map((e) =>
+            store
+              .remove({ bucket: bucket!, key: e.key, url: e.key })
+              .catch((error: unknown) => ctx.logger.warn('staged content not removed', { key: e.key, error })),
+          ),
         );
       }
       return outcomes;

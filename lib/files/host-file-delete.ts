@@ -20,8 +20,7 @@ type DeleteOutput = z.output<typeof output>;
 /** `realpath -m -z` output: NUL-separated canonical paths. */
 const splitNul = (stdout: string) => stdout.split('\0').filter((p) => p !== '');
 
-const describe = (entries: readonly DeleteEntry[]) =>
-  entries.map((e) => (e.contentsOnly ? `emptied ${e.path}/` : `removed ${e.path}`)).join('; ');
+const describe = (entries: readonly DeleteEntry[]) => entries.map((e) => (e.contentsOnly ? `emptied ${e.path}/` : `removed ${e.path}`)).join('; ');
 
 /**
  * host-file/delete: paths (or, with a trailing `/`, a directory's contents) removed on a host. Two jobs

@@ -32,8 +32,7 @@ export const nameOf = (path: string): string => path.slice(path.lastIndexOf('/')
 export const depthOf = (path: string): number => (path === '/' ? 0 : path.split('/').length - 1);
 
 /** Whether `path` is `dir` itself or below it (both normalised). */
-export const isWithin = (path: string, dir: string): boolean =>
-  dir === '/' || path === dir || path.startsWith(dir + '/');
+export const isWithin = (path: string, dir: string): boolean => dir === '/' || path === dir || path.startsWith(dir + '/');
 
 /**
  * Where a copied object lands: a `destinationPath` ending in `/` is a directory and the object's file

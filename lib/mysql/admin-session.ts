@@ -38,9 +38,7 @@ export interface AdminSession {
 /** A database error's message with every registered secret masked (a syntax error quotes the SQL near it). */
 export function scrubbed(error: DatabaseError | DatabaseUnavailableError, redactor: Redactor, prefix: string) {
   const message = prefix + (redactor.redact(error.message) as string);
-  return error instanceof DatabaseError
-    ? new DatabaseError(message, error, { cause: error })
-    : new DatabaseUnavailableError(message, { cause: error });
+  return error instanceof DatabaseError ? new DatabaseError(message, error, { cause: error }) : new DatabaseUnavailableError(message, { cause: error });
 }
 
 /**

@@ -1,9 +1,7 @@
 import type { SqlResultSet } from './mysql-session.js';
 
 const escapeCell = (value: string | null): string =>
-  value === null
-    ? 'NULL'
-    : value.replace(/[\\\t\n\0]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\0'));
+  value === null ? 'NULL' : value.replace(/[\\\t\n\0]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\0'));
 
 /**
  * Result sets as the mysql client prints them in batch mode (what upstream returned in `detail`):

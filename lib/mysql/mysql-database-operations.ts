@@ -80,44 +80,45 @@ export const mysqlDatabaseAdd = (deps: MysqlDeps) =>
       databaseOwnerPassword: looseString(),
     }),
     output: z.object({ databaseOwnerGuid: z.string(), databaseOwnerPassword: z.string().optional() }),
-    run: eachItem(async (item, ctx) =>
-      withAdminSession(deps, item, ctx, async (admin, seed) => {
-        const prefix = 'Failed to add mysql database and user: ';
-        const db = item.databaseName;
-        const owner = item.databaseOwnerName;
-        const given = item.databaseOwnerPassword ? openSecret(item.databaseOwnerGuid, seed, item.databaseOwnerPassword, ctx.logger.redactor) : undefined;
-        if (await schemaExists(admin, db)) throw new DatabaseError(`${prefix}database ${db} already exists`, { errno: 1007 });
-        const ownerExists = await accountExists(admin, owner);
-        let created: { password: string; sealed: string } | undefined;
-        if (!ownerExists) {
-          const password = given ?? randomPassword();
-          ctx.logger.redactor.register(password);
-          // Sealed before any change: without a seed nothing is created rather than a password lost.
-          created = { password, sealed: sealSecret(item.databaseOwnerGuid, seed, password) };
-        }
-        try {
-          await admin.exec(createDatabase(db));
-        } catch (error) {
-          if (error instanceof DatabaseError && error.errno === 1007) {
-            throw new DatabaseError(`${prefix}database ${db} already exists`, error, { cause: error });
+    run: eachItem(
+      async (item, ctx) =>
+        withAdminSession(deps, item, ctx, async (admin, seed) => {
+          const prefix = 'Failed to add mysql database and user: ';
+          const db = item.databaseName;
+          const owner = item.databaseOwnerName;
+          const given = item.databaseOwnerPassword ? openSecret(item.databaseOwnerGuid, seed, item.databaseOwnerPassword, ctx.logger.redactor) : undefined;
+          if (await schemaExists(admin, db)) throw new DatabaseError(`${prefix}database ${db} already exists`, { errno: 1007 });
+          const ownerExists = await accountExists(admin, owner);
+          let created: { password: string; sealed: string } | undefined;
+          if (!ownerExists) {
+            const password = given ?? randomPassword();
+            ctx.logger.redactor.register(password);
+            // Sealed before any change: without a seed nothing is created rather than a password lost.
+            created = { password, sealed: sealSecret(item.databaseOwnerGuid, seed, password) };
           }
-          throw wrap(prefix, error);
-        }
-        const compensations = [() => admin.exec(dropDatabase(db))];
-        try {
-          if (created) {
-            await admin.exec(createUser(owner, created.password));
-            compensations.unshift(() => admin.exec(dropUser(owner)));
+          try {
+            await admin.exec(createDatabase(db));
+          } catch (error) {
+            if (error instanceof DatabaseError && error.errno === 1007) {
+              throw new DatabaseError(`${prefix}database ${db} already exists`, error, { cause: error });
+            }
+            throw wrap(prefix, error);
           }
-          await admin.exec(grantOnDatabase(db, owner));
-        } catch (error) {
-          const leftovers = await undo(compensations);
-          const note = leftovers.length ? ` (undo failed: ${leftovers.join('; ')})` : ' (database removed again)';
-          throw wrap(prefix, error instanceof DatabaseError ? new DatabaseError(error.message + note, error) : error);
-        }
-        ctx.logger.info('mysql database added', { database: db, owner, ownerCreated: !ownerExists });
-        return { databaseOwnerGuid: item.databaseOwnerGuid, ...(created && { databaseOwnerPassword: created.sealed }) };
-      }),
+          const compensations = [() => admin.exec(dropDatabase(db))];
+          try {
+            if (created) {
+              await admin.exec(createUser(owner, created.password));
+              compensations.unshift(() => admin.exec(dropUser(owner)));
+            }
+            await admin.exec(grantOnDatabase(db, owner));
+          } catch (error) {
+            const leftovers = await undo(compensations);
+            const note = leftovers.length ? ` (undo failed: ${leftovers.join('; ')})` : ' (database removed again)';
+            throw wrap(prefix, error instanceof DatabaseError ? new DatabaseError(error.message + note, error) : error);
+          }
+          ctx.logger.info('mysql database added', { database: db, owner, ownerCreated: !ownerExists });
+          return { databaseOwnerGuid: item.databaseOwnerGuid, ...(created && { databaseOwnerPassword: created.sealed }) };
+        }),
       { sequential: true },
     ),
   });
@@ -137,28 +138,31 @@ export const mysqlDatabaseDelete = (deps: MysqlDeps) =>
       databaseOwnerGuid: requiredString(),
     }),
     output: z.object({ databaseOwnerGuid: z.string(), detail: z.string() }),
-    run: eachItem(async (item, ctx) => {
-      const system = systemSchemaProblem(item.databaseName);
-      if (system) throw new InputError(`Parameter databaseName validation failed: ${system} (on ${item.host}:${item.port})`);
-      return withAdminSession(deps, item, ctx, async (admin) => {
-        const prefix = 'Failed to delete mysql database and user: ';
-        const db = item.databaseName;
-        try {
-          const { sets } = await admin.exec(findDatabaseGrants(db));
-          const grants = sets[0]?.rows ?? [];
-          for (const [user, host, storedDb] of grants) await admin.exec(revokeOnDatabase(storedDb!, user!, host!));
-          const revoked = grants.map(([user, host]) => `'${user}'@'${host}'`);
-          const exists = await schemaExists(admin, db);
-          if (exists) await admin.exec(dropDatabase(db));
-          ctx.logger.info('mysql database deleted', { database: db, existed: exists, revoked: revoked.length });
-          const what = exists ? `database ${db} dropped` : `database ${db} does not exist, nothing to drop`;
-          return {
-            databaseOwnerGuid: item.databaseOwnerGuid,
-            detail: revoked.length ? `${what}; privileges revoked from ${revoked.join(', ')}` : what,
-          };
-        } catch (error) {
-          throw wrap(prefix, error);
-        }
-      });
-    }, { sequential: true }),
+    run: eachItem(
+      async (item, ctx) => {
+        const system = systemSchemaProblem(item.databaseName);
+        if (system) throw new InputError(`Parameter databaseName validation failed: ${system} (on ${item.host}:${item.port})`);
+        return withAdminSession(deps, item, ctx, async (admin) => {
+          const prefix = 'Failed to delete mysql database and user: ';
+          const db = item.databaseName;
+          try {
+            const { sets } = await admin.exec(findDatabaseGrants(db));
+            const grants = sets[0]?.rows ?? [];
+            for (const [user, host, storedDb] of grants) await admin.exec(revokeOnDatabase(storedDb!, user!, host!));
+            const revoked = grants.map(([user, host]) => `'${user}'@'${host}'`);
+            const exists = await schemaExists(admin, db);
+            if (exists) await admin.exec(dropDatabase(db));
+            ctx.logger.info('mysql database deleted', { database: db, existed: exists, revoked: revoked.length });
+            const what = exists ? `database ${db} dropped` : `database ${db} does not exist, nothing to drop`;
+            return {
+              databaseOwnerGuid: item.databaseOwnerGuid,
+              detail: revoked.length ? `${what}; privileges revoked from ${revoked.join(', ')}` : what,
+            };
+          } catch (error) {
+            throw wrap(prefix, error);
+          }
+        });
+      },
+      { sequential: true },
+    ),
   });

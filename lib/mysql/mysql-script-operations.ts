@@ -186,4 +186,3 @@ export const mysqlScriptRunCustomSql = (deps: MysqlDeps) =>
     output: queryOutput,
     run: eachItem(async (item: ScriptItem, ctx) => runQuery(deps, item, ctx)),
   });
-

@@ -87,7 +87,8 @@ function lex(sql: string, mode: Mode): Lexed {
         if (escapes && d === '\\') {
           j += 2;
         } else if (d === c) {
-          if (sql[j + 1] === c) j += 2; // doubled quote: still inside
+          if (sql[j + 1] === c)
+            j += 2; // doubled quote: still inside
           else break;
         } else {
           j += 1;

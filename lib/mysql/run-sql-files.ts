@@ -160,11 +160,7 @@ async function runFile(
  * on MySQL and MariaDB, so only what follows the last DDL is rolled back (`committed` says how much stays).
  * Throws InputError for a file that cannot be split; statement and connection failures are in `failed`.
  */
-export async function runSqlFiles(
-  open: () => Promise<SqlSession>,
-  files: SqlFile[],
-  options: { transaction: boolean },
-): Promise<ScriptRun> {
+export async function runSqlFiles(open: () => Promise<SqlSession>, files: SqlFile[], options: { transaction: boolean }): Promise<ScriptRun> {
   const planned = splitAll(files);
   const run: ScriptRun = { files: [], notRun: [] };
   for (const [index, { file, statements }] of planned.entries()) {

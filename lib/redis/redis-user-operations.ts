@@ -87,28 +87,31 @@ export const redisUserAdd = (deps: RedisDeps) =>
       userWriteKeyPattern: patternList(),
     }),
     output: z.object({ userGuid: z.string(), userPassword: z.string().optional(), detail: z.string() }),
-    run: eachItem(async (item, ctx) => {
-      refuseAdminAccount(item);
-      return asAdmin(deps, item, ctx, `Failed to add redis user:${item.userName}, `, async (session, seed) => {
-        const given = item.userPassword ? openSecret(item.userGuid, seed, item.userPassword, ctx.logger.redactor) : undefined;
-        const exists = (await session.command(['ACL', 'GETUSER', item.userName])) !== null;
-        const password = given ?? (exists ? undefined : randomPassword());
-        if (password !== undefined) ctx.logger.redactor.register(password);
-        const sealed = password === undefined ? undefined : sealSecret(item.userGuid, seed, password);
-        const rules = aclSetUserRules({
-          password,
-          readPatterns: item.userReadKeyPattern,
-          writePatterns: item.userWriteKeyPattern,
-          exists,
+    run: eachItem(
+      async (item, ctx) => {
+        refuseAdminAccount(item);
+        return asAdmin(deps, item, ctx, `Failed to add redis user:${item.userName}, `, async (session, seed) => {
+          const given = item.userPassword ? openSecret(item.userGuid, seed, item.userPassword, ctx.logger.redactor) : undefined;
+          const exists = (await session.command(['ACL', 'GETUSER', item.userName])) !== null;
+          const password = given ?? (exists ? undefined : randomPassword());
+          if (password !== undefined) ctx.logger.redactor.register(password);
+          const sealed = password === undefined ? undefined : sealSecret(item.userGuid, seed, password);
+          const rules = aclSetUserRules({
+            password,
+            readPatterns: item.userReadKeyPattern,
+            writePatterns: item.userWriteKeyPattern,
+            exists,
+          });
+          await session.command(['ACL', 'SETUSER', item.userName, ...rules]);
+          ctx.logger.info('redis user added', { user: item.userName, existed: exists });
+          const detail = exists
+            ? `user ${item.userName} updated, password ${password === undefined ? 'unchanged' : 'replaced'}`
+            : `user ${item.userName} created`;
+          return { userGuid: item.userGuid, ...(sealed !== undefined && { userPassword: sealed }), detail };
         });
-        await session.command(['ACL', 'SETUSER', item.userName, ...rules]);
-        ctx.logger.info('redis user added', { user: item.userName, existed: exists });
-        const detail = exists
-          ? `user ${item.userName} updated, password ${password === undefined ? 'unchanged' : 'replaced'}`
-          : `user ${item.userName} created`;
-        return { userGuid: item.userGuid, ...(sealed !== undefined && { userPassword: sealed }), detail };
-      });
-    }, { sequential: true }),
+      },
+      { sequential: true },
+    ),
   });
 
 /** redis-user/delete: ACL DELUSER; a missing user is reported in detail, not an error. */
@@ -119,15 +122,18 @@ export const redisUserDelete = (deps: RedisDeps) =>
     summary: 'Delete a Redis ACL user (its open connections are closed by Redis); a missing user is reported in detail',
     input: z.object(connectionFields),
     output: z.object({ userGuid: z.string(), detail: z.string() }),
-    run: eachItem(async (item, ctx) => {
-      refuseAdminAccount(item);
-      return asAdmin(deps, item, ctx, `Failed to delete redis user:${item.userName}, `, async (session) => {
-        const deleted = Number(await session.command(['ACL', 'DELUSER', item.userName]));
-        ctx.logger.info('redis user deleted', { user: item.userName, existed: deleted > 0 });
-        return {
-          userGuid: item.userGuid,
-          detail: deleted > 0 ? `user ${item.userName} deleted` : `user ${item.userName} does not exist, nothing to delete`,
-        };
-      });
-    }, { sequential: true }),
+    run: eachItem(
+      async (item, ctx) => {
+        refuseAdminAccount(item);
+        return asAdmin(deps, item, ctx, `Failed to delete redis user:${item.userName}, `, async (session) => {
+          const deleted = Number(await session.command(['ACL', 'DELUSER', item.userName]));
+          ctx.logger.info('redis user deleted', { user: item.userName, existed: deleted > 0 });
+          return {
+            userGuid: item.userGuid,
+            detail: deleted > 0 ? `user ${item.userName} deleted` : `user ${item.userName} does not exist, nothing to delete`,
+          };
+        });
+      },
+      { sequential: true },
+    ),
   });

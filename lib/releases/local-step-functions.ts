@@ -12,9 +12,16 @@ export type LocalTaskHandler = (input: never) => Promise<unknown>;
 export const RELEASE_ASL_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'state-machines', 'release.asl.json');
 
 /** The release state machine definition as read from RELEASE_ASL_PATH. */
-export const readReleaseDefinition = (): { States: Record<string, State> } => JSON.parse(readFileSync(RELEASE_ASL_PATH, 'utf8')) as { States: Record<string, State> };
+export const readReleaseDefinition = (): { States: Record<string, State> } =>
+  JSON.parse(readFileSync(RELEASE_ASL_PATH, 'utf8')) as { States: Record<string, State> };
 
-type State = { Type: string; Resource?: string; ItemProcessor?: { States: Record<string, State> }; Iterator?: { States: Record<string, State> }; Branches?: Array<{ States: Record<string, State> }> };
+type State = {
+  Type: string;
+  Resource?: string;
+  ItemProcessor?: { States: Record<string, State> };
+  Iterator?: { States: Record<string, State> };
+  Branches?: Array<{ States: Record<string, State> }>;
+};
 
 /** Every Task state of a definition (Map and Parallel bodies included): state name → Resource. */
 export function taskResources(definition: { States: Record<string, State> }): Map<string, string> {
@@ -157,7 +164,8 @@ export class LocalStepFunctions implements StepFunctionsPort {
 
   async describeExecution(request: { executionArn: string }): Promise<ExecutionDescription> {
     const found = this.executions.get(request.executionArn);
-    if (!found) throw new ReleaseNotFoundError(`Release ${request.executionArn.split(':').pop()} not found (local executions live in the process that started them)`);
+    if (!found)
+      throw new ReleaseNotFoundError(`Release ${request.executionArn.split(':').pop()} not found (local executions live in the process that started them)`);
     return { ...found.description };
   }
 

@@ -63,4 +63,3 @@ export function checkManifestBuckets(bucket: string, request: { endpoint?: strin
   }
   if (hasDotSegment(ref.key)) throw new InputError('Parameter endpoint validation failed: `.` and `..` segments in the key are refused');
 }
-

@@ -32,7 +32,9 @@ export async function startRelease(
   await records.putRequest(options.id, stored); // the one record holding the secrets: SSE-KMS, cleared at the end
   const { port, stateMachineArn } = await rt.releaseRunner();
   // onlyBucket (manifest releases): Prepare reads whole-file replacements from that bucket only.
-  const input = JSON.stringify({ release: { id: options.id, bucket: ref.bucket, key: ref.key, ...(options.onlyBucket && { onlyBucket: options.onlyBucket }) } });
+  const input = JSON.stringify({
+    release: { id: options.id, bucket: ref.bucket, key: ref.key, ...(options.onlyBucket && { onlyBucket: options.onlyBucket }) },
+  });
   const { executionArn } = await port.startExecution({ stateMachineArn, name: options.id, input });
   options.logger.info('release started', { release: options.id, hosts: request.targets.length, mode: request.mode });
   return { releaseId: options.id, executionArn };
@@ -104,20 +106,27 @@ export const releaseStatus = (rt: Runtime) =>
       const records = storeOf(rt);
       const { port, stateMachineArn } = await rt.releaseRunner();
       const [described, release, result] = await Promise.all([
-        port.describeExecution({ executionArn: executionArnOf(stateMachineArn, id) }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+        port
+          .describeExecution({ executionArn: executionArnOf(stateMachineArn, id) })
+          .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
         records.getRelease(id),
         records.getResult(id),
       ]);
       // An execution the runner no longer knows (a local one after a restart) is still told by its records.
       if (described instanceof Error && !(described instanceof ReleaseNotFoundError && (release || result))) throw described;
-      const execution: { status: string; error?: string | undefined; cause?: string | undefined } = described instanceof Error
-        ? { status: result ? (result.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED') : 'UNKNOWN' }
-        : described;
+      const execution: { status: string; error?: string | undefined; cause?: string | undefined } =
+        described instanceof Error ? { status: result ? (result.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED') : 'UNKNOWN' } : described;
       const hosts = await Promise.all(
         (release?.targets ?? []).map(async (host) => {
           const record = await records.getHost(id, host);
           const state: HostState = record?.state ?? 'pending';
-          return { host, state, ...(record?.step && { step: record.step }), ...(record?.error && { error: record.error }), ...(record?.rollback && { rollback: record.rollback }) };
+          return {
+            host,
+            state,
+            ...(record?.step && { step: record.step }),
+            ...(record?.error && { error: record.error }),
+            ...(record?.rollback && { rollback: record.rollback }),
+          };
         }),
       );
       return {
@@ -165,11 +174,18 @@ export function releaseTrigger(rt: Runtime) {
       const key = decodeKey(rawKey);
       if (!isManifest(policy, bucket, key)) {
         // Said once, for an operator who put a manifest in the wrong place; nothing is written there.
-        if (key.endsWith(MANIFEST_SUFFIX)) rt.logger.info('release manifest ignored: not under the manifest prefix of the artifact bucket', { manifest: `s3://${bucket}/${key}`, prefix: policy.prefix });
+        if (key.endsWith(MANIFEST_SUFFIX))
+          rt.logger.info('release manifest ignored: not under the manifest prefix of the artifact bucket', {
+            manifest: `s3://${bucket}/${key}`,
+            prefix: policy.prefix,
+          });
         continue;
       }
       const etag = (record.s3?.object?.eTag ?? '').replace(/"/g, '');
-      const id = executionName(key.slice(key.lastIndexOf('/') + 1, -MANIFEST_SUFFIX.length), createHash('sha256').update(`${bucket}/${key}@${etag}`).digest('hex').slice(0, 16));
+      const id = executionName(
+        key.slice(key.lastIndexOf('/') + 1, -MANIFEST_SUFFIX.length),
+        createHash('sha256').update(`${bucket}/${key}@${etag}`).digest('hex').slice(0, 16),
+      );
       const logger = rt.logger.child({ release: id, manifest: `s3://${bucket}/${key}` });
       const resultRef = { bucket, key: manifestResultKey(key), url: `s3://${bucket}/${manifestResultKey(key)}` };
       const refusal = uploaderRefusal(policy, record.userIdentity?.principalId);
@@ -222,4 +238,3 @@ export function releaseTrigger(rt: Runtime) {
     return outcome;
   };
 }
-

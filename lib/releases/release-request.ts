@@ -22,21 +22,19 @@ const count = (fallback: number, min: number, max: number) =>
 
 /** Release targets: a JSON array of minion ids or a `,`/`|` list; duplicates dropped, order kept. */
 const targetsField = () =>
-  z
-    .union([z.array(z.union([z.string(), z.number()])), z.string()])
-    .transform((v, ctx) => {
-      const list = [...new Set((Array.isArray(v) ? v.map(String) : splitList(v)).map((h) => h.trim()).filter(Boolean))];
-      if (!list.length) {
-        ctx.addIssue({ code: 'custom', message: 'EMPTY' });
-        return z.NEVER;
-      }
-      const bad = list.find((h) => !HOST.test(h));
-      if (bad) {
-        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(bad.slice(0, 64))} is not a minion id` });
-        return z.NEVER;
-      }
-      return list;
-    });
+  z.union([z.array(z.union([z.string(), z.number()])), z.string()]).transform((v, ctx) => {
+    const list = [...new Set((Array.isArray(v) ? v.map(String) : splitList(v)).map((h) => h.trim()).filter(Boolean))];
+    if (!list.length) {
+      ctx.addIssue({ code: 'custom', message: 'EMPTY' });
+      return z.NEVER;
+    }
+    const bad = list.find((h) => !HOST.test(h));
+    if (bad) {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(bad.slice(0, 64))} is not a minion id` });
+      return z.NEVER;
+    }
+    return list;
+  });
 
 /**
  * A release: the same fields as apply-deployment (package, confFiles/variableList, destinationPath,
@@ -128,7 +126,11 @@ const NAME_CHARS = /[^A-Za-z0-9_-]+/g;
 /** A Step Functions execution name (≤ 80 of `[A-Za-z0-9_-]`) from a label and a unique suffix. */
 export function executionName(label: string | undefined, suffix: string): string {
   const tail = suffix.replace(NAME_CHARS, '-').slice(0, 40);
-  const base = (label ?? '').replace(NAME_CHARS, '-').slice(0, 80 - tail.length - 1).replace(/^-+|-+$/g, '') || 'release';
+  const base =
+    (label ?? '')
+      .replace(NAME_CHARS, '-')
+      .slice(0, 80 - tail.length - 1)
+      .replace(/^-+|-+$/g, '') || 'release';
   return `${base}-${tail}`;
 }
 
@@ -136,4 +138,3 @@ export function executionName(label: string | undefined, suffix: string): string
 export function releaseIdProblem(id: string): string | undefined {
   return /^[A-Za-z0-9_-]{1,80}$/.test(id) ? undefined : 'must be 1-80 characters of letters, digits, _ and -';
 }
-

@@ -133,7 +133,16 @@ export function releaseTasks(rt: Runtime) {
     const guid = request.guid ?? id;
     const prepared = await preparePackage(
       rt,
-      { guid, endpoint, confFiles: request.confFiles, variableList: request.variableList, seed: request.seed, appPublicKey: request.appPublicKey, sysPrivateKey: request.sysPrivateKey, replacementBucket: event.release.onlyBucket },
+      {
+        guid,
+        endpoint,
+        confFiles: request.confFiles,
+        variableList: request.variableList,
+        seed: request.seed,
+        appPublicKey: request.appPublicKey,
+        sysPrivateKey: request.sysPrivateKey,
+        replacementBucket: event.release.onlyBucket,
+      },
       context(logger),
     );
     const batches = batchesOf(request.targets, request.strategy.batchSize);
@@ -193,7 +202,14 @@ export function releaseTasks(rt: Runtime) {
           const request = (await requestOf(id)) as { password?: unknown; seed?: unknown } | undefined;
           const given = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
           const seed = resolveSeed(given(request?.seed), rt.config.encryptSeed) || randomBytes(12).toString('hex');
-          must((await steps.ensureUsers([{ host, guid: release.guid, user: plan.user, password: given(request?.password), seed, rwDir: release.rwDir, rwFile: release.rwFile }], ctx))[0]);
+          must(
+            (
+              await steps.ensureUsers(
+                [{ host, guid: release.guid, user: plan.user, password: given(request?.password), seed, rwDir: release.rwDir, rwFile: release.rwFile }],
+                ctx,
+              )
+            )[0],
+          );
           break;
         }
         case 'stop':
@@ -202,7 +218,13 @@ export function releaseTasks(rt: Runtime) {
         case 'distribute': {
           const jid = await steps.submitDistribute(distribution, ctx);
           const startedMs = Date.now();
-          result = { jid, startedMs, deadlineMs: startedMs + rt.config.salt.jobTimeoutS * 1000, pollSeconds: rt.config.releases.pollSeconds, done: false } satisfies DistributionJob;
+          result = {
+            jid,
+            startedMs,
+            deadlineMs: startedMs + rt.config.salt.jobTimeoutS * 1000,
+            pollSeconds: rt.config.releases.pollSeconds,
+            done: false,
+          } satisfies DistributionJob;
           break;
         }
         case 'check': {
@@ -317,7 +339,11 @@ export function releaseTasks(rt: Runtime) {
 
   /** Every host's outcome (hosts never started are marked skipped), the release status, the result record. */
   const releaseFinish = async (
-    state: Partial<ReleaseState> & { release: { id: string }; prepareError?: { Error?: string; Cause?: string }; internalError?: { Error?: string; Cause?: string } },
+    state: Partial<ReleaseState> & {
+      release: { id: string };
+      prepareError?: { Error?: string; Cause?: string };
+      internalError?: { Error?: string; Cause?: string };
+    },
   ): Promise<{ status: ReleaseStatus; summary: string; cause: string; hosts: ReleaseResult['hosts'] }> => {
     const { id } = state.release;
     const release = state.prepareError ? undefined : await records.getRelease(id);
@@ -340,8 +366,11 @@ export function releaseTasks(rt: Runtime) {
         }),
       );
       const count = (s: string) => hosts.filter((h) => h.state === s).length;
-      const status: ReleaseStatus = count('failed') || count('running') ? 'LEFT_CHANGED' : count('rolled-back') ? 'ROLLED_BACK' : count('skipped') ? 'ROLLED_BACK' : 'SUCCEEDED';
-      const failures = hosts.filter((h) => h.state !== 'succeeded' && h.state !== 'skipped').map((h) => `${h.host} ${h.state} at ${h.step ?? '?'}: ${h.error ?? ''}`);
+      const status: ReleaseStatus =
+        count('failed') || count('running') ? 'LEFT_CHANGED' : count('rolled-back') ? 'ROLLED_BACK' : count('skipped') ? 'ROLLED_BACK' : 'SUCCEEDED';
+      const failures = hosts
+        .filter((h) => h.state !== 'succeeded' && h.state !== 'skipped')
+        .map((h) => `${h.host} ${h.state} at ${h.step ?? '?'}: ${h.error ?? ''}`);
       const summary =
         (state.internalError ? `the release stopped on an internal error (${causeOf(state.internalError)}) | ` : '') +
         `${hosts.length} host(s): ${count('succeeded')} succeeded, ${count('rolled-back')} rolled back, ${count('failed') + count('running')} failed and left changed, ${count('skipped')} skipped` +
@@ -354,7 +383,10 @@ export function releaseTasks(rt: Runtime) {
     await records.dropRequestSecrets(records.requestRef(id));
     await dropPackage(rt, release?.pkg);
     if (release?.repacked) {
-      await rt.store().remove(release.pkg.ref).catch((error: unknown) => rt.logger.warn('re-packed package not removed', { release: id, package: release.pkg.ref.url, error }));
+      await rt
+        .store()
+        .remove(release.pkg.ref)
+        .catch((error: unknown) => rt.logger.warn('re-packed package not removed', { release: id, package: release.pkg.ref.url, error }));
     }
     requests.delete(id);
     cache.delete(id);

@@ -30,8 +30,7 @@ export interface ReleaseRunner {
 }
 
 /** The execution ARN of a named execution of a state machine (AWS's own layout). */
-export const executionArnOf = (stateMachineArn: string, name: string): string =>
-  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+export const executionArnOf = (stateMachineArn: string, name: string): string => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
 /** The ARN the in-process runner gives the release state machine. */
 export const LOCAL_STATE_MACHINE_ARN = 'arn:aws:states:local:000000000000:stateMachine:release';

@@ -9,6 +9,7 @@ export function hostError(result: HostResult): PluginError {
   const message = result.message ?? `Salt function failed on ${result.host}`;
   if (result.error === 'BUSY') return new JobTimeoutError(message, result.jid ?? '');
   if (result.error === 'QUEUED') return new SaltBusyError(message, [result.host]);
-  if (result.error === 'NO_RETURN') return new TargetNoReturnError(result.unknown ? message : `Cannot connect to target ${result.host}. ${message}`, result.host);
+  if (result.error === 'NO_RETURN')
+    return new TargetNoReturnError(result.unknown ? message : `Cannot connect to target ${result.host}. ${message}`, result.host);
   return new JobFailedError(message, result.host);
 }

@@ -55,7 +55,11 @@ export function summariseHost(grains: Record<string, unknown>, usage: Record<str
     kernel: [text(grains['kernel']), text(grains['kernelrelease'])].filter(Boolean).join(' '),
     diskMounts: mounts,
     hwaddrInterfaces:
-      hwaddr && typeof hwaddr === 'object' ? Object.keys(hwaddr).filter((name) => name !== 'lo').sort() : [],
+      hwaddr && typeof hwaddr === 'object'
+        ? Object.keys(hwaddr)
+            .filter((name) => name !== 'lo')
+            .sort()
+        : [],
   };
 }
 
@@ -91,7 +95,9 @@ async function cachedGrains(salt: SaltClient, shared: SharedCalls, hosts: string
     return asked.map((host) => {
       const grains = cached && typeof cached === 'object' ? (cached as Record<string, unknown>)[host] : undefined;
       // A host the cache does not know: NO_RETURN here means "ask the minion".
-      return grains && typeof grains === 'object' && 'num_cpus' in grains ? normaliseHostReturn(host, grains, { expectObject: true }) : normaliseHostReturn(host, undefined);
+      return grains && typeof grains === 'object' && 'num_cpus' in grains
+        ? normaliseHostReturn(host, grains, { expectObject: true })
+        : normaliseHostReturn(host, undefined);
     });
   });
   return new Map(results.filter((r) => r.ok).map((r) => [r.host, r]));
@@ -101,7 +107,7 @@ const freshField = z
   .union([z.string(), z.boolean()])
   .optional()
   .transform((v) => v === true || (typeof v === 'string' && /^(y|yes|true|1|on)$/i.test(v.trim())))
-  .describe('`true`: ask the minion for its grains instead of the master\'s cache (default: the cache, refreshed when the minion starts or refreshes)');
+  .describe("`true`: ask the minion for its grains instead of the master's cache (default: the cache, refreshed when the minion starts or refreshes)");
 
 /**
  * host-info/query: grains from the master's cache (one runner call, no minion job) unless `fresh` is asked
@@ -123,7 +129,12 @@ export const hostInfoQuery = (salt: () => SaltClient) =>
       const ask = (fun: string) => (hosts: string[]) =>
         client.local({ fun, tgt: hosts, timeout: 5, gatherJobTimeout: 5 }, { signal: ctx.signal, normalise: { expectObject: true } });
       const [cached, usage] = await Promise.all([
-        cachedGrains(client, shared, tgt.filter((h) => !fresh.has(h)), ctx.signal),
+        cachedGrains(
+          client,
+          shared,
+          tgt.filter((h) => !fresh.has(h)),
+          ctx.signal,
+        ),
         shared.run('disk.usage', tgt, ask('disk.usage')),
       ]);
       const unknown = tgt.filter((h) => !cached.has(h));

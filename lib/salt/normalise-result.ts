@@ -58,7 +58,10 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /** The useful line of a salt error string: the exception's last line rather than the whole traceback. */
 export function summariseSaltError(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (!lines.length) return 'empty error';
   if (/Traceback/.test(text)) return lines[lines.length - 1]!.slice(0, 500);
   return lines[0]!.slice(0, 500);
@@ -147,11 +150,7 @@ export function normaliseHostReturn(host: string, value: unknown, options: Norma
 }
 
 /** Normalises a whole `local` return element for the hosts that were targeted, in target order. */
-export function normaliseLocalReturn(
-  targets: readonly string[],
-  element: unknown,
-  options: NormaliseOptions = {},
-): HostResult[] {
+export function normaliseLocalReturn(targets: readonly string[], element: unknown, options: NormaliseOptions = {}): HostResult[] {
   const byHost = isObject(element) ? element : {};
   return [...new Set(targets)].map((host) => normaliseHostReturn(host, byHost[host], options));
 }

@@ -27,10 +27,15 @@ function batchedStarts(salt: SaltClient, signal: AbortSignal | undefined): (call
   const flush = () => {
     const batch = pending;
     pending = [];
-    salt.localAsync(batch.map((p) => p.call), { ...(signal && { signal }), noMatch: 'empty' }).then(
-      (jobs) => batch.forEach((p, i) => p.resolve(jobs[i]!)),
-      (error: unknown) => batch.forEach((p) => p.reject(error)),
-    );
+    salt
+      .localAsync(
+        batch.map((p) => p.call),
+        { ...(signal && { signal }), noMatch: 'empty' },
+      )
+      .then(
+        (jobs) => batch.forEach((p, i) => p.resolve(jobs[i]!)),
+        (error: unknown) => batch.forEach((p) => p.reject(error)),
+      );
   };
   return (call) =>
     new Promise<AsyncJob>((resolve, reject) => {
@@ -97,15 +102,20 @@ export async function runBatched(salt: SaltClient, calls: readonly HostCall[], o
         const expected = new Set(job!.minions);
         const unknown = job!.minions.length || !job!.jid ? group.call.tgt.filter((h) => !expected.has(h)) : [];
         const waiting = group.call.tgt.filter((h) => !unknown.includes(h));
-        const answered = !waiting.length ? [] : await salt.waitForJob(job!.jid, waiting, {
-          deadlineMs: options.deadlineMs,
-          ...(options.signal && { signal: options.signal }),
-          ...(options.normalise && { normalise: options.normalise }),
-          onProgress: (done) => {
-            doneByJob[i] = done;
-            options.onProgress?.(doneByJob.reduce((a, b) => a + b, 0), total);
-          },
-        });
+        const answered = !waiting.length
+          ? []
+          : await salt.waitForJob(job!.jid, waiting, {
+              deadlineMs: options.deadlineMs,
+              ...(options.signal && { signal: options.signal }),
+              ...(options.normalise && { normalise: options.normalise }),
+              onProgress: (done) => {
+                doneByJob[i] = done;
+                options.onProgress?.(
+                  doneByJob.reduce((a, b) => a + b, 0),
+                  total,
+                );
+              },
+            });
         const notKnown = unknown.map(unknownMinion);
         return [...answered, ...notKnown];
       });

@@ -34,7 +34,10 @@ export const saltApiCall = (deps: { salt: () => SaltClient; config: Pick<Config,
       const chunk: Lowstate = { client: item.client, fun: item.function };
       if (item.client === 'local' || item.client === 'local_async') {
         if (!item.target) throw new InputError('Parameter target can not empty.');
-        chunk.tgt = item.target.split(/[,|]/).map((t) => t.trim()).filter(Boolean);
+        chunk.tgt = item.target
+          .split(/[,|]/)
+          .map((t) => t.trim())
+          .filter(Boolean);
         chunk.tgt_type = 'list';
         if (item.client === 'local') chunk.full_return = true;
       }

@@ -1,11 +1,5 @@
 import got, { type Got, RequestError } from 'got';
-import {
-  SaltApiAuthError,
-  SaltApiRequestError,
-  SaltApiUnavailableError,
-  SaltBusyError,
-  SaltReplyTooLargeError,
-} from '../errors.js';
+import { SaltApiAuthError, SaltApiRequestError, SaltApiUnavailableError, SaltBusyError, SaltReplyTooLargeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { SaltAdmission, Slot } from './admission.js';
 import { buildLocal, buildMasterCall, type LocalCall, type Lowstate } from './build-lowstate.js';
@@ -79,7 +73,10 @@ const describeChunks = (chunks: Lowstate[]): string =>
 function errorText(body: unknown): string {
   if (typeof body === 'string') {
     const p = /<p>([\s\S]*?)<\/p>/.exec(body);
-    return (p ? p[1]! : body).replace(/<[^>]+>/g, '').trim().slice(0, 300);
+    return (p ? p[1]! : body)
+      .replace(/<[^>]+>/g, '')
+      .trim()
+      .slice(0, 300);
   }
   const ret = (body as { return?: unknown } | null)?.return;
   return typeof ret === 'string' ? ret.slice(0, 300) : '';
@@ -204,14 +201,7 @@ export class SaltClient {
   }
 
   /** An authenticated request; on 401 logs in again once and retries once. */
-  private async authed(
-    method: 'GET' | 'POST',
-    path: string,
-    json: unknown,
-    timeoutMs?: number,
-    signal?: AbortSignal,
-    what?: string,
-  ): Promise<unknown> {
+  private async authed(method: 'GET' | 'POST', path: string, json: unknown, timeoutMs?: number, signal?: AbortSignal, what?: string): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.login();
       const response = await this.send(method, path, { json, token, timeoutMs, signal, what });
@@ -278,12 +268,14 @@ export class SaltClient {
     const expected = new Set(job!.minions);
     const waiting = call.tgt.filter((h) => expected.has(h));
     const answered = waiting.length
-      ? await this.waitForJob(job!.jid, waiting, { deadlineMs: options.deadlineMs, ...(options.signal && { signal: options.signal }), ...(options.normalise && { normalise: options.normalise }) })
+      ? await this.waitForJob(job!.jid, waiting, {
+          deadlineMs: options.deadlineMs,
+          ...(options.signal && { signal: options.signal }),
+          ...(options.normalise && { normalise: options.normalise }),
+        })
       : [];
     const byHost = new Map(answered.map((r) => [r.host, r]));
-    return call.tgt.map(
-      (host) => byHost.get(host) ?? unknownMinion(host),
-    );
+    return call.tgt.map((host) => byHost.get(host) ?? unknownMinion(host));
   }
 
   /**
@@ -327,7 +319,10 @@ export class SaltClient {
    * minion at all (salt starts no job) throws, or with `noMatch: 'empty'` gives `{jid: '', minions: []}`.
    */
   async localAsync(calls: LocalCall[], options: { signal?: AbortSignal; noMatch?: 'throw' | 'empty' } = {}): Promise<AsyncJob[]> {
-    const ret = await this.lowstate(calls.map((c) => buildLocal(c, 'async')), options.signal ? { signal: options.signal } : {});
+    const ret = await this.lowstate(
+      calls.map((c) => buildLocal(c, 'async')),
+      options.signal ? { signal: options.signal } : {},
+    );
     return ret.map((element, i) => {
       const jid = (element as { jid?: unknown } | null)?.jid;
       if (typeof jid !== 'string' || !jid) {
@@ -384,7 +379,12 @@ export class SaltClient {
           const result = normaliseHostReturn(host, undefined);
           if (!gone.has(host) && running.has(host)) {
             const after = Math.round((this.now() - startedAt) / 1000);
-            return { ...result, error: 'BUSY' as const, jid, message: `Minion ${host} is busy: job ${jid} was still running there after ${after} s (the deadline)` };
+            return {
+              ...result,
+              error: 'BUSY' as const,
+              jid,
+              message: `Minion ${host} is busy: job ${jid} was still running there after ${after} s (the deadline)`,
+            };
           }
           result.message = gone.get(host) ?? `Minion ${host} did not return before the deadline (job ${jid})`;
           return result;

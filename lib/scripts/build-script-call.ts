@@ -21,8 +21,7 @@ export function argsFormFor(version: string): ArgsForm {
  * its own `#!` line picks the interpreter.
  */
 export const LOCAL_LAUNCHER =
-  'if [ ! -e "$1" ]; then echo "host-script: $1: no such file" >&2; exit 127; fi; ' +
-  'if [ ! -x "$1" ]; then chmod +x -- "$1" || exit 126; fi; exec "$@"';
+  'if [ ! -e "$1" ]; then echo "host-script: $1: no such file" >&2; exit 127; fi; ' + 'if [ ! -x "$1" ]; then chmod +x -- "$1" || exit 126; fi; exec "$@"';
 
 export interface ScriptCallOptions {
   /** The user salt runs the script as (`runas`); undefined: the minion's own user, without `su`. */

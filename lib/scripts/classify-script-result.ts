@@ -20,8 +20,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const isCommandReturn = (v: unknown) => isObject(v) && 'retcode' in v && ('stdout' in v || 'stderr' in v);
 
 /** stdout and stderr as one text (salt strips their final newlines). */
-export const joinOutput = (stdout: string, stderr: string): string =>
-  stdout && stderr ? `${stdout}\n${stderr}` : stdout || stderr;
+export const joinOutput = (stdout: string, stderr: string): string => (stdout && stderr ? `${stdout}\n${stderr}` : stdout || stderr);
 
 const oneLine = (text: string, max = 300) => {
   const line = text.replace(/\s+/g, ' ').trim();
@@ -75,10 +74,7 @@ export function classifyScriptResult(result: HostResult, label: string, runAs: s
         ok: false,
         retCode: result.retcode ?? 1,
         output,
-        error: new JobFailedError(
-          `Script run retCode=${result.retcode} on target ${host} (${label})${output ? `: ${oneLine(output.slice(-600))}` : ''}`,
-          host,
-        ),
+        error: new JobFailedError(`Script run retCode=${result.retcode} on target ${host} (${label})${output ? `: ${oneLine(output.slice(-600))}` : ''}`, host),
       };
     case 'TIMEOUT': {
       const why = `killed after its ${timeoutS} s timeout (salt keeps no output of a killed command)`;

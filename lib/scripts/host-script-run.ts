@@ -57,7 +57,13 @@ export const scriptFields = (action: ScriptAction | 'ssh-run', defaultTimeoutS?:
   timeout: timeoutField(defaultTimeoutS),
 });
 
-type ScriptItemFields = { endpointType: EndpointType; endpoint?: string | undefined; scriptContent?: string | undefined; args: string[]; workDir?: string | undefined };
+type ScriptItemFields = {
+  endpointType: EndpointType;
+  endpoint?: string | undefined;
+  scriptContent?: string | undefined;
+  args: string[];
+  workDir?: string | undefined;
+};
 
 /** The item's scripts; validation already proved that planning succeeds. */
 export const stepsOf = (item: ScriptItemFields): ScriptStep[] => {
@@ -174,6 +180,10 @@ export const hostScriptRun = (deps: HostScriptDeps, action: ScriptAction) => {
     input,
     output: scriptOutput,
     run: (items, ctx: RunContext) =>
-      runScripts(deps, items.map((item) => ({ host: item.target, steps: stepsOf(item), runAs: item.runAs.user, timeoutS: item.timeout ?? deps.settings.timeoutS })), ctx),
+      runScripts(
+        deps,
+        items.map((item) => ({ host: item.target, steps: stepsOf(item), runAs: item.runAs.user, timeoutS: item.timeout ?? deps.settings.timeoutS })),
+        ctx,
+      ),
   });
 };

@@ -5,10 +5,7 @@ import { pathProblem, type EndpointType } from './script-fields.js';
 import { shellWords } from './shell-quote.js';
 
 /** Where one script comes from. */
-export type ScriptSource =
-  | { kind: 'local'; path: string }
-  | { kind: 's3'; ref: ParsedEndpoint }
-  | { kind: 'inline'; content: string };
+export type ScriptSource = { kind: 'local'; path: string } | { kind: 's3'; ref: ParsedEndpoint } | { kind: 'inline'; content: string };
 
 /** One script of an item: what to run, its argv after the script, and the directory it runs in. */
 export interface ScriptStep {

@@ -34,7 +34,11 @@ export interface RoundDeps {
 /** What makes two steps the same salt call, the host aside. */
 function signature(job: ScriptJob, step: ScriptStep): string {
   const source =
-    step.source.kind === 'local' ? ['local', step.source.path] : step.source.kind === 's3' ? ['s3', step.source.ref.bucket, step.source.ref.key] : ['inline', step.source.content];
+    step.source.kind === 'local'
+      ? ['local', step.source.path]
+      : step.source.kind === 's3'
+        ? ['s3', step.source.ref.bucket, step.source.ref.key]
+        : ['inline', step.source.content];
   return JSON.stringify([source, step.args, step.cwd ?? null, job.runAs, job.timeoutS, job.argsForm ?? null]);
 }
 

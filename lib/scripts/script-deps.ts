@@ -42,7 +42,12 @@ export function sshRunDeps(rt: Runtime): SshRunDeps {
     },
     get settings() {
       const { ssh, scripts } = rt.config;
-      return (settings ??= { timeoutS: scripts.timeoutS, outputMaxChars: scripts.outputMaxChars, connectTimeoutMs: ssh.connectTimeoutMs, hostKeyPolicy: ssh.hostKeyPolicy });
+      return (settings ??= {
+        timeoutS: scripts.timeoutS,
+        outputMaxChars: scripts.outputMaxChars,
+        connectTimeoutMs: ssh.connectTimeoutMs,
+        hostKeyPolicy: ssh.hostKeyPolicy,
+      });
     },
   };
 }

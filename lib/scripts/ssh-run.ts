@@ -155,7 +155,10 @@ export const hostScriptSshRun = (deps: SshRunDeps) => {
       return { ok: true, output: result() };
     } catch (error) {
       if (retCode === 0) retCode = 1;
-      const cause = error instanceof PluginError || !total.aborted ? error : new JobFailedError(`ssh-run on ${item.target} exceeded its ${Math.round(totalMs / 1000)} s budget`, item.target);
+      const cause =
+        error instanceof PluginError || !total.aborted
+          ? error
+          : new JobFailedError(`ssh-run on ${item.target} exceeded its ${Math.round(totalMs / 1000)} s budget`, item.target);
       return { ok: false, error: cause, output: result() };
     } finally {
       session?.close();

@@ -18,7 +18,10 @@ export const fingerprintOf = (key: Buffer): string => `SHA256:${createHash('sha2
 
 /** A fingerprint as given by a caller, with or without `SHA256:` and padding; undefined if it is not one. */
 export function normaliseFingerprint(text: string): string | undefined {
-  const body = text.trim().replace(/^SHA256:/i, '').replace(/=+$/, '');
+  const body = text
+    .trim()
+    .replace(/^SHA256:/i, '')
+    .replace(/=+$/, '');
   return /^[A-Za-z0-9+/]{43}$/.test(body) ? `SHA256:${body}` : undefined;
 }
 

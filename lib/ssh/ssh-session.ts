@@ -154,7 +154,9 @@ export class SshSession {
 
   private sftp(): Promise<SFTPWrapper> {
     this.sftpChannel ??= new Promise((resolve, reject) =>
-      this.client.sftp((error, sftp) => (error ? reject(new TargetNoReturnError(`SFTP to ${this.target.host} failed: ${error.message.slice(0, 200)}`, this.target.host)) : resolve(sftp))),
+      this.client.sftp((error, sftp) =>
+        error ? reject(new TargetNoReturnError(`SFTP to ${this.target.host} failed: ${error.message.slice(0, 200)}`, this.target.host)) : resolve(sftp),
+      ),
     );
     return this.sftpChannel;
   }

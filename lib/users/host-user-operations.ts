@@ -105,10 +105,14 @@ const addInput = z.object({
  */
 export function saltDetail(result: HostResult, said: string): string {
   const ret = result.ret && typeof result.ret === 'object' ? (result.ret as Record<string, unknown>) : {};
-  return JSON.stringify({ return: [{ [result.host]: { pid: typeof ret['pid'] === 'number' ? ret['pid'] : 0, retcode: result.retcode ?? 0, stderr: result.stderr, stdout: said } }] });
+  return JSON.stringify({
+    return: [{ [result.host]: { pid: typeof ret['pid'] === 'number' ? ret['pid'] : 0, retcode: result.retcode ?? 0, stderr: result.stderr, stdout: said } }],
+  });
 }
 
-const detailField = z.string().describe('salt\'s response JSON of the job, as upstream: {"return": [{"<host>": {"pid", "retcode", "stderr", "stdout"}}]}; stdout says what was done');
+const detailField = z
+  .string()
+  .describe('salt\'s response JSON of the job, as upstream: {"return": [{"<host>": {"pid", "retcode", "stderr", "stdout"}}]}; stdout says what was done');
 const passwordOutput = z.object({ password: z.string().describe('{cipher_a}-encrypted with guid + seed'), detail: detailField });
 type PasswordOutput = z.output<typeof passwordOutput>;
 
@@ -169,7 +173,11 @@ export async function addUsers(deps: UserDeps, requests: readonly AddUserRequest
   });
 
   // One job per request: checks and changes together, one salt round trip, as upstream.
-  const results = await runBatched(deps.salt(), reqs.map((r) => ({ host: r.host, ...addUserCall(r.plan, minUid) })), batchOptions(deps, ctx));
+  const results = await runBatched(
+    deps.salt(),
+    reqs.map((r) => ({ host: r.host, ...addUserCall(r.plan, minUid) })),
+    batchOptions(deps, ctx),
+  );
   results.forEach((result, i) => {
     const { index, host, plan, out } = reqs[i]!;
     const answer = result.ok ? readAnswer(result.stdout) : undefined;
@@ -229,7 +237,11 @@ export const hostUserAdd = (deps: UserDeps) =>
           outcomes[index] = { ok: false, error };
         }
       });
-      const added = await addUsers(deps, requests.map((r) => r.request), ctx);
+      const added = await addUsers(
+        deps,
+        requests.map((r) => r.request),
+        ctx,
+      );
       requests.forEach((r, i) => (outcomes[r.index] = added[i]!));
       return outcomes;
     },
@@ -263,11 +275,16 @@ export const hostUserDelete = (deps: UserDeps) =>
       });
       const homeRoot = deps.config.hosts.userHomeRoot;
       // One job per item: the account, the home decision and userdel together (user-scripts.ts).
-      const results = await runBatched(deps.salt(), reqs.map((r) => ({ host: r.host, ...deleteUserCall(r.user, homeRoot, minUid) })), batchOptions(deps, ctx));
+      const results = await runBatched(
+        deps.salt(),
+        reqs.map((r) => ({ host: r.host, ...deleteUserCall(r.user, homeRoot, minUid) })),
+        batchOptions(deps, ctx),
+      );
       results.forEach((result, i) => {
         const { index, host, user } = reqs[i]!;
         const answer = result.ok ? readAnswer(result.stdout) : undefined;
-        if (answer?.kind === 'absent') return void (outcomes[index] = { ok: true, output: { detail: saltDetail(result, `user ${user} does not exist on ${host}, nothing to delete`) } });
+        if (answer?.kind === 'absent')
+          return void (outcomes[index] = { ok: true, output: { detail: saltDetail(result, `user ${user} does not exist on ${host}, nothing to delete`) } });
         if (answer?.kind !== 'done') return void (outcomes[index] = { ok: false, error: scriptError(result, `Deleting user ${user}`, { user, minUid }) });
         const [, why = '', owner = '', ...rest] = answer.fields;
         const home = (why.startsWith('owner') ? rest : [owner, ...rest]).join('\t') || '(unknown)';
@@ -333,7 +350,11 @@ export const hostUserPassword = (deps: UserDeps) =>
         }
       });
       // One job per item: the account check and chpasswd together (user-scripts.ts).
-      const results = await runBatched(deps.salt(), reqs.map((r) => ({ host: r.host, ...setPasswordCall(r.user, r.hash, minUid) })), batchOptions(deps, ctx));
+      const results = await runBatched(
+        deps.salt(),
+        reqs.map((r) => ({ host: r.host, ...setPasswordCall(r.user, r.hash, minUid) })),
+        batchOptions(deps, ctx),
+      );
       results.forEach((result, i) => {
         const req = reqs[i]!;
         if (!result.ok || readAnswer(result.stdout)?.kind !== 'done') {

@@ -213,7 +213,8 @@ printf 'done\n'
 `;
 
 /** The one job of host-user/password on a host. */
-export const setPasswordCall = (user: string, hash: string, minUid: number) => bash(PASSWORD_SCRIPT, 'saltstack-user-password', [String(minUid), user, `${user}:${hash}`], 30);
+export const setPasswordCall = (user: string, hash: string, minUid: number) =>
+  bash(PASSWORD_SCRIPT, 'saltstack-user-password', [String(minUid), user, `${user}:${hash}`], 30);
 
 /**
  * `home_decision <home> <uid> <root>`: whether `userdel -r` may remove a home: only a real directory (not
@@ -255,7 +256,8 @@ printf 'done\t%s\t%s\t%s\n' "$purged" "$why" "$home"
 `;
 
 /** The one job of host-user/delete on a host. */
-export const deleteUserCall = (user: string, homeRoot: string, minUid: number) => bash(DELETE_SCRIPT, 'saltstack-user-delete', [String(minUid), user, homeRoot]);
+export const deleteUserCall = (user: string, homeRoot: string, minUid: number) =>
+  bash(DELETE_SCRIPT, 'saltstack-user-delete', [String(minUid), user, homeRoot]);
 
 /** A script's answer: its first `refuse`, `failed`, `done` or `absent` line, split at tabs; undefined when there is none. */
 export function readAnswer(stdout: string): { kind: 'refuse' | 'failed' | 'done' | 'absent'; fields: string[] } | undefined {

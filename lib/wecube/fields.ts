@@ -14,8 +14,7 @@ export const looseString = () =>
 export const EMPTY = 'EMPTY';
 
 /** A required string field: absent, null, '' or blank gives `Parameter <name> can not empty.` */
-export const requiredString = () =>
-  looseString().refine((v): v is string => v !== undefined && v.trim() !== '', { message: EMPTY, abort: true });
+export const requiredString = () => looseString().refine((v): v is string => v !== undefined && v.trim() !== '', { message: EMPTY, abort: true });
 
 /** Fields every WeCube item carries. */
 export const commonFields = {
@@ -24,5 +23,4 @@ export const commonFields = {
 };
 
 /** Rejects the characters upstream's checkIllegalParam refused (quotes and backtick), plus NUL and newlines. */
-export const safeToken = (what: string) =>
-  requiredString().refine((v) => !/['"`\0\r\n]/.test(v), { message: `${what} contains an illegal character` });
+export const safeToken = (what: string) => requiredString().refine((v) => !/['"`\0\r\n]/.test(v), { message: `${what} contains an illegal character` });

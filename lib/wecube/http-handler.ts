@@ -17,8 +17,7 @@ const json = (statusCode: number, body: unknown, headers: Record<string, string>
   body: JSON.stringify(body),
 });
 
-const requestIdOf = (event: APIGatewayProxyEventV2, context: Context): string =>
-  context?.awsRequestId || event.requestContext?.requestId || 'local';
+const requestIdOf = (event: APIGatewayProxyEventV2, context: Context): string => context?.awsRequestId || event.requestContext?.requestId || 'local';
 
 let fallback: Logger | undefined;
 
@@ -58,9 +57,7 @@ export function envelopeErrors(runtime: Pick<Runtime, 'logger'>): MiddlewareObj<
 export function notFound(rawPath: string, ops: readonly Pick<Operation, 'plugin' | 'action'>[]): HttpResult {
   const route = resolveRoute(rawPath);
   const plugin = route?.plugin ?? rawPath.split('/')[3] ?? '';
-  const message = route && ops.some((o) => o.plugin === plugin)
-    ? `${plugin} plugin, action = ${route.action} not found`
-    : `plugin[${plugin}] not found`;
+  const message = route && ops.some((o) => o.plugin === plugin) ? `${plugin} plugin, action = ${route.action} not found` : `plugin[${plugin}] not found`;
   return json(404, errorResponse(message));
 }
 

@@ -12,9 +12,7 @@ export interface JsonProblem {
   keyMember?: string | undefined;
 }
 
-type Frame =
-  | { kind: 'object'; key?: string | undefined; lastKey?: string | undefined; keyMember?: string | undefined }
-  | { kind: 'array'; index: number };
+type Frame = { kind: 'object'; key?: string | undefined; lastKey?: string | undefined; keyMember?: string | undefined } | { kind: 'array'; index: number };
 
 const MAX_NAME = 64;
 const MAX_DEPTH = 512;

@@ -63,7 +63,10 @@ export function buildOpenApi(ops: readonly Operation[], version: string): Record
         },
       },
     };
-    responses[id] = { description: 'Processed; per-item results', content: { 'application/json': { schema: envelopeSchema(jsonSchema(op.output, 'output')) } } };
+    responses[id] = {
+      description: 'Processed; per-item results',
+      content: { 'application/json': { schema: envelopeSchema(jsonSchema(op.output, 'output')) } },
+    };
     const operation = (deprecated: boolean) => ({
       operationId: `${id}${deprecated ? '-legacy' : ''}`,
       summary: op.summary,
@@ -84,7 +87,12 @@ export function buildOpenApi(ops: readonly Operation[], version: string): Record
   return {
     openapi: '3.1.0',
     info: { title: 'SaltStack plugin (serverless edition)', version },
-    components: { securitySchemes: { wecubeJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }, schemas: { ItemStatus: ITEM_STATUS }, requestBodies, responses },
+    components: {
+      securitySchemes: { wecubeJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: { ItemStatus: ITEM_STATUS },
+      requestBodies,
+      responses,
+    },
     paths,
   };
 }

@@ -2,9 +2,7 @@ import type { z } from 'zod';
 import type { Logger } from '../log/logger.js';
 
 /** What one item produced: its output fields, or the error that stopped it (with any partial output). */
-export type ItemOutcome<O> =
-  | { ok: true; output: O }
-  | { ok: false; error: unknown; output?: Partial<O> };
+export type ItemOutcome<O> = { ok: true; output: O } | { ok: false; error: unknown; output?: Partial<O> };
 
 export interface RunContext {
   logger: Logger;
@@ -27,8 +25,7 @@ export interface Operation<S extends z.ZodType = z.ZodType, O extends object = R
 }
 
 /** The canonical path of an operation. */
-export const operationPath = (op: Pick<Operation, 'plugin' | 'action'>): string =>
-  `/saltstack/v1/${op.plugin}/${op.action}`;
+export const operationPath = (op: Pick<Operation, 'plugin' | 'action'>): string => `/saltstack/v1/${op.plugin}/${op.action}`;
 
 /** Declares an operation with its types inferred from the schemas. */
 export function defineOperation<S extends z.ZodType, O extends object>(op: Operation<S, O>): Operation<S, O> {

@@ -11,9 +11,7 @@ const ROUTES = new Map<string, RouteKey>(
 );
 
 /** The old guide's plugin names (`user` for host-user), read off the registry's aliases. */
-const OLD_PLUGINS = new Map<string, string>(
-  OPERATIONS.flatMap(({ plugin, aliases }) => aliases.map((alias) => [alias.split('/')[3]!, plugin] as const)),
-);
+const OLD_PLUGINS = new Map<string, string>(OPERATIONS.flatMap(({ plugin, aliases }) => aliases.map((alias) => [alias.split('/')[3]!, plugin] as const)));
 
 /**
  * Maps a request path to its operation: `/saltstack/v1/<plugin>/<action>` or one of the registry's legacy

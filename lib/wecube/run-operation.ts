@@ -47,16 +47,16 @@ async function settleItems<S extends z.ZodType, O extends object>(
 }
 
 /** Runs raw items through an operation as a request would (validation per item, one batch): one outcome per item. */
-export async function runItems<S extends z.ZodType, O extends object>(op: Operation<S, O>, rawItems: readonly unknown[], ctx: RunContext): Promise<ItemOutcome<O>[]> {
+export async function runItems<S extends z.ZodType, O extends object>(
+  op: Operation<S, O>,
+  rawItems: readonly unknown[],
+  ctx: RunContext,
+): Promise<ItemOutcome<O>[]> {
   return (await settleItems(op, rawItems, ctx)).map((s) => s.outcome);
 }
 
 /** Runs a request's items (settleItems) and shapes one WeCube output per input, in input order. */
-export async function runOperation<S extends z.ZodType, O extends object>(
-  op: Operation<S, O>,
-  rawItems: unknown[],
-  ctx: RunContext,
-): Promise<ItemOutput[]> {
+export async function runOperation<S extends z.ZodType, O extends object>(op: Operation<S, O>, rawItems: unknown[], ctx: RunContext): Promise<ItemOutput[]> {
   const settled = await settleItems(op, rawItems, ctx);
   return settled.map(({ valid, outcome }, index) => {
     const raw = rawItems[index];

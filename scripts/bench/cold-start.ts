@@ -26,7 +26,9 @@ export async function run(): Promise<boolean> {
   const env = { PATH: process.env['PATH'], STAGE: 'local', AUTH_MODE: 'off', LOG_LEVEL: 'error' };
   let ok = true;
   // custom-resources.zip is serverless's own helper (the S3 notification of an existing bucket), not ours
-  for (const zip of readdirSync(out).filter((f) => f.endsWith('.zip') && f !== 'custom-resources.zip').sort()) {
+  for (const zip of readdirSync(out)
+    .filter((f) => f.endsWith('.zip') && f !== 'custom-resources.zip')
+    .sort()) {
     const dir = join(out, zip.replace(/\.zip$/, ''));
     execFileSync('unzip', ['-q', '-o', join(out, zip), '-d', dir]);
     const bundle = readdirSync(join(dir, 'functions')).find((f) => f.endsWith('.mjs'))!;

@@ -23,7 +23,6 @@ const N = 10;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-
 export const run = (): Promise<boolean> => withMinions(N + 1, measure);
 
 async function measure(): Promise<boolean> {
@@ -50,7 +49,11 @@ async function measure(): Promise<boolean> {
   const ctx = { logger: rt.logger, signal: new AbortController().signal, concurrency: 5 };
   const request = async (hosts: string[]) => {
     const t0 = performance.now();
-    const outputs = await runOperation(op, hosts.map((target, i) => ({ guid: `b${i}`, target, endpoint, runAs: 'root', args: "'hello world'" })), ctx);
+    const outputs = await runOperation(
+      op,
+      hosts.map((target, i) => ({ guid: `b${i}`, target, endpoint, runAs: 'root', args: "'hello world'" })),
+      ctx,
+    );
     const failed = outputs.filter((o) => o['errorCode'] !== '0');
     if (failed.length) throw new Error(`fan-out request failed: ${JSON.stringify(failed[0])}`);
     return performance.now() - t0;
@@ -82,8 +85,16 @@ async function measure(): Promise<boolean> {
     };
     for (const [name, fun, kwarg] of [
       ['test.ping', 'test.ping', {}],
-      ['cmd.script (the call the plugin makes for runAs root, no plugin)', 'cmd.script', { source: url, args: ['hello world'], python_shell: false, timeout: 600 }],
-      ['cmd.script with runas root (salt then runs su - and python per job)', 'cmd.script', { source: url, args: ['hello world'], runas: 'root', python_shell: false, timeout: 600 }],
+      [
+        'cmd.script (the call the plugin makes for runAs root, no plugin)',
+        'cmd.script',
+        { source: url, args: ['hello world'], python_shell: false, timeout: 600 },
+      ],
+      [
+        'cmd.script with runas root (salt then runs su - and python per job)',
+        'cmd.script',
+        { source: url, args: ['hello world'], runas: 'root', python_shell: false, timeout: 600 },
+      ],
     ] as const) {
       const b1: number[] = [];
       const b10: number[] = [];
@@ -91,15 +102,22 @@ async function measure(): Promise<boolean> {
         b1.push(await direct(fun, kwarg, [single]));
         b10.push(await direct(fun, kwarg, ten));
       }
-      console.log(`rig baseline, ${name} straight to salt-api: T${N}/T1 = ${(median(b10) / median(b1)).toFixed(2)} (${median(b1).toFixed(0)} ms / ${median(b10).toFixed(0)} ms)`);
+      console.log(
+        `rig baseline, ${name} straight to salt-api: T${N}/T1 = ${(median(b10) / median(b1)).toFixed(2)} (${median(b1).toFixed(0)} ms / ${median(b10).toFixed(0)} ms)`,
+      );
     }
     const [m1, m10, mSeq] = [median(t1), median(t10), median(tSeq)];
     const fan = m10 / m1;
     const speedup = mSeq / m10;
-    console.log(`1 host: ${m1.toFixed(0)} ms, ${N} hosts in one request: ${m10.toFixed(0)} ms, ${N} sequential requests: ${mSeq.toFixed(0)} ms (medians of ${ROUNDS} alternated rounds)`);
+    console.log(
+      `1 host: ${m1.toFixed(0)} ms, ${N} hosts in one request: ${m10.toFixed(0)} ms, ${N} sequential requests: ${mSeq.toFixed(0)} ms (medians of ${ROUNDS} alternated rounds)`,
+    );
     console.log(`T${N}/T1 = ${fan.toFixed(2)} (target <= 1.5), Tsequential/T${N} = ${speedup.toFixed(2)} (target >= 5)`);
     return fan <= 1.5 && speedup >= 5;
   } finally {
-    await rt.store().remove(ref).catch(() => undefined);
+    await rt
+      .store()
+      .remove(ref)
+      .catch(() => undefined);
   }
 }

@@ -70,9 +70,16 @@ export async function run(): Promise<boolean> {
       return { ok: false, ms: performance.now() - t0, error: String(error).slice(0, 160) };
     }
   };
-  const hostInfo = () => post('host-info/query', minions.map((target, i) => ({ guid: `h${i}`, target })));
+  const hostInfo = () =>
+    post(
+      'host-info/query',
+      minions.map((target, i) => ({ guid: `h${i}`, target })),
+    );
   const script = (i: number) =>
-    post('host-script/run-user-param', minions.map((target, j) => ({ guid: `s${i}-${j}`, target, runAs: 'root', scriptContent: `echo load ${i}`, timeout: '60' })));
+    post(
+      'host-script/run-user-param',
+      minions.map((target, j) => ({ guid: `s${i}-${j}`, target, runAs: 'root', scriptContent: `echo load ${i}`, timeout: '60' })),
+    );
   const status = (i: number) => post('release/status', [{ guid: `r${i}`, releaseId: 'bench-load-unknown' }]);
   const statusAnswered = async (i: number): Promise<Outcome> => {
     // An unknown release is an answer too (errorCode 1, "not found"): what counts is that it comes back.
@@ -113,7 +120,9 @@ export async function run(): Promise<boolean> {
   const rawHostInfo = async (): Promise<Outcome> => {
     const t0 = performance.now();
     try {
-      const results = (await Promise.all(['grains.items', 'disk.usage'].map((fun) => raw.local({ fun, tgt: minions, timeout: 5, gatherJobTimeout: 5 })))).flat();
+      const results = (
+        await Promise.all(['grains.items', 'disk.usage'].map((fun) => raw.local({ fun, tgt: minions, timeout: 5, gatherJobTimeout: 5 })))
+      ).flat();
       const failed = results.find((r) => !r.ok);
       return { ok: !failed, ms: performance.now() - t0, ...(failed && { error: failed.message ?? '' }) };
     } catch (error) {

@@ -70,19 +70,31 @@ export async function run(): Promise<boolean> {
     },
     {
       name: 'host-info/query, 2 hosts',
-      plugin: () => ['host-info/query', [{ guid: 'a', target: m0 }, { guid: 'b', target: m1 }]],
+      plugin: () => [
+        'host-info/query',
+        [
+          { guid: 'a', target: m0 },
+          { guid: 'b', target: m1 },
+        ],
+      ],
       baseline: () => [local([m0, m1], 'grains.items'), local([m0, m1], 'disk.usage')],
     },
     {
       name: 'host-script inline, 2 hosts',
-      plugin: (i) => ['host-script/run-user-param', [m0, m1].map((target) => ({ guid: target, target, runAs: 'root', scriptContent: `echo bench ${i}`, timeout: '60' }))],
+      plugin: (i) => [
+        'host-script/run-user-param',
+        [m0, m1].map((target) => ({ guid: target, target, runAs: 'root', scriptContent: `echo bench ${i}`, timeout: '60' })),
+      ],
       baseline: (i) => [local([m0, m1], 'cmd.run_all', [['/bin/sh', '-c', `echo bench ${i}`]], { python_shell: false })],
     },
     {
       name: 'host-user/add, new user',
       plugin: (i) => ['host-user/add', [{ guid: 'g', target: m0, userName: userOf('a', i), password: 'Bench-pw-1', seed: 'bench-seed' }]],
       baseline: (i) => [
-        local([m0], 'cmd.run_all', [['/bin/sh', '-c', 'useradd -m -- "$1" && chpasswd -e', 'bench', userOf('b', i)]], { stdin: `${userOf('b', i)}:${hash}\n`, python_shell: false }),
+        local([m0], 'cmd.run_all', [['/bin/sh', '-c', 'useradd -m -- "$1" && chpasswd -e', 'bench', userOf('b', i)]], {
+          stdin: `${userOf('b', i)}:${hash}\n`,
+          python_shell: false,
+        }),
       ],
       cleanup: (i) => rm([userOf('a', i), userOf('b', i)]),
     },
@@ -141,7 +153,8 @@ export async function run(): Promise<boolean> {
       ok &&= pass;
       console.log(
         `${c.name.padEnd(30)} plugin ${median(plugin).toFixed(0).padStart(5)} ms  plain salt-api ${median(baseline).toFixed(0).padStart(5)} ms  ratio ${ratio.toFixed(2)}x` +
-          (pass ? '' : `  (over ${limit}x)`) + (why ? `  [limit ${limit}x: ${why}]` : ''),
+          (pass ? '' : `  (over ${limit}x)`) +
+          (why ? `  [limit ${limit}x: ${why}]` : ''),
       );
     }
   } finally {

@@ -19,7 +19,6 @@ const BATCH = 5;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-
 /** A small app: start writes a marker, stop removes it, health checks it; one conf file with a placeholder. */
 async function appPackage(): Promise<Buffer> {
   const pack = tar.pack();
@@ -64,20 +63,26 @@ async function measure(): Promise<boolean> {
   let n = 0;
   const release = async (targets: string[], batchSize: number) => {
     const t0 = performance.now();
-    const [out] = await runOperation(releaseStart(rt), [{
-      name: 'bench',
-      mode: n++ === 0 ? 'new' : 'update',
-      endpoint,
-      confFiles: 'conf/app.properties',
-      variableList: 'app_version=1.0',
-      destinationPath: `${apps}/bench-${tag}/`,
-      userName: `bench${tag}`,
-      startScript: 'bin/start.sh',
-      stopScript: 'bin/stop.sh',
-      healthScript: 'bin/health.sh',
-      targets,
-      strategy: { batchSize, maxFailures: 0 },
-    }], ctx);
+    const [out] = await runOperation(
+      releaseStart(rt),
+      [
+        {
+          name: 'bench',
+          mode: n++ === 0 ? 'new' : 'update',
+          endpoint,
+          confFiles: 'conf/app.properties',
+          variableList: 'app_version=1.0',
+          destinationPath: `${apps}/bench-${tag}/`,
+          userName: `bench${tag}`,
+          startScript: 'bin/start.sh',
+          stopScript: 'bin/stop.sh',
+          healthScript: 'bin/health.sh',
+          targets,
+          strategy: { batchSize, maxFailures: 0 },
+        },
+      ],
+      ctx,
+    );
     if (out!['errorCode'] !== '0') throw new Error(`release not started: ${out!['errorMessage']}`);
     const end = await settled(String(out!['executionArn']));
     if (end.status !== 'SUCCEEDED') throw new Error(`release ${end.status}: ${end.cause ?? ''}`);
@@ -96,12 +101,20 @@ async function measure(): Promise<boolean> {
       t10.push(await release(ten, BATCH));
     }
     const [m1, m10] = [median(t1), median(t10)];
-    console.log(`release (update: stop, distribute, start, health) to 1 host: ${m1.toFixed(0)} ms; to ${N} hosts, batchSize ${BATCH}: ${m10.toFixed(0)} ms (medians of ${ROUNDS} alternated rounds)`);
+    console.log(
+      `release (update: stop, distribute, start, health) to 1 host: ${m1.toFixed(0)} ms; to ${N} hosts, batchSize ${BATCH}: ${m10.toFixed(0)} ms (medians of ${ROUNDS} alternated rounds)`,
+    );
     console.log(`T${N}/T1 = ${(m10 / m1).toFixed(2)} (${Math.ceil(N / BATCH)} batches: 2.00 would be a perfect rig)`);
     return true;
   } finally {
-    await rt.store().remove(ref).catch(() => undefined);
+    await rt
+      .store()
+      .remove(ref)
+      .catch(() => undefined);
     // the app and its user stay on the bench minions until the stack is reset; remove the user everywhere
-    await rt.salt().local({ fun: 'user.delete', arg: [`bench${tag}`], kwarg: { remove: true, force: true }, tgt: minions, timeout: 10 }).catch(() => undefined);
+    await rt
+      .salt()
+      .local({ fun: 'user.delete', arg: [`bench${tag}`], kwarg: { remove: true, force: true }, tgt: minions, timeout: 10 })
+      .catch(() => undefined);
   }
 }

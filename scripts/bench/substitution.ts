@@ -43,7 +43,9 @@ async function ours(key: string, confFiles: string[], s3Endpoint?: string): Prom
   const request = {
     endpoint: s3Endpoint ?? `http://local/artifacts/${key}`,
     confFiles: confFiles.join('|'),
-    variableList: Object.entries(BENCH_VARIABLES).map(([k, v]) => `${k}=${v}`).join(', '),
+    variableList: Object.entries(BENCH_VARIABLES)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', '),
   };
   const where = s3Endpoint ? [] : ['--local', store];
   const { stdout } = await run$(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'scripts/lib/replace-once.ts'), JSON.stringify(request), ...where], {
@@ -99,7 +101,9 @@ export async function run(): Promise<boolean> {
   }
   rmSync(work, { recursive: true, force: true });
   const ratio = median(ratios);
-  console.log(`substitution 105 MB / 2,000 files: ours ${median(oursMs)} ms, shell ${Math.round(median(baseMs))} ms, median ratio ${ratio.toFixed(2)} (target <= 1.0)`);
+  console.log(
+    `substitution 105 MB / 2,000 files: ours ${median(oursMs)} ms, shell ${Math.round(median(baseMs))} ms, median ratio ${ratio.toFixed(2)} (target <= 1.0)`,
+  );
   console.log(`peak RSS (ours): ${mb(peak)} (target < ${RSS_LIMIT_MB} MB)`);
 
   const hugeKey = 'bench/huge-1g.tgz';

@@ -45,13 +45,14 @@ export async function loadFunctions(functionsDir: string) {
   const operations: Array<{ plugin: string; action: string }> = [];
   let openapi: HttpHandler | undefined;
   let s3Events: S3EventHandler | undefined;
-  for (const file of readdirSync(functionsDir).filter((f) => f.endsWith('.ts')).sort()) {
+  for (const file of readdirSync(functionsDir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()) {
     const mod = (await import(pathToFileURL(join(functionsDir, file)).href)) as FunctionModule;
     if (mod.operation) {
       byRoute.set(`${mod.operation.plugin}/${mod.operation.action}`, mod.handler);
       operations.push(mod.operation);
-    }
-    else if (file === 'openapi.ts') openapi = mod.handler;
+    } else if (file === 'openapi.ts') openapi = mod.handler;
     else if (file === 'release-trigger.ts') s3Events = mod.handler as unknown as S3EventHandler;
   }
   return { byRoute, openapi, operations, s3Events };
@@ -112,7 +113,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Ser
       const origin = req.headers.origin;
       const cors: Record<string, string> = origin ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
       if (origin && req.method === 'OPTIONS') {
-        res.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600' });
+        res.writeHead(204, {
+          ...cors,
+          'access-control-allow-methods': 'GET, POST',
+          'access-control-allow-headers': 'authorization, content-type',
+          'access-control-max-age': '600',
+        });
         return res.end();
       }
       // The local S3 server's notifications (scripts/stack/s3-server.cjs), delivered as S3 would to the
@@ -121,7 +127,10 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Ser
       if (url.pathname === S3_EVENTS_PATH || url.pathname.startsWith(`${S3_EVENTS_PATH}/`)) {
         const given = url.pathname.slice(S3_EVENTS_PATH.length + 1);
         if (req.method !== 'POST' || !s3Events || !options.s3EventsSecret || !hookSecretMatches(given, options.s3EventsSecret)) {
-          return refuse(res, { status: 403, message: 'S3 event hook: secret missing or wrong (the hook URL is in the file serve.ts writes to STACK_S3_HOOKS_DIR)' });
+          return refuse(res, {
+            status: 403,
+            message: 'S3 event hook: secret missing or wrong (the hook URL is in the file serve.ts writes to STACK_S3_HOOKS_DIR)',
+          });
         }
         const outcome = await s3Events(JSON.parse(await readBody(req)));
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -136,7 +145,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Ser
         res.writeHead(405, { 'content-type': 'application/json', allow: 'POST', ...cors });
         return res.end(JSON.stringify({ resultCode: '1', resultMessage: `method ${req.method} not allowed`, results: null }));
       }
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v ?? '']));
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
       const event = {
         version: '2.0',
         routeKey: `${req.method} ${url.pathname}`,
@@ -147,7 +156,13 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Ser
         isBase64Encoded: false,
         requestContext: {
           requestId,
-          http: { method: req.method ?? 'GET', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '', userAgent: headers['user-agent'] ?? '' },
+          http: {
+            method: req.method ?? 'GET',
+            path: url.pathname,
+            protocol: 'HTTP/1.1',
+            sourceIp: req.socket.remoteAddress ?? '',
+            userAgent: headers['user-agent'] ?? '',
+          },
         },
       } as unknown as APIGatewayProxyEventV2;
       const result = handler ? await handler(event, lambdaContext(requestId, 15 * 60_000)) : notFound(url.pathname, operations);

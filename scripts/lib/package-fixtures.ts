@@ -81,7 +81,10 @@ export function benchFiles(): GeneratedFile[] {
 }
 
 /** Paths of the benchmark's conf files (the confFiles list, and the files the sed baseline edits). */
-export const benchConfFiles = (): string[] => benchFiles().filter((f) => f.name.endsWith('.properties')).map((f) => f.name);
+export const benchConfFiles = (): string[] =>
+  benchFiles()
+    .filter((f) => f.name.endsWith('.properties'))
+    .map((f) => f.name);
 
 /**
  * A package of `totalBytes` (1 GiB for the memory test): one conf file, then two big files, one of a 16 KiB

@@ -25,6 +25,4 @@ const logger = createLogger('warn', (line) => process.stderr.write(line + '\n'))
 const started = performance.now();
 const result = await replacePackageVariables(request, { config, store: () => store }, { logger });
 const ms = performance.now() - started;
-process.stdout.write(
-  JSON.stringify({ ...result, ms: Math.round(ms), maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n',
-);
+process.stdout.write(JSON.stringify({ ...result, ms: Math.round(ms), maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');

@@ -32,13 +32,26 @@ function parseArgs(argv) {
       return argv[++i];
     };
     switch (flag) {
-      case '--directory': opts.directory = value(); break;
-      case '--address': opts.address = value(); break;
-      case '--port': opts.port = Number(value()); break;
-      case '--bucket': opts.buckets.push(value()); break;
-      case '--hooks': opts.hooks = value(); break;
-      case '--silent': opts.silent = true; break;
-      default: throw new Error(`unknown argument ${flag}`);
+      case '--directory':
+        opts.directory = value();
+        break;
+      case '--address':
+        opts.address = value();
+        break;
+      case '--port':
+        opts.port = Number(value());
+        break;
+      case '--bucket':
+        opts.buckets.push(value());
+        break;
+      case '--hooks':
+        opts.hooks = value();
+        break;
+      case '--silent':
+        opts.silent = true;
+        break;
+      default:
+        throw new Error(`unknown argument ${flag}`);
     }
   }
   if (!opts.directory) throw new Error('--directory is required');
@@ -59,7 +72,10 @@ async function hookUrls(dir) {
   const out = [];
   for (const name of names.filter((n) => n.endsWith('.url')).sort()) {
     try {
-      const url = (await fs.promises.readFile(path.join(dir, name), 'utf8')).split('\n').map((l) => l.trim()).find(Boolean);
+      const url = (await fs.promises.readFile(path.join(dir, name), 'utf8'))
+        .split('\n')
+        .map((l) => l.trim())
+        .find(Boolean);
       if (url) out.push({ name, url });
       else log(`hook ${name}: empty, skipped`);
     } catch (error) {

@@ -68,7 +68,10 @@ describe('agent/install and agent/uninstall on a separate host (network namespac
     await server?.stop();
     await new Promise((r) => web?.close(r));
     rmSync(preMarker, { force: true });
-    await rt?.store().remove({ bucket: 'artifacts', key: bundleKey, url: bundleKey }).catch(() => undefined);
+    await rt
+      ?.store()
+      .remove({ bucket: 'artifacts', key: bundleKey, url: bundleKey })
+      .catch(() => undefined);
     await host?.stop();
     await rt?.salt().wheel('key.delete', { match: '10.123.45.*' });
     const logs = server?.output() ?? '';
@@ -181,7 +184,9 @@ describe('agent/install and agent/uninstall on a separate host (network namespac
 
   it('refuses a pending key whose fingerprint is not the one read from the host, and accepts nothing', async () => {
     // another machine claiming the id: a different public key pending under the host's id
-    const pki = execFileSync('find', [env['SALT_MASTER_CONFIG_DIR']!.replace(/etc$/, 'master'), '-maxdepth', '2', '-type', 'd', '-name', 'minions_pre'], { encoding: 'utf8' }).trim();
+    const pki = execFileSync('find', [env['SALT_MASTER_CONFIG_DIR']!.replace(/etc$/, 'master'), '-maxdepth', '2', '-type', 'd', '-name', 'minions_pre'], {
+      encoding: 'utf8',
+    }).trim();
     const fake = execFileSync('openssl', ['genrsa', '2048'], { encoding: 'utf8' });
     const pub = execFileSync('openssl', ['rsa', '-pubout'], { input: fake, encoding: 'utf8' });
     execFileSync('tee', [`${pki}/${host.ip}`], { input: pub, stdio: ['pipe', 'ignore', 'inherit'] });

@@ -164,7 +164,10 @@ describe('apply-deployment on the stack minions', () => {
     expect(existsSync(dirOf('ghost'))).toBe(false);
     expect(outs[0]!['callbackParameter']).toBe('cb-a');
 
-    for (const [o, dir, host] of [[outs[0]!, a, m0], [outs[2]!, b, m1]] as const) {
+    for (const [o, dir, host] of [
+      [outs[0]!, a, m0],
+      [outs[2]!, b, m1],
+    ] as const) {
       const { user, group } = userOn(host);
       // the user, with its group
       expect(run('id', ['-un', user]).trim()).toBe(user);
@@ -199,14 +202,34 @@ describe('apply-deployment on the stack minions', () => {
   it('update: stops v1, clears clearPath, unpacks v2, starts it; on both minions', async () => {
     writeFileSync(`${a}/logs/keep-me-not.txt`, 'x');
     const outs = await deploy(update, [
-      { guid: 'a', target: m0, destinationPath: a, stopScript: 'bin/stop.sh', clearPath: 'logs/,cache', ...app('2.0.0'), signFileSrc: packages['sig']!.url, signFileDst: 'sign/app.sig' },
-      { guid: 'b', target: m1, destinationPath: b, stopScript: `${b}/bin/stop.sh`, clearPath: `${b}/cache`, ...app('2.0.0', 'v2', m1), startScript: `${b}/bin/start.sh` },
+      {
+        guid: 'a',
+        target: m0,
+        destinationPath: a,
+        stopScript: 'bin/stop.sh',
+        clearPath: 'logs/,cache',
+        ...app('2.0.0'),
+        signFileSrc: packages['sig']!.url,
+        signFileDst: 'sign/app.sig',
+      },
+      {
+        guid: 'b',
+        target: m1,
+        destinationPath: b,
+        stopScript: `${b}/bin/stop.sh`,
+        clearPath: `${b}/cache`,
+        ...app('2.0.0', 'v2', m1),
+        startScript: `${b}/bin/start.sh`,
+      },
     ]);
     expect(outs.map((o) => [o['guid'], o['errorCode'], o['errorMessage']])).toEqual([
       ['a', '0', ''],
       ['b', '0', ''],
     ]);
-    for (const [o, dir, host] of [[outs[0]!, a, m0], [outs[1]!, b, m1]] as const) {
+    for (const [o, dir, host] of [
+      [outs[0]!, a, m0],
+      [outs[1]!, b, m1],
+    ] as const) {
       const { user } = userOn(host);
       expect(o).toMatchObject({ retCode: 0, runStopScriptDetail: 'stopped 1.0.0', runStartScriptDetail: `started 2.0.0 as ${user}` });
       expect(o['fileDetail']).toMatch(/^\{"return": \[\{".*": "[0-9a-f]{32}"\}\]\}$/);
@@ -248,7 +271,15 @@ describe('apply-deployment on the stack minions', () => {
   it('update: a package missing from S3 fails before the stop: the running version is never stopped', async () => {
     const before = eventLines(a).length;
     const [o] = await deploy(update, [
-      { guid: 'gone', target: m0, destinationPath: a, stopScript: 'bin/stop.sh', ...app('2.0.0'), endpoint: packages['v2']!.url.replace('app-2.0.0', 'app-9.9.9'), confFiles: '' },
+      {
+        guid: 'gone',
+        target: m0,
+        destinationPath: a,
+        stopScript: 'bin/stop.sh',
+        ...app('2.0.0'),
+        endpoint: packages['v2']!.url.replace('app-2.0.0', 'app-9.9.9'),
+        confFiles: '',
+      },
     ]);
     expect(o).toMatchObject({ errorCode: '1', retCode: 1 });
     expect(o).not.toHaveProperty('runStopScriptDetail');
@@ -266,9 +297,14 @@ describe('apply-deployment on the stack minions', () => {
     mkdirSync(outside, { recursive: true });
     writeFileSync(`${outside}/precious`, 'keep');
     symlinkSync(outside, `${a}/data`);
-    const before = run('find', [a, '-printf', '%P %s\n']).split('\n').filter((l) => !l.startsWith('started ')).sort();
+    const before = run('find', [a, '-printf', '%P %s\n'])
+      .split('\n')
+      .filter((l) => !l.startsWith('started '))
+      .sort();
     try {
-      const [o] = await deploy(update, [{ guid: 'escape', target: m0, destinationPath: a, stopScript: 'bin/stop.sh', clearPath: 'cache,data/', ...app('3.0.0', 'v2') }]);
+      const [o] = await deploy(update, [
+        { guid: 'escape', target: m0, destinationPath: a, stopScript: 'bin/stop.sh', clearPath: 'cache,data/', ...app('3.0.0', 'v2') },
+      ]);
       expect(o).toMatchObject({ errorCode: '1', retCode: 1, errorType: 'E_JOB_FAILED' });
       expect(o!['errorMessage']).toMatch(/^Copy file to target fail,/);
       expect(o!['errorMessage']).toContain(`failed on ${m0}: snapshot: keeping the previous install as ${snapshotOf(a)} or clearing clearPath failed`);
@@ -278,7 +314,12 @@ describe('apply-deployment on the stack minions', () => {
       expect(readFileSync(`${a}/cache/2.0.0.bin`, 'utf8')).toBe('2.0.0\n');
       expect(conf(a)).toBe('version=2.0.0\nname=demo\n');
       expect(eventLines(a).slice(-2)).toEqual([`stop 2.0.0 ${user}`, `start 2.0.0 ${user}`]);
-      expect(run('find', [a, '-printf', '%P %s\n']).split('\n').filter((l) => !l.startsWith('started ')).sort()).toEqual(before);
+      expect(
+        run('find', [a, '-printf', '%P %s\n'])
+          .split('\n')
+          .filter((l) => !l.startsWith('started '))
+          .sort(),
+      ).toEqual(before);
       expect(existsSync(snapshotOf(a))).toBe(false);
     } finally {
       rmSync(`${a}/data`, { force: true });
@@ -287,7 +328,10 @@ describe('apply-deployment on the stack minions', () => {
   });
 
   it('update: a v3 whose start fails is rolled back: stopped, v2 restored and started again', async () => {
-    const before = run('find', [a, '-printf', '%P %s\n']).split('\n').filter((l) => !l.startsWith('started ')).sort();
+    const before = run('find', [a, '-printf', '%P %s\n'])
+      .split('\n')
+      .filter((l) => !l.startsWith('started '))
+      .sort();
     const [o] = await deploy(update, [{ guid: 'a3', target: m0, destinationPath: a, stopScript: 'bin/stop.sh', clearPath: 'cache', ...app('3.0.0') }]);
     expect(o).toMatchObject({ guid: 'a3', errorCode: '1', retCode: 1, errorType: 'E_JOB_FAILED', runStopScriptDetail: 'stopped 2.0.0' });
     expect(o!['errorMessage']).toMatch(/^Run start script fail,/);
@@ -302,7 +346,10 @@ describe('apply-deployment on the stack minions', () => {
     expect(readFileSync(`${a}/cache/2.0.0.bin`, 'utf8')).toBe('2.0.0\n');
     expect(started(a)).toBe(`2.0.0 ${user}`);
     expect(eventLines(a).slice(-3)).toEqual([`stop 2.0.0 ${user}`, `stop 3.0.0 ${user}`, `start 2.0.0 ${user}`]);
-    const after = run('find', [a, '-printf', '%P %s\n']).split('\n').filter((l) => !l.startsWith('started ')).sort();
+    const after = run('find', [a, '-printf', '%P %s\n'])
+      .split('\n')
+      .filter((l) => !l.startsWith('started '))
+      .sort();
     expect(after).toEqual(before);
     expect(existsSync(snapshotOf(a))).toBe(false);
   });
@@ -327,13 +374,15 @@ describe('apply-deployment on the stack minions', () => {
     }
     const outs = await deploy(update, [
       { guid: 'clear', target: m1, destinationPath: b, stopScript: 'bin/stop.sh', clearPath: odd.join(','), ...app('2.0.1', 'v2', m1) },
-      ...[`${root}/x;touch ${canary}/app`, `${root}/$(touch ${canary})/app`, `${root}/\`touch ${canary}\`/app`, `${root}/it's/app`, `${root}/"q"/app`].map((dest, i) => ({
-        guid: `dest${i}`,
-        target: m0,
-        destinationPath: dest,
-        stopScript: 'bin/stop.sh',
-        ...app('2.0.1', 'v2'),
-      })),
+      ...[`${root}/x;touch ${canary}/app`, `${root}/$(touch ${canary})/app`, `${root}/\`touch ${canary}\`/app`, `${root}/it's/app`, `${root}/"q"/app`].map(
+        (dest, i) => ({
+          guid: `dest${i}`,
+          target: m0,
+          destinationPath: dest,
+          stopScript: 'bin/stop.sh',
+          ...app('2.0.1', 'v2'),
+        }),
+      ),
       { guid: 'script', target: m0, destinationPath: a, stopScript: `bin/stop.sh;touch ${canary}`, ...app('2.0.1', 'v2') },
       { guid: 'args', target: m0, destinationPath: a, stopScript: 'bin/stop.sh', ...app('2.0.1', 'v2'), startScript: `bin/start.sh $(touch ${canary})` },
     ]);
@@ -410,16 +459,41 @@ describe('apply-deployment on the stack minions', () => {
       noteReplaced([o!]);
       // the user existed: it keeps its password, none is returned
       expect(Object.keys(o!).sort()).toEqual(
-        ['guid', 'callbackParameter', 'target', 'retCode', 'userDetail', 'fileDetail', 's3PkgPath', 'runScriptDetail', 'logFileTrace', 'errorCode', 'errorMessage'].sort(),
+        [
+          'guid',
+          'callbackParameter',
+          'target',
+          'retCode',
+          'userDetail',
+          'fileDetail',
+          's3PkgPath',
+          'runScriptDetail',
+          'logFileTrace',
+          'errorCode',
+          'errorMessage',
+        ].sort(),
       );
-      expect(o).toMatchObject({ guid: '10010_1', callbackParameter: 'cb', target: m0, retCode: 0, errorCode: '0', errorMessage: '', runScriptDetail: `started 1.0.0 as ${user}`, logFileTrace: `${d}/logs/app-1.0.0.log` });
+      expect(o).toMatchObject({
+        guid: '10010_1',
+        callbackParameter: 'cb',
+        target: m0,
+        retCode: 0,
+        errorCode: '0',
+        errorMessage: '',
+        runScriptDetail: `started 1.0.0 as ${user}`,
+        logFileTrace: `${d}/logs/app-1.0.0.log`,
+      });
       expect(conf(d)).toBe('version=1.0.9\nname=demo\n');
       expect(ownerOf(`${d}/conf/app.properties`)).toBe(`${user}:${group}`);
 
       const deleted = await postJson(`${server.url}/saltstack/v1/apply-deployment/delete`, {
         inputs: [{ guid: '10010_2', target: m0, userName: user, destinationPath: d, stopScript: 'bin/stop.sh' }],
       });
-      expect(deleted.body).toEqual({ resultCode: '0', resultMessage: 'success', results: { outputs: [{ guid: '10010_2', errorCode: '0', errorMessage: '' }] } });
+      expect(deleted.body).toEqual({
+        resultCode: '0',
+        resultMessage: 'success',
+        results: { outputs: [{ guid: '10010_2', errorCode: '0', errorMessage: '' }] },
+      });
       expect(existsSync(d)).toBe(false);
       expect(eventLines(d)).toEqual([`start 1.0.0 ${user}`, `stop 1.0.0 ${user}`]);
     });

@@ -154,7 +154,7 @@ describe('host-user/add confinement', () => {
 });
 
 describe('host-user/delete confinement', () => {
-  it('purges a home only when it is the user\'s own below /home: a home elsewhere or owned by root is kept', async () => {
+  it("purges a home only when it is the user's own below /home: a home elsewhere or owned by root is kept", async () => {
     const [outside, rootOwned, own] = [user(), user(), user()];
     const keep = canaryDir(`${root}/home-${outside}`);
     const rootHome = `/home/${rootOwned}`;
@@ -206,8 +206,12 @@ describe('disk/formatAndMountDisk confinement', () => {
       const fstab = readFileSync('/etc/fstab', 'utf8');
       const existed = existsSync(mountDir);
       // Second barrier: the disk does not exist.
-      const [out] = (await runItems(rt, diskFormatAndMountDisk(rt), [{ guid: 'd', target: m0, diskName: 'confine-none0', fileSystemType: 'ext4', mountDir }])) as Out[];
-      expect(out!['errorMessage']).toMatch(new RegExp(`^Parameter mountDir validation failed: ${mountDir} is (a system directory|under the system tree [\\w/]+) on ${m0.replace(/\./g, '\\.')}$`));
+      const [out] = (await runItems(rt, diskFormatAndMountDisk(rt), [
+        { guid: 'd', target: m0, diskName: 'confine-none0', fileSystemType: 'ext4', mountDir },
+      ])) as Out[];
+      expect(out!['errorMessage']).toMatch(
+        new RegExp(`^Parameter mountDir validation failed: ${mountDir} is (a system directory|under the system tree [\\w/]+) on ${m0.replace(/\./g, '\\.')}$`),
+      );
       expect(readFileSync('/etc/fstab', 'utf8')).toBe(fstab);
       expect(existsSync(mountDir)).toBe(existed);
     },
@@ -257,7 +261,11 @@ describe('mysql-database/delete and mysql-user/delete confinement', () => {
 
   it('refuses to drop mysql, sys, information_schema and performance_schema; the schemas are still there', async () => {
     const names = ['mysql', 'MYSQL', '`sys`', 'information_schema', 'performance_schema'];
-    const outputs = await runOperation(mysqlDatabaseDelete(mysqlDeps(rt)), names.map((databaseName) => ({ ...base, databaseName, databaseOwnerGuid: 'o' })), ctx());
+    const outputs = await runOperation(
+      mysqlDatabaseDelete(mysqlDeps(rt)),
+      names.map((databaseName) => ({ ...base, databaseName, databaseOwnerGuid: 'o' })),
+      ctx(),
+    );
     expect(outputs.map((o) => o.errorMessage)).toEqual(
       ['mysql', 'mysql', 'sys', 'information_schema', 'performance_schema'].map(
         (n) => `Parameter databaseName validation failed: ${n} is a system schema of the server; it is never dropped (on ${host}:${port})`,
@@ -268,9 +276,13 @@ describe('mysql-database/delete and mysql-user/delete confinement', () => {
     expect((tables as Array<{ n: number }>)[0]!.n).toBeGreaterThan(10);
   });
 
-  it('refuses to drop root and the server\'s own accounts', async () => {
+  it("refuses to drop root and the server's own accounts", async () => {
     const names = ['root', 'mysql.sys', 'mysql.session', 'mariadb.sys', 'mysql.infoschema'];
-    const outputs = await runOperation(mysqlUserDelete(mysqlDeps(rt)), names.map((databaseUserName) => ({ ...base, databaseUserName, databaseUserGuid: 'u' })), ctx());
+    const outputs = await runOperation(
+      mysqlUserDelete(mysqlDeps(rt)),
+      names.map((databaseUserName) => ({ ...base, databaseUserName, databaseUserGuid: 'u' })),
+      ctx(),
+    );
     expect(outputs.map((o) => o.errorMessage)).toEqual(
       names.map((n) => `Parameter databaseUserName validation failed: ${n} is a system account of the server; it is never dropped (on ${host}:${port})`),
     );

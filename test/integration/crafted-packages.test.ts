@@ -74,35 +74,76 @@ const UP = `../../${RUN}-canary`;
 const file = (name: string, body = 'pwned\n', more: Partial<RawTarEntry> = {}): RawTarEntry => ({ name, body, ...more });
 
 const TAR_CASES: Array<[string, RawTarEntry[], string]> = [
-  ['two PAX global headers (tar-stream keeps the last, Python merges them)', [
-    { name: 'pax_global_header', flag: 'g', body: paxRecords({ path: `${UP}/global.txt` }) },
-    { name: 'pax_global_header', flag: 'g', body: paxRecords({ comment: 'second' }) },
-    file('ok.txt'),
-  ], 'has a PAX global header'],
+  [
+    'two PAX global headers (tar-stream keeps the last, Python merges them)',
+    [
+      { name: 'pax_global_header', flag: 'g', body: paxRecords({ path: `${UP}/global.txt` }) },
+      { name: 'pax_global_header', flag: 'g', body: paxRecords({ comment: 'second' }) },
+      file('ok.txt'),
+    ],
+    'has a PAX global header',
+  ],
   ['a duplicate entry (the second would replace what was judged)', [file('a.txt', 'one\n'), file('./a.txt', 'two\n')], 'entry ./a.txt appears twice'],
   ['a hard link to the canary file', [{ name: 'h', flag: '1', linkname: `${UP}/keep.txt` }], 'entry h is a hard link'],
   ['a hard link inside the root', [file('a.txt'), { name: 'b.txt', flag: '1', linkname: 'a.txt' }], 'entry b.txt is a hard link (to a.txt)'],
-  ['a symlink out, then a file written through it', [{ name: 'l', flag: '2', linkname: canary }, file('l/through.txt')], 'entry l is a symbolic link pointing outside the package root'],
+  [
+    'a symlink out, then a file written through it',
+    [{ name: 'l', flag: '2', linkname: canary }, file('l/through.txt')],
+    'entry l is a symbolic link pointing outside the package root',
+  ],
   ['a relative symlink out', [{ name: 'l', flag: '2', linkname: `${UP}` }], 'entry l is a symbolic link pointing outside the package root'],
   ['an absolute name', [file(`${canary}/abs.txt`)], `entry ${canary}/abs.txt has an absolute path`],
   ['a .. name', [file(`${UP}/dotdot.txt`)], `entry ${UP}/dotdot.txt escapes the package root`],
   ['a .. pax path', [{ name: 'x', flag: 'x', body: paxRecords({ path: `a/../${UP}/pax.txt` }) }, file('innocent.txt')], 'escapes the package root'],
-  ['an absolute pax linkpath', [{ name: 'x', flag: 'x', body: paxRecords({ linkpath: canary }) }, { name: 'l', flag: '2', linkname: 'inside' }], 'pointing outside the package root'],
-  ['a .. GNU long name', [{ name: '././@LongLink', flag: 'L', body: `${UP}/long.txt\0`, magic: 'gnu' }, file('short.txt', 'pwned\n', { magic: 'gnu' })], `entry ${UP}/long.txt escapes`],
-  ['a .. GNU long link name', [{ name: '././@LongLink', flag: 'K', body: `${UP}\0`, magic: 'gnu' }, { name: 'l', flag: '2', linkname: 'inside', magic: 'gnu' }], 'pointing outside the package root'],
+  [
+    'an absolute pax linkpath',
+    [
+      { name: 'x', flag: 'x', body: paxRecords({ linkpath: canary }) },
+      { name: 'l', flag: '2', linkname: 'inside' },
+    ],
+    'pointing outside the package root',
+  ],
+  [
+    'a .. GNU long name',
+    [{ name: '././@LongLink', flag: 'L', body: `${UP}/long.txt\0`, magic: 'gnu' }, file('short.txt', 'pwned\n', { magic: 'gnu' })],
+    `entry ${UP}/long.txt escapes`,
+  ],
+  [
+    'a .. GNU long link name',
+    [
+      { name: '././@LongLink', flag: 'K', body: `${UP}\0`, magic: 'gnu' },
+      { name: 'l', flag: '2', linkname: 'inside', magic: 'gnu' },
+    ],
+    'pointing outside the package root',
+  ],
   ['a .. ustar prefix', [file('prefixed.txt', 'pwned\n', { prefix: UP })], `entry ${UP}/prefixed.txt escapes the package root`],
   ['a character device', [file('dev', '', { flag: '3' })], 'entry dev is a device file'],
 ];
 
 const ZIP_CASES: Array<[string, RawZipEntry[], string]> = [
-  ['a link made by MS-DOS (S_IFLNK in the external attributes) to the canary, then a file through it', [
-    { name: 'l', body: canary, madeBy: 0, unixMode: S_IFLNK | 0o777 },
-    { name: 'l/through.txt', body: 'pwned\n' },
-  ], 'entry l is a symbolic link pointing outside the package root'],
+  [
+    'a link made by MS-DOS (S_IFLNK in the external attributes) to the canary, then a file through it',
+    [
+      { name: 'l', body: canary, madeBy: 0, unixMode: S_IFLNK | 0o777 },
+      { name: 'l/through.txt', body: 'pwned\n' },
+    ],
+    'entry l is a symbolic link pointing outside the package root',
+  ],
   ['a unix link out', [{ name: 'l', body: UP, madeBy: 3, unixMode: S_IFLNK | 0o777 }], 'entry l is a symbolic link pointing outside the package root'],
-  ['a link made by an unknown system', [{ name: 'l', body: canary, madeBy: 19, unixMode: S_IFLNK | 0o777 }], 'entry l is a symbolic link pointing outside the package root'],
+  [
+    'a link made by an unknown system',
+    [{ name: 'l', body: canary, madeBy: 19, unixMode: S_IFLNK | 0o777 }],
+    'entry l is a symbolic link pointing outside the package root',
+  ],
   ['a Unicode Path extra field', [{ name: 'ok.txt', unicodePath: true }], 'entry ok.txt has a Unicode Path extra field'],
-  ['a duplicate name', [{ name: 'a.txt', body: '1' }, { name: 'a.txt', body: '2' }], 'entry a.txt appears twice'],
+  [
+    'a duplicate name',
+    [
+      { name: 'a.txt', body: '1' },
+      { name: 'a.txt', body: '2' },
+    ],
+    'entry a.txt appears twice',
+  ],
   ['an absolute name', [{ name: `X${canary.slice(1)}/abs`, rawName: `${canary}/abs` }], `entry ${canary}/abs has an absolute path`],
   ['a .. name', [{ name: `a/${'x'.repeat(UP.length - 2)}/zip.txt`, rawName: `${UP}/zip.txt` }], `entry ${UP}/zip.txt escapes the package root`],
   ['a character device', [{ name: 'dev', madeBy: 3, unixMode: S_IFCHR | 0o644 }], 'entry dev is a device file'],
@@ -161,11 +202,14 @@ describe('host-file/copy unpack of crafted archives', () => {
 
   it('keeps links that stay inside and a zip link made by MS-DOS inside the root, as links', async () => {
     const dir = `${root}/inside`;
-    const url = await put('inside.zip', await rawZipBytes([
-      { name: 'conf/', madeBy: 3 },
-      { name: 'conf/a.properties', body: 'k=v\n' },
-      { name: 'current', body: 'conf', madeBy: 0, unixMode: S_IFLNK | 0o777 },
-    ]));
+    const url = await put(
+      'inside.zip',
+      await rawZipBytes([
+        { name: 'conf/', madeBy: 3 },
+        { name: 'conf/a.properties', body: 'k=v\n' },
+        { name: 'current', body: 'conf', madeBy: 0, unixMode: S_IFLNK | 0o777 },
+      ]),
+    );
     const [out] = (await runItems(rt, copy, [{ guid: 'i', endpoint: url, target: m0, destinationPath: `${dir}/`, unpack: 'true' }])) as Out[];
     expect(out!['errorMessage']).toBe('');
     expect(lstatSync(`${dir}/current`).isSymbolicLink()).toBe(true);
@@ -195,16 +239,21 @@ describe('apply-deployment with crafted packages and planted links', () => {
 
   it('new: a crafted package is refused before the host is touched: no user, no install directory, the error names the entry', async () => {
     const dir = `${root}/deploy-crafted/app`;
-    const url = await put('crafted-app.zip', await rawZipBytes([
-      { name: 'bin/start.sh', body: START },
-      { name: 'l', body: canary, madeBy: 0, unixMode: S_IFLNK | 0o777 },
-      { name: 'l/through.txt', body: 'pwned\n' },
-    ]));
+    const url = await put(
+      'crafted-app.zip',
+      await rawZipBytes([
+        { name: 'bin/start.sh', body: START },
+        { name: 'l', body: canary, madeBy: 0, unixMode: S_IFLNK | 0o777 },
+        { name: 'l/through.txt', body: 'pwned\n' },
+      ]),
+    );
     const [out] = (await runItems(rt, applyDeploymentNew(rt), [
       { guid: 'n', target: m0, endpoint: url, userName: deployUser, destinationPath: `${dir}/`, startScript: 'bin/start.sh' },
     ])) as Out[];
     expect(out!['errorCode']).toBe('1');
-    expect(out!['errorMessage']).toMatch(/^Copy app package to target fail,Failed to unpack file crafted-app\.zip: entry l is a symbolic link pointing outside the package root/);
+    expect(out!['errorMessage']).toMatch(
+      /^Copy app package to target fail,Failed to unpack file crafted-app\.zip: entry l is a symbolic link pointing outside the package root/,
+    );
     expect(exitCode('id', [deployUser])).not.toBe(0);
     expect(existsSync(`${root}/deploy-crafted`)).toBe(false);
     expectCanaryUntouched();
@@ -212,8 +261,22 @@ describe('apply-deployment with crafted packages and planted links', () => {
 
   it('update: a link the app user planted where the package writes is replaced, never followed; one on the way is refused, naming it', async () => {
     const dir = `${root}/deploy-planted/app`;
-    const v1 = await put('planted-1.tgz', await tgz([{ name: 'bin/start.sh', body: START, mode: 0o755 }, { name: 'bin/stop.sh', body: '#!/bin/sh\necho stopped\n', mode: 0o755 }, { name: 'conf/app.properties', body: 'v=1\n' }]));
-    const v2 = await put('planted-2.tgz', await tgz([{ name: 'bin/start.sh', body: START, mode: 0o755 }, { name: 'bin/stop.sh', body: '#!/bin/sh\necho stopped\n', mode: 0o755 }, { name: 'conf/app.properties', body: 'v=2\n' }]));
+    const v1 = await put(
+      'planted-1.tgz',
+      await tgz([
+        { name: 'bin/start.sh', body: START, mode: 0o755 },
+        { name: 'bin/stop.sh', body: '#!/bin/sh\necho stopped\n', mode: 0o755 },
+        { name: 'conf/app.properties', body: 'v=1\n' },
+      ]),
+    );
+    const v2 = await put(
+      'planted-2.tgz',
+      await tgz([
+        { name: 'bin/start.sh', body: START, mode: 0o755 },
+        { name: 'bin/stop.sh', body: '#!/bin/sh\necho stopped\n', mode: 0o755 },
+        { name: 'conf/app.properties', body: 'v=2\n' },
+      ]),
+    );
     const item = { target: m0, userName: deployUser, destinationPath: `${dir}/`, startScript: 'bin/start.sh', seed: 'crafted-seed' };
     const [created] = (await runItems(rt, applyDeploymentNew(rt), [{ guid: 'p1', endpoint: v1, ...item }])) as Out[];
     expect(created!['errorMessage']).toBe('');
@@ -247,16 +310,28 @@ describe('a release of a crafted package', () => {
   it('fails in Prepare naming the entry; no host is touched', async () => {
     const apps = stackEnv()['STACK_APPS_MOUNT'] ?? '/srv/stack-apps';
     const name = uniqueName('crel');
-    const url = await put('release-crafted.tgz', rawTarBytes([
-      { name: 'pax_global_header', flag: 'g', body: paxRecords({ path: `${UP}/release.txt` }) },
-      file('bin/start.sh', START),
-    ]));
+    const url = await put(
+      'release-crafted.tgz',
+      rawTarBytes([{ name: 'pax_global_header', flag: 'g', body: paxRecords({ path: `${UP}/release.txt` }) }, file('bin/start.sh', START)]),
+    );
     const releaseUser = uniqueName('cr');
     users.push(releaseUser);
     const ctx = { logger: rt.logger, signal: new AbortController().signal, concurrency: 5 };
-    const [started] = await runOperation(releaseStart(rt), [{
-      name, mode: 'new', endpoint: url, destinationPath: `${apps}/${name}/`, userName: releaseUser, startScript: 'bin/start.sh', targets: [m0, m1],
-    }], ctx);
+    const [started] = await runOperation(
+      releaseStart(rt),
+      [
+        {
+          name,
+          mode: 'new',
+          endpoint: url,
+          destinationPath: `${apps}/${name}/`,
+          userName: releaseUser,
+          startScript: 'bin/start.sh',
+          targets: [m0, m1],
+        },
+      ],
+      ctx,
+    );
     expect(started).toMatchObject({ errorCode: '0' });
     const { port } = await rt.releaseRunner();
     const end = await (port as LocalStepFunctions).settled(String(started!['executionArn']));

@@ -22,7 +22,11 @@ describe('mysql-database and mysql-user against the stack MariaDB', () => {
   const { host, port, user, password: adminPassword } = mysqlEnv();
   const base = { guid: GUID, seed: SEED, host, port: String(port), userName: user, password: encodeCipherA(GUID, SEED, adminPassword) };
   const run = (plugin: string, action: string, items: unknown[]) =>
-    runOperation(ops.find((o) => o.plugin === plugin && o.action === action)!, items, { logger: rt.logger, signal: new AbortController().signal, concurrency: 4 });
+    runOperation(ops.find((o) => o.plugin === plugin && o.action === action)!, items, {
+      logger: rt.logger,
+      signal: new AbortController().signal,
+      concurrency: 4,
+    });
   const reveal = (guid: string, sealed: unknown) => {
     expect(String(sealed)).toMatch(/^\{cipher_a\}[0-9a-f]+$/);
     const plain = decodeCipherA(guid, SEED, String(sealed));
@@ -85,7 +89,13 @@ describe('mysql-database and mysql-user against the stack MariaDB', () => {
 
   it('refuses to add an existing database and leaves it alone', async () => {
     const { schema, owner } = named(`${prefix}_twice`, `${prefix}_tw`);
-    const item = { ...base, databaseName: schema, databaseOwnerName: owner, databaseOwnerGuid: 'g2', databaseOwnerPassword: encodeCipherA('g2', SEED, 'Tw1ce_pass') };
+    const item = {
+      ...base,
+      databaseName: schema,
+      databaseOwnerName: owner,
+      databaseOwnerGuid: 'g2',
+      databaseOwnerPassword: encodeCipherA('g2', SEED, 'Tw1ce_pass'),
+    };
     secrets.push('Tw1ce_pass');
     expect((await run('mysql-database', 'add', [item]))[0]!['errorCode']).toBe('0');
     await admin.query({ sql: 'CREATE TABLE ??.keep (a INT)', values: [schema] });
@@ -165,7 +175,11 @@ describe('mysql-database and mysql-user against the stack MariaDB', () => {
 
   it.each<[string, Record<string, unknown>, string]>([
     ['a dot in a database name', { databaseName: 'a.b' }, 'Parameter databaseName validation failed: the characters . / \\ are not allowed'],
-    ['a newline in an owner name', { databaseOwnerName: 'x\nDROP USER root' }, 'Parameter databaseOwnerName validation failed: control characters are not allowed'],
+    [
+      'a newline in an owner name',
+      { databaseOwnerName: 'x\nDROP USER root' },
+      'Parameter databaseOwnerName validation failed: control characters are not allowed',
+    ],
     ['a quote in the admin user', { userName: "plugin' --" }, 'Parameter userName validation failed: userName contains an illegal character'],
   ])('refuses %s and creates nothing', async (_, patch, message) => {
     const schema = `${prefix}_refused`;

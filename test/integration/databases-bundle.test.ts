@@ -51,10 +51,14 @@ describe('the packaged database functions', () => {
 
   const call = async (fn: string, file: string, path: string, inputs: unknown[]) => {
     const env = { ...process.env, ...stackEnv(), STAGE: 'local', AUTH_MODE: 'off', LOG_LEVEL: 'debug' };
-    const { stdout, stderr } = await run(join(projectRoot, 'node_modules', '.bin', 'node'), ['--input-type=module', '-e', invoke, join(dir, fn, 'functions', file), path, JSON.stringify(inputs)], {
-      env,
-      timeout: 30_000,
-    });
+    const { stdout, stderr } = await run(
+      join(projectRoot, 'node_modules', '.bin', 'node'),
+      ['--input-type=module', '-e', invoke, join(dir, fn, 'functions', file), path, JSON.stringify(inputs)],
+      {
+        env,
+        timeout: 30_000,
+      },
+    );
     for (const secret of [mysqlEnv().password, redisEnv().password]) expect(stdout + stderr).not.toContain(secret);
     const response = JSON.parse(stdout.slice(stdout.lastIndexOf('RESPONSE') + 'RESPONSE'.length)) as { statusCode: number; body: string };
     expect(response.statusCode).toBe(200);
@@ -64,7 +68,14 @@ describe('the packaged database functions', () => {
   it('runs a query through the bundled mysql2, non-ASCII and binary values included', async () => {
     const { host, port, user, password } = mysqlEnv();
     const body = await call('mysqlScriptRunCustomSql', 'mysql-script-run-custom-sql.mjs', '/saltstack/v1/mysql-script/run-custom-sql', [
-      { guid: 'g', host, port, userName: user, password, sql: "SELECT 'héllo 中文 😀' AS t, x'ff00' AS b, COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'mysql' AND TABLE_NAME = 'db' AND COLUMN_NAME = 'Db'" },
+      {
+        guid: 'g',
+        host,
+        port,
+        userName: user,
+        password,
+        sql: "SELECT 'héllo 中文 😀' AS t, x'ff00' AS b, COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'mysql' AND TABLE_NAME = 'db' AND COLUMN_NAME = 'Db'",
+      },
     ]);
     expect(body.results.outputs[0]).toMatchObject({ errorCode: '0', rows: [{ t: 'héllo 中文 😀', b: '0xFF00', COLUMN_NAME: 'Db' }] });
   });

@@ -22,7 +22,11 @@ describe('redis-user against the stack Redis', () => {
     return { guid: 'rg', seed: SEED, host, port, adminPassword: encodeCipherA('rg', SEED, adminPassword), userGuid: 'ug', userName };
   };
   const run = (action: string, items: unknown[]) =>
-    runOperation(ops.find((o) => o.plugin === 'redis-user' && o.action === action)!, items, { logger: rt.logger, signal: new AbortController().signal, concurrency: 4 });
+    runOperation(ops.find((o) => o.plugin === 'redis-user' && o.action === action)!, items, {
+      logger: rt.logger,
+      signal: new AbortController().signal,
+      concurrency: 4,
+    });
   const reveal = (sealed: unknown) => {
     const plain = decodeCipherA('ug', SEED, String(sealed));
     secrets.push(plain);

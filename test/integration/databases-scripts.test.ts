@@ -21,7 +21,7 @@ const schemaSql = [
   '   over two lines */',
   'CREATE TABLE items (',
   '  id INT PRIMARY KEY AUTO_INCREMENT,',
-  "  name VARCHAR(64) NOT NULL, -- trailing; comment",
+  '  name VARCHAR(64) NOT NULL, -- trailing; comment',
   '  note VARCHAR(255) NULL',
   ');',
   'CREATE TABLE audit (item_id INT, action VARCHAR(16));',
@@ -47,7 +47,7 @@ const logicSql = [
 
 const dataSql = [
   "INSERT INTO items (name, note) VALUES ('semi;colon', 'it''s \"quoted\"; -- not a comment'), ('back`tick', 'a\\';b');",
-  'CALL add_item(\'from proc\');',
+  "CALL add_item('from proc');",
   'INSERT INTO `odd;name` (`col;1`) VALUES (7);',
   'SELECT name FROM items ORDER BY id',
 ].join('\n');
@@ -70,7 +70,8 @@ describe('mysql-script/run against the stack MariaDB', () => {
     databaseName,
   });
   const op = (action: string) => ops.find((o) => o.plugin === 'mysql-script' && o.action === action)!;
-  const run = (action: string, items: unknown[]) => runOperation(op(action), items, { logger: rt.logger, signal: new AbortController().signal, concurrency: 4 });
+  const run = (action: string, items: unknown[]) =>
+    runOperation(op(action), items, { logger: rt.logger, signal: new AbortController().signal, concurrency: 4 });
   const freshSchema = async (name: string) => {
     const schema = `${prefix}_${name}`;
     await admin.query(`CREATE DATABASE \`${schema}\``);
@@ -121,11 +122,13 @@ describe('mysql-script/run against the stack MariaDB', () => {
       ['db/002_logic.sql', 'applied', 2, 0],
       ['db/003_data.sql', 'applied', 4, 4],
     ]);
-    expect(out!['detail']).toBe(
-      'sql_0_output:  sql_1_output:  sql_2_output:name\nsemi;colon\nback`tick\nfrom proc\n  ',
-    );
+    expect(out!['detail']).toBe('sql_0_output:  sql_1_output:  sql_2_output:name\nsemi;colon\nback`tick\nfrom proc\n  ');
 
-    expect(await column('SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1', [schema])).toEqual(['audit', 'items', 'odd;name']);
+    expect(await column('SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1', [schema])).toEqual([
+      'audit',
+      'items',
+      'odd;name',
+    ]);
     expect(await column('SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?', [schema])).toEqual(['add_item']);
     expect(await column('SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?', [schema])).toEqual(['items_ai']);
     const [items] = await admin.query({ sql: `SELECT name, note FROM \`${schema}\`.items ORDER BY id`, rowsAsArray: true });
@@ -146,7 +149,8 @@ describe('mysql-script/run against the stack MariaDB', () => {
 
   describe('a failing statement in the second file', () => {
     const first = 'CREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\n';
-    const second = "INSERT INTO t VALUES (2);\nINSERT INTO t VALUES (3);\n\n-- the next one fails\nINSERT INTO missing VALUES (';');\nINSERT INTO t VALUES (4);\n";
+    const second =
+      "INSERT INTO t VALUES (2);\nINSERT INTO t VALUES (3);\n\n-- the next one fails\nINSERT INTO missing VALUES (';');\nINSERT INTO t VALUES (4);\n";
     let endpoints: string;
     beforeAll(async () => {
       endpoints = [await upload('fail/a.sql', first), await upload('fail/b.sql', second)].join(',');
@@ -189,7 +193,10 @@ describe('mysql-script/run against the stack MariaDB', () => {
 
     it('with transaction, cannot roll back what a DDL statement committed, and says so', async () => {
       const schema = await freshSchema('fail_ddl');
-      const mixed = await upload('fail/mixed.sql', 'CREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\nCREATE TABLE u (b INT);\nINSERT INTO t VALUES (2);\nINSERT INTO missing VALUES (0);\n');
+      const mixed = await upload(
+        'fail/mixed.sql',
+        'CREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\nCREATE TABLE u (b INT);\nINSERT INTO t VALUES (2);\nINSERT INTO missing VALUES (0);\n',
+      );
       const [out] = await run('run', [{ ...connection(schema), endpoint: mixed, transaction: true }]);
       expect(out!['errorMessage']).toContain('mixed.sql statements 1-4 (1-3 committed by DDL, the rest rolled back)');
       expect(await column(`SELECT a FROM \`${schema}\`.t ORDER BY a`)).toEqual([1]);
@@ -201,7 +208,11 @@ describe('mysql-script/run against the stack MariaDB', () => {
     ['an archive without sql_files', (e) => ({ endpoint: e }), 'Parameter sql_files can not empty.'],
     ['a missing file in the archive', (e) => ({ endpoint: e, sql_files: 'db/nope.sql' }), 'File db/nope.sql does not exist.'],
     ['a glob matching nothing', (e) => ({ endpoint: e, sql_files: 'db/*.txt' }), 'Try to find db/*.txt sql file fail,can not fetch any file'],
-    ['two archives', (e) => ({ endpoint: `${e},${e}`, sql_files: '*.sql' }), 'Parameter endpoint validation failed: endpoint must be one when suffix not like *.sql'],
+    [
+      'two archives',
+      (e) => ({ endpoint: `${e},${e}`, sql_files: '*.sql' }),
+      'Parameter endpoint validation failed: endpoint must be one when suffix not like *.sql',
+    ],
     ['a missing object', (e) => ({ endpoint: e.replace('bad.tgz', 'gone.sql') }), 'is not found.'],
     ['a rar', (e) => ({ endpoint: e.replace('bad.tgz', 'x.rar'), sql_files: 'a.sql' }), 'File x.rar is illegal to be recognized as a compressed file type'],
   ])('refuses %s and runs nothing', async (_, patch, message) => {
@@ -275,7 +286,11 @@ describe('mysql-script/run against the stack MariaDB', () => {
         ['INTO OUTFILE', (path: string) => `SELECT id, name FROM items INTO OUTFILE '${path}'`, 'INTO'],
         ['INTO DUMPFILE', (path: string) => `SELECT name FROM items LIMIT 1 INTO DUMPFILE '${path}'`, 'INTO'],
         ['INTO OUTFILE inside an executable comment', (path: string) => `SELECT 1 /*! INTO OUTFILE '${path}' */`, 'an executable comment (/*! ... */)'],
-        ['INTO OUTFILE inside a versioned executable comment', (path: string) => `SELECT 1 /*!10000 INTO OUTFILE '${path}' */`, 'an executable comment (/*! ... */)'],
+        [
+          'INTO OUTFILE inside a versioned executable comment',
+          (path: string) => `SELECT 1 /*!10000 INTO OUTFILE '${path}' */`,
+          'an executable comment (/*! ... */)',
+        ],
         ['INTO OUTFILE behind a backslash NO_BACKSLASH_ESCAPES would end a string at', (path: string) => `SELECT 'a\\' INTO OUTFILE '${path}' -- '`, 'INTO'],
       ])('refuses %s and writes no file', async (_, sql, what) => {
         const canary = join(dir, `${unique('canary')}.txt`);
@@ -343,7 +358,7 @@ describe('mysql-script/run against the stack MariaDB', () => {
         const { status, body } = await postJson(server.url + '/v1/deploy/database/runScript', {
           inputs: [
             { ...connection(schema), sql: 'SELECT COUNT(*) AS n FROM items' },
-            { ...connection(schema), sql: "DELETE FROM items WHERE id = 1" },
+            { ...connection(schema), sql: 'DELETE FROM items WHERE id = 1' },
             { ...connection(schema), endpoint: '', sql: '' },
           ],
         });
@@ -390,7 +405,11 @@ describe('mysql-script/run against the stack MariaDB', () => {
       signal: new AbortController().signal,
       concurrency: 1,
     });
-    expect(out).toMatchObject({ errorCode: '1', errorType: 'E_DB_UNAVAILABLE', errorMessage: 'Failed to connect to mysql: 10.255.255.1:' + port + ': connect timed out' });
+    expect(out).toMatchObject({
+      errorCode: '1',
+      errorType: 'E_DB_UNAVAILABLE',
+      errorMessage: 'Failed to connect to mysql: 10.255.255.1:' + port + ': connect timed out',
+    });
     expect(Date.now() - started).toBeLessThan(4000);
   });
 

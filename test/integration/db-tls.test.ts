@@ -63,7 +63,11 @@ describe('MYSQL_TLS=required against the stack MariaDB', () => {
     const owner = `${prefix}_${accounts.length}_own`;
     schemas.push(schema);
     accounts.push(owner);
-    return runWith(env, 'mysql-database', 'add', { ...base(over), databaseName: schema, databaseOwnerName: owner, databaseOwnerGuid: 'og' }).then((out) => ({ out, schema, owner }));
+    return runWith(env, 'mysql-database', 'add', { ...base(over), databaseName: schema, databaseOwnerName: owner, databaseOwnerGuid: 'og' }).then((out) => ({
+      out,
+      schema,
+      owner,
+    }));
   };
 
   beforeAll(async () => {
@@ -165,7 +169,16 @@ describe('REDIS_TLS=required against the stack Redis TLS port', () => {
   const add = (env: Record<string, string>, over: { host?: string; port?: number } = {}, password = adminPassword) => {
     const userName = `${prefix}_${users.length}`;
     users.push(userName);
-    const item = { guid: 'rg', seed: SEED, host: over.host ?? host, port: over.port ?? tlsPort, adminPassword: encodeCipherA('rg', SEED, password), userGuid: 'ug', userName, userWriteKeyPattern: `${prefix}:*` };
+    const item = {
+      guid: 'rg',
+      seed: SEED,
+      host: over.host ?? host,
+      port: over.port ?? tlsPort,
+      adminPassword: encodeCipherA('rg', SEED, password),
+      userGuid: 'ug',
+      userName,
+      userWriteKeyPattern: `${prefix}:*`,
+    };
     return runWith(env, 'redis-user', 'add', item).then((out) => ({ out, userName }));
   };
   const userExists = (name: string) => asRedisUser(undefined, adminPassword, async (send) => (await send(['ACL', 'GETUSER', name])) !== null);
@@ -190,7 +203,9 @@ describe('REDIS_TLS=required against the stack Redis TLS port', () => {
   it('fails clearly when a plain client is sent to the TLS port, and creates nothing', async () => {
     const { out, userName } = await add({});
     expect(out['errorCode']).toBe('1');
-    expect(out['errorMessage']).toContain(`connection dropped by the server before any reply (REDIS_TLS is off: if ${tlsPort} is the server's TLS port, set REDIS_TLS=required)`);
+    expect(out['errorMessage']).toContain(
+      `connection dropped by the server before any reply (REDIS_TLS is off: if ${tlsPort} is the server's TLS port, set REDIS_TLS=required)`,
+    );
     expect(await userExists(userName)).toBe(false);
   });
 

@@ -21,7 +21,9 @@ async function tarGzOf(entries: Array<{ name: string; body?: string; mode?: numb
   const done = new Promise<void>((resolve) => pack.on('end', () => resolve()));
   for (const e of entries) {
     await new Promise<void>((resolve, reject) =>
-      pack.entry({ name: e.name, type: e.type ?? 'file', mode: e.mode ?? (e.type === 'directory' ? 0o755 : 0o644) }, e.body ?? '', (err) => (err ? reject(err) : resolve())),
+      pack.entry({ name: e.name, type: e.type ?? 'file', mode: e.mode ?? (e.type === 'directory' ? 0o755 : 0o644) }, e.body ?? '', (err) =>
+        err ? reject(err) : resolve(),
+      ),
     );
   }
   pack.finalize();
@@ -113,7 +115,9 @@ describe('host-file/copy', () => {
       { name: 'README', body: 'top level file\n' },
     ]);
     const url = await put('app-1.0.tgz', archive);
-    const [out] = (await runItems(rt, copy, [{ guid: 'u', endpoint: url, target: m0, destinationPath: `${dir}/`, unpack: 'true', fileOwner: 'nobody:nogroup' }])) as Out[];
+    const [out] = (await runItems(rt, copy, [
+      { guid: 'u', endpoint: url, target: m0, destinationPath: `${dir}/`, unpack: 'true', fileOwner: 'nobody:nogroup' },
+    ])) as Out[];
     expect(out).toMatchObject({ errorCode: '0', detail: `{"return": [{"${m0}": "${md5(archive)}"}]}` });
     expect(tree(dir)).toEqual({
       'app-1.0.tgz': archive.toString('utf8'),
@@ -145,8 +149,13 @@ describe('host-file/copy', () => {
 
   it('refuses a zip-slip archive before anything is written on the host', async () => {
     const dir = `${root}/slip`;
-    const evil = await tarGzOf([{ name: 'ok.txt', body: 'ok' }, { name: `../../${root.split('/').pop()}-slipped.txt`, body: 'pwned' }]);
-    const [out] = (await runItems(rt, copy, [{ guid: 's', endpoint: await put('evil.tgz', evil), target: m0, destinationPath: `${dir}/`, unpack: 'true' }])) as Out[];
+    const evil = await tarGzOf([
+      { name: 'ok.txt', body: 'ok' },
+      { name: `../../${root.split('/').pop()}-slipped.txt`, body: 'pwned' },
+    ]);
+    const [out] = (await runItems(rt, copy, [
+      { guid: 's', endpoint: await put('evil.tgz', evil), target: m0, destinationPath: `${dir}/`, unpack: 'true' },
+    ])) as Out[];
     expect(out).toMatchObject({ errorCode: '1', errorType: 'E_INPUT' });
     expect(out!['errorMessage']).toMatch(/^Failed to unpack file evil\.tgz: entry \.\.\/\.\.\/.*escapes the package root$/);
     expect(existsSync(dir)).toBe(false);
@@ -156,8 +165,14 @@ describe('host-file/copy', () => {
   it('refuses an archive that writes below one of its own files, before the host is touched', async () => {
     const dir = `${root}/unpack-fails`;
     // "x" is a file, then "x/y" needs it to be a directory: Python's tarfile would fail half-way on the host.
-    const broken = await tarGzOf([{ name: 'first.txt', body: '1' }, { name: 'x', body: 'file' }, { name: 'x/y', body: 'under a file' }]);
-    const [out] = (await runItems(rt, copy, [{ guid: 'f', endpoint: await put('broken.tgz', broken), target: m0, destinationPath: `${dir}/`, unpack: 'true' }])) as Out[];
+    const broken = await tarGzOf([
+      { name: 'first.txt', body: '1' },
+      { name: 'x', body: 'file' },
+      { name: 'x/y', body: 'under a file' },
+    ]);
+    const [out] = (await runItems(rt, copy, [
+      { guid: 'f', endpoint: await put('broken.tgz', broken), target: m0, destinationPath: `${dir}/`, unpack: 'true' },
+    ])) as Out[];
     expect(out).toMatchObject({ errorCode: '1', errorType: 'E_INPUT' });
     expect(out!['errorMessage']).toMatch(/^Failed to unpack file broken\.tgz: entry x\/y /);
     expect(existsSync(dir)).toBe(false);
@@ -169,7 +184,11 @@ describe('host-file/copy', () => {
       { guid: 'm', endpoint: s3().url(bucket, 'host-file-test/does-not-exist.txt'), target: m0, destinationPath: `${root}/missing/` },
       { guid: 'o', endpoint: url, target: m0, destinationPath: `${root}/owner/`, fileOwner: 'no_such_user_x1' },
     ])) as Out[];
-    expect(missing).toMatchObject({ errorCode: '1', errorType: 'E_ARTIFACT_NOT_FOUND', errorMessage: `S3 file ${s3().url(bucket, 'host-file-test/does-not-exist.txt')} is not found.` });
+    expect(missing).toMatchObject({
+      errorCode: '1',
+      errorType: 'E_ARTIFACT_NOT_FOUND',
+      errorMessage: `S3 file ${s3().url(bucket, 'host-file-test/does-not-exist.txt')} is not found.`,
+    });
     expect(owner).toMatchObject({ errorCode: '1', errorType: 'E_JOB_FAILED' });
     expect(owner!['errorMessage']).toContain('no_such_user_x1');
     expect(existsSync(`${root}/missing`)).toBe(false);
@@ -194,7 +213,10 @@ describe('host-file/create', () => {
     expect(readFileSync(name, 'utf8')).toBe(content);
     expect(ownerOf(name)).toBe('nobody:nogroup');
     expect(modeOf(name)).toBe('0640');
-    expect(nl).toMatchObject({ errorCode: '1', errorMessage: 'Parameter destinationPath validation failed: contains a control character (newline, tab, NUL...)' });
+    expect(nl).toMatchObject({
+      errorCode: '1',
+      errorMessage: 'Parameter destinationPath validation failed: contains a control character (newline, tab, NUL...)',
+    });
     expect(big!['errorMessage']).toMatch(/^Parameter fileContent validation failed: 4194305 bytes is more than 4194304/);
     expect(dir!['errorMessage']).toBe('Parameter destinationPath validation failed: must name a file, not a directory');
     expect(readdirSync(`${root}/create`)).toHaveLength(1);

@@ -61,7 +61,18 @@ describe('host-info/query over HTTP against the stack minions', () => {
     expect(body['resultCode']).toBe('1');
     const [ok, ghost, empty] = body['results'].outputs as Array<Record<string, any>>;
     expect(ok).toMatchObject({ guid: 'ok', errorCode: '0', numCpus: cpus().length });
-    expect(ghost).toMatchObject({ guid: 'ghost', errorCode: '1', errorType: 'E_NO_RETURN', numCpus: 0, memTotal: 0, diskTotal: 0, os: '', kernel: '', diskMounts: null, hwaddrInterfaces: [] });
+    expect(ghost).toMatchObject({
+      guid: 'ghost',
+      errorCode: '1',
+      errorType: 'E_NO_RETURN',
+      numCpus: 0,
+      memTotal: 0,
+      diskTotal: 0,
+      os: '',
+      kernel: '',
+      diskMounts: null,
+      hwaddrInterfaces: [],
+    });
     expect(ghost!['errorMessage']).toMatch(/^Cannot connect to target 10\.255\.255\.252\./);
     expect(empty).toMatchObject({ guid: 'empty', errorCode: '1', errorMessage: 'Parameter target can not empty.' });
     expect(body['resultMessage']).toContain('guid ghost');

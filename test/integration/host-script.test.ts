@@ -51,7 +51,19 @@ describe('host-script/run* through salt against the stack minions', () => {
     const [out] = await run('run', [{ guid: 'g1', endpointType: 'LOCAL', endpoint: `${dir}/argv.sh 'first arg'`, target: m1, runAs: user, args }]);
     expect(out).toMatchObject({ guid: 'g1', target: m1, retCode: 0, errorCode: '0', errorMessage: '' });
     expect(out!['detail']).toBe(
-      ['[first arg]', '[a;b]', '[c d]', `[$(touch ${trap.path})]`, `[\`touch ${trap.path}\`]`, "[it's]", '[new', 'line]', '[$HOME]', `user=${user} cwd=${dir}`, 'to stderr'].join('\n'),
+      [
+        '[first arg]',
+        '[a;b]',
+        '[c d]',
+        `[$(touch ${trap.path})]`,
+        `[\`touch ${trap.path}\`]`,
+        "[it's]",
+        '[new',
+        'line]',
+        '[$HOME]',
+        `user=${user} cwd=${dir}`,
+        'to stderr',
+      ].join('\n'),
     );
     expect(readFileSync(`${dir}/marker`, 'utf8')).toBe(`${user}\n`);
     expect(statSync(`${dir}/marker`).uid).toBe(uid);
@@ -64,7 +76,15 @@ describe('host-script/run* through salt against the stack minions', () => {
     const work = scratchDir('hs-it-work');
     const [s3Out, inline] = await run('run', [
       { guid: 's3', endpointType: 'S3', endpoint: py, target: m2, runAs: user, workDir: work, args: `'x y' '$(touch ${trap.path})' ";|&"` },
-      { guid: 'inline', endpointType: 'USER_PARAM', scriptContent: 'echo "$#:$1:$2"\nid -un > ./marker\nexit 0', target: m2, runAs: user, workDir: work, args: `'one two' '\`touch ${trap.path}\`'` },
+      {
+        guid: 'inline',
+        endpointType: 'USER_PARAM',
+        scriptContent: 'echo "$#:$1:$2"\nid -un > ./marker\nexit 0',
+        target: m2,
+        runAs: user,
+        workDir: work,
+        args: `'one two' '\`touch ${trap.path}\`'`,
+      },
     ]);
     expect(s3Out).toMatchObject({ target: m2, retCode: 3, errorCode: '1', errorType: 'E_JOB_FAILED' });
     expect(JSON.parse(String(s3Out!['detail']))).toEqual([['x y', `$(touch ${trap.path})`, ';|&'], work]);
@@ -123,8 +143,19 @@ describe('host-script/run* through salt against the stack minions', () => {
       { guid: 'good', endpointType: 'LOCAL', endpoint: `${dir}/ok.sh`, target: m1, runAs: 'root' },
     ]);
     const byGuid = Object.fromEntries(outputs.map((o) => [o['guid'], o]));
-    for (const [guid, field] of [['path', 'endpoint'], ['subst', 'endpoint'], ['user', 'runAs'], ['workdir', 'workDir'], ['args', 'args'], ['target', 'target']]) {
-      expect([guid, byGuid[guid!]!['errorType'], byGuid[guid!]!['errorMessage']]).toEqual([guid, 'E_INPUT', expect.stringContaining(`Parameter ${field} validation failed`)]);
+    for (const [guid, field] of [
+      ['path', 'endpoint'],
+      ['subst', 'endpoint'],
+      ['user', 'runAs'],
+      ['workdir', 'workDir'],
+      ['args', 'args'],
+      ['target', 'target'],
+    ]) {
+      expect([guid, byGuid[guid!]!['errorType'], byGuid[guid!]!['errorMessage']]).toEqual([
+        guid,
+        'E_INPUT',
+        expect.stringContaining(`Parameter ${field} validation failed`),
+      ]);
     }
     expect(byGuid['nouser']).toMatchObject({ errorCode: '1', detail: 'user nosuchuser42 not exist' });
     expect(byGuid['good']).toMatchObject({ errorCode: '0', detail: 'ok' });
@@ -154,7 +185,8 @@ describe('host-script/run* through salt against the stack minions', () => {
     });
 
     it('runs the old API guide example at /v1/deploy/script/run with its exact JSON', async () => {
-      const body = '{\n  "inputs":[{\n        "guid":"10004_000000001",\n        "endpointType":"LOCAL",\n        "endpoint":"/data/app/scripts/test.sh",\n        "target":"127.0.0.1",\n        "runAs":"app",\n        "args":""\n    }]\n}';
+      const body =
+        '{\n  "inputs":[{\n        "guid":"10004_000000001",\n        "endpointType":"LOCAL",\n        "endpoint":"/data/app/scripts/test.sh",\n        "target":"127.0.0.1",\n        "runAs":"app",\n        "args":""\n    }]\n}';
       const { status, body: res } = await postJson(`${server.url}/v1/deploy/script/run`, body);
       expect(status).toBe(200);
       expect(res).toEqual({
@@ -168,7 +200,9 @@ describe('host-script/run* through salt against the stack minions', () => {
       const { body } = await postJson(`${server.url}/saltstack/v1/host-script/run-user-param`, {
         inputs: [{ guid: 'u', target: m2, runAs: 'root', scriptContent: 'echo "$1"', args: "'via http'", callbackParameter: 'cb' }],
       });
-      expect(body['results'].outputs).toEqual([{ guid: 'u', callbackParameter: 'cb', target: m2, retCode: 0, detail: 'via http', errorCode: '0', errorMessage: '' }]);
+      expect(body['results'].outputs).toEqual([
+        { guid: 'u', callbackParameter: 'cb', target: m2, retCode: 0, detail: 'via http', errorCode: '0', errorMessage: '' },
+      ]);
     });
   });
 });

@@ -85,12 +85,7 @@ describe('npm start server with AUTH_MODE=jwt', () => {
   });
   afterAll(() => server.stop());
 
-  const token = (authority: unknown) =>
-    new SignJWT({ authority })
-      .setProtectedHeader({ alg: 'HS512' })
-      .setSubject('WECUBE')
-      .setExpirationTime('5m')
-      .sign(key);
+  const token = (authority: unknown) => new SignJWT({ authority }).setProtectedHeader({ alg: 'HS512' }).setSubject('WECUBE').setExpirationTime('5m').sign(key);
   const decode = (headers: Record<string, string>) =>
     postJson(server.url + '/saltstack/v1/password/decode', { inputs: [{ ...seedExample, password: '251f54c3f5be75e171ae1eb516dbacd9' }] }, headers);
 
@@ -154,7 +149,9 @@ describe('npm start server refuses what a web page (or another local user) can s
   let n = 0;
   const canaryCall = () => {
     const canary = join(dir, `canary-${++n}`);
-    const body = JSON.stringify({ inputs: [{ guid: 'x', endpointType: 'USER_PARAM', scriptContent: `#!/bin/sh\ntouch '${canary}'\n`, target: '127.0.0.1', runAs: 'root' }] });
+    const body = JSON.stringify({
+      inputs: [{ guid: 'x', endpointType: 'USER_PARAM', scriptContent: `#!/bin/sh\ntouch '${canary}'\n`, target: '127.0.0.1', runAs: 'root' }],
+    });
     return { canary, body, url: `${server.url}/saltstack/v1/host-script/run` };
   };
   const browser = { origin: 'http://evil.example', 'content-type': 'text/plain;charset=UTF-8', 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' };
@@ -168,7 +165,11 @@ describe('npm start server refuses what a web page (or another local user) can s
     ['a form POST (curl -d)', 415, () => ({ host, 'content-type': 'application/x-www-form-urlencoded' })],
     ['a multipart POST', 415, () => ({ host, 'content-type': 'multipart/form-data; boundary=b' })],
     ['a POST without Content-Type', 415, () => ({ host })],
-    ['a DNS-rebound page (its own name in Host, JSON, same-origin)', 421, () => ({ host: `evil.example:${new URL(server.url).port}`, 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' })],
+    [
+      'a DNS-rebound page (its own name in Host, JSON, same-origin)',
+      421,
+      () => ({ host: `evil.example:${new URL(server.url).port}`, 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' }),
+    ],
     ['a POST naming another Host', 421, () => ({ host: 'rebind.test', 'content-type': 'application/json' })],
   ])('refuses %s with HTTP %i and the envelope, and the script never runs', async (_name, status, headers) => {
     const { canary, body, url } = canaryCall();
@@ -202,15 +203,21 @@ describe('npm start server refuses what a web page (or another local user) can s
     ['localhost', (port: string) => `localhost:${port}`],
     ['127.0.0.1', (port: string) => `127.0.0.1:${port}`],
   ])('answers under the Host name %s', async (_name, hostOf) => {
-    const response = await rawPost(`${server.url}/saltstack/v1/password/decode`, { host: hostOf(new URL(server.url).port), 'content-type': 'application/json; charset=utf-8' },
-      JSON.stringify({ inputs: [{ ...seedExample, password: '251f54c3f5be75e171ae1eb516dbacd9' }] }));
+    const response = await rawPost(
+      `${server.url}/saltstack/v1/password/decode`,
+      { host: hostOf(new URL(server.url).port), 'content-type': 'application/json; charset=utf-8' },
+      JSON.stringify({ inputs: [{ ...seedExample, password: '251f54c3f5be75e171ae1eb516dbacd9' }] }),
+    );
     expect(response.status).toBe(200);
     expect(response.body['results'].outputs[0].password).toBe('qq123456');
   });
 
   it('answers a browser page from an origin in LOCAL_ALLOWED_ORIGINS', async () => {
-    const response = await rawPost(`${server.url}/saltstack/v1/password/decode`, { host, origin: allowedOrigin, 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' },
-      JSON.stringify({ inputs: [{ ...seedExample, password: '251f54c3f5be75e171ae1eb516dbacd9' }] }));
+    const response = await rawPost(
+      `${server.url}/saltstack/v1/password/decode`,
+      { host, origin: allowedOrigin, 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' },
+      JSON.stringify({ inputs: [{ ...seedExample, password: '251f54c3f5be75e171ae1eb516dbacd9' }] }),
+    );
     expect(response.status).toBe(200);
     expect(response.body['results'].outputs[0].password).toBe('qq123456');
     expect(response.headers['access-control-allow-origin']).toBe(allowedOrigin);
@@ -219,7 +226,12 @@ describe('npm start server refuses what a web page (or another local user) can s
 
   it('answers the CORS preflight of an allowed origin only', async () => {
     const preflight = (origin: string) =>
-      rawPost(`${server.url}/saltstack/v1/password/decode`, { host, origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' }, '', 'OPTIONS');
+      rawPost(
+        `${server.url}/saltstack/v1/password/decode`,
+        { host, origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+        '',
+        'OPTIONS',
+      );
     const allowed = await preflight(allowedOrigin);
     expect(allowed.status).toBe(204);
     expect(allowed.headers).toMatchObject({ 'access-control-allow-origin': allowedOrigin, 'access-control-allow-methods': 'GET, POST' });
@@ -234,7 +246,13 @@ describe('npm start server refuses what a web page (or another local user) can s
     const resultKey = `${manifestPrefix}hook/deploy.release-result.json`;
     const rt = stackRuntime();
     const event = JSON.stringify({
-      Records: [{ eventName: 'ObjectCreated:Put', userIdentity: { principalId: 'AWS:hook-test' }, s3: { bucket: { name: bucket }, object: { key: manifestKey, eTag: '"0"' } } }],
+      Records: [
+        {
+          eventName: 'ObjectCreated:Put',
+          userIdentity: { principalId: 'AWS:hook-test' },
+          s3: { bucket: { name: bucket }, object: { key: manifestKey, eTag: '"0"' } },
+        },
+      ],
     });
     const resultExists = async () =>
       rt
@@ -245,7 +263,12 @@ describe('npm start server refuses what a web page (or another local user) can s
           return true;
         })
         .catch(() => false);
-    afterAll(() => rt.store().remove({ bucket, key: resultKey, url: resultKey }).catch(() => undefined));
+    afterAll(() =>
+      rt
+        .store()
+        .remove({ bucket, key: resultKey, url: resultKey })
+        .catch(() => undefined),
+    );
 
     /** The hook URL serve.ts wrote for this server (the S3 server posts to every *.url there). */
     const hookFile = (): { path: string; url: string } => {
@@ -289,7 +312,7 @@ describe('npm start server refuses what a web page (or another local user) can s
 });
 
 describe('npm start with a short JWT key', () => {
-  it('refuses to start with upstream\'s 20-byte default key, naming JWT_SIGNING_KEY', async () => {
+  it("refuses to start with upstream's 20-byte default key, naming JWT_SIGNING_KEY", async () => {
     await expect(startServer({ AUTH_MODE: 'jwt', JWT_SIGNING_KEY: 'Platform+Auth+Server+Secret' })).rejects.toThrow(/JWT_SIGNING_KEY decodes to 20 bytes/);
   });
 });

@@ -110,7 +110,15 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
       const bundle = await extractBundle(join(dir, zip), join(dir, zip.replace(/\.zip$/, '')));
       // the runtime provides the AWS SDK: resolve it from this project's node_modules like the runtime does
       const env = { PATH: process.env['PATH'], NODE_PATH: join(projectRoot, 'node_modules'), STAGE: 'local', AUTH_MODE: 'off', LOG_LEVEL: 'error' };
-      const loaded = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(pathToFileURL(bundle).href)}); if (typeof m.handler !== 'function') throw new Error('no handler');`], { env, encoding: 'utf8', timeout: 30_000 });
+      const loaded = spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(pathToFileURL(bundle).href)}); if (typeof m.handler !== 'function') throw new Error('no handler');`,
+        ],
+        { env, encoding: 'utf8', timeout: 30_000 },
+      );
       if (loaded.status !== 0) failures.push(`${zip}: ${loaded.stderr.split('\n').find((l) => /Error/.test(l)) ?? loaded.stderr.slice(0, 300)}`);
     }
     expect(failures).toEqual([]);

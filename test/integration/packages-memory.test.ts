@@ -52,7 +52,12 @@ describe('a 1 GiB package', () => {
     tar.stdout.on('data', (d: Buffer) => (listing += d.toString()));
     output.pipe(tar.stdin);
     await new Promise((resolve, reject) => tar.on('close', (code) => (code === 0 ? resolve(code) : reject(new Error(`tar exited ${code}`)))));
-    const sizes = Object.fromEntries(listing.trim().split('\n').map((line) => [line.split(/\s+/).pop()!, Number(line.split(/\s+/)[2])]));
+    const sizes = Object.fromEntries(
+      listing
+        .trim()
+        .split('\n')
+        .map((line) => [line.split(/\s+/).pop()!, Number(line.split(/\s+/)[2])]),
+    );
     expect(sizes['big/data/blocks.bin']! + sizes['big/data/zeros.bin']!).toBe(GIB);
     expect(sizes['big/conf/app.properties']).toBe(64 - '[@port]'.length + '8080'.length - '[@db_host]'.length + 'db.internal'.length);
     await store.remove(parseEndpoint(result.s3PkgPath));

@@ -149,9 +149,30 @@ describe('package-variable/replace against the S3 server', () => {
   });
 
   it.each([
-    ['a symlink pointing out of the root', [{ name: 'conf/a', content: '[@port]' }, { name: 'conf/etc', type: 'symlink' as const, linkname: '../../etc' }], 'entry conf/etc is a symbolic link pointing outside the package root (../../etc)'],
-    ['a hard link to an absolute path', [{ name: 'conf/a', content: '[@port]' }, { name: 'conf/shadow', type: 'link' as const, linkname: '/etc/shadow' }], 'entry conf/shadow is a hard link (to /etc/shadow): hard links are refused, pack the file itself'],
-    ['an entry climbing out', [{ name: 'conf/a', content: '[@port]' }, { name: 'conf/../../x', content: 'x' }], 'entry conf/../../x escapes the package root'],
+    [
+      'a symlink pointing out of the root',
+      [
+        { name: 'conf/a', content: '[@port]' },
+        { name: 'conf/etc', type: 'symlink' as const, linkname: '../../etc' },
+      ],
+      'entry conf/etc is a symbolic link pointing outside the package root (../../etc)',
+    ],
+    [
+      'a hard link to an absolute path',
+      [
+        { name: 'conf/a', content: '[@port]' },
+        { name: 'conf/shadow', type: 'link' as const, linkname: '/etc/shadow' },
+      ],
+      'entry conf/shadow is a hard link (to /etc/shadow): hard links are refused, pack the file itself',
+    ],
+    [
+      'an entry climbing out',
+      [
+        { name: 'conf/a', content: '[@port]' },
+        { name: 'conf/../../x', content: 'x' },
+      ],
+      'entry conf/../../x escapes the package root',
+    ],
   ])('refuses a package with %s and writes nothing', async (_name, entries, message) => {
     const name = `evil-${randomBytes(3).toString('hex')}`;
     await put(`${RUN}/${name}.tgz`, await rawTar(entries));
@@ -177,17 +198,21 @@ describe('package-variable/replace against the S3 server', () => {
     const seed = 'seed-it';
     await put(`${RUN}/rsa-${RUN}.tgz`, await rawTar([{ name: 'conf/db.properties', content: 'single=[+db_pw]\ndouble=[!DB_PW]\n' }]));
     const logsBefore = capturedLogs.length;
-    const { outputs } = await call('/saltstack/v1/package-variable/replace', [
-      {
-        guid: 'rsa-guid',
-        seed,
-        endpoint: url(`${RUN}/rsa-${RUN}.tgz`),
-        confFiles: 'conf/db.properties',
-        variableList: `db_pw\x01=\x01${encodeCipherA('var-guid', seed, secret)}&\x01var-guid`,
-        appPublicKey: app.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-        sysPrivateKey: encodeCipherA('rsa-guid', seed, sysPem),
-      },
-    ], encrypting);
+    const { outputs } = await call(
+      '/saltstack/v1/package-variable/replace',
+      [
+        {
+          guid: 'rsa-guid',
+          seed,
+          endpoint: url(`${RUN}/rsa-${RUN}.tgz`),
+          confFiles: 'conf/db.properties',
+          variableList: `db_pw\x01=\x01${encodeCipherA('var-guid', seed, secret)}&\x01var-guid`,
+          appPublicKey: app.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+          sysPrivateKey: encodeCipherA('rsa-guid', seed, sysPem),
+        },
+      ],
+      encrypting,
+    );
     expect(outputs[0]).toMatchObject({ errorCode: '0' });
     const dir = join(work, 'rsa');
     writeFileSync(`${dir}.tgz`, await fetchObject(outputs[0]!['s3PkgPath']));
@@ -203,7 +228,7 @@ describe('package-variable/replace against the S3 server', () => {
     expect(logs).not.toContain(sysPem.split('\n')[1]!);
   });
 
-  it('leaves + values plain with upstream\'s default escape list, as the Go plugin does; ! values are encrypted', async () => {
+  it("leaves + values plain with upstream's default escape list, as the Go plugin does; ! values are encrypted", async () => {
     const app = generateKeyPairSync('rsa', { modulusLength: 1024 });
     const sys = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const seed = 'seed-esc';
@@ -252,18 +277,24 @@ describe('released-package against the S3 server', () => {
   });
 
   it('reports a file missing from the package', async () => {
-    const { outputs } = await call('/saltstack/v1/released-package/getConfigFileKey', [{ guid: 'k', endpoint: url(`${RUN}/${APP}.tgz`), filePath: 'app/conf/none.yml' }]);
+    const { outputs } = await call('/saltstack/v1/released-package/getConfigFileKey', [
+      { guid: 'k', endpoint: url(`${RUN}/${APP}.tgz`), filePath: 'app/conf/none.yml' },
+    ]);
     expect(outputs[0]).toMatchObject({ errorCode: '1', errorType: 'E_ARTIFACT_NOT_FOUND', errorMessage: 'File app/conf/none.yml does not exist.' });
   });
 
   it('reports a missing directory with upstream text', async () => {
-    const { outputs } = await call('/saltstack/v1/released-package/listCurrentDir', [{ guid: 'l', endpoint: url(`${RUN}/${APP}.tgz`), currentDir: 'app/none' }]);
+    const { outputs } = await call('/saltstack/v1/released-package/listCurrentDir', [
+      { guid: 'l', endpoint: url(`${RUN}/${APP}.tgz`), currentDir: 'app/none' },
+    ]);
     // upstream's errorCode for a directory the package does not have
     expect(outputs[0]).toMatchObject({ errorCode: '2', errorMessage: 'exist check error:dir(app/none) not exist ' });
   });
 
   it.each(['zip', 'tgz'])('lists the placeholders of one file of a %s: line, key and prefix', async (kind) => {
-    const { outputs } = await call('/saltstack/v1/released-package/getConfigFileKey', [{ guid: 'k', endpoint: url(`${RUN}/${APP}.${kind}`), filePath: '/app/conf/app.properties' }]);
+    const { outputs } = await call('/saltstack/v1/released-package/getConfigFileKey', [
+      { guid: 'k', endpoint: url(`${RUN}/${APP}.${kind}`), filePath: '/app/conf/app.properties' },
+    ]);
     expect(outputs[0]).toMatchObject({
       guid: 'k',
       errorCode: '0',
@@ -291,7 +322,15 @@ describe('the npm start server', () => {
     const secret = `port-${randomBytes(4).toString('hex')}`;
     const value = `${encodeCipherA('var-guid', 'srv-seed', secret)}&\x01var-guid`;
     const { status, body } = await postJson(server.url + '/v1/deploy/variable/replace', {
-      inputs: [{ guid: 'srv', seed: 'srv-seed', endpoint: url(`${RUN}/${APP}.tgz`), confFiles: 'app/bin/start.sh', variableList: JSON.stringify([{ key: 'port', value }]) }],
+      inputs: [
+        {
+          guid: 'srv',
+          seed: 'srv-seed',
+          endpoint: url(`${RUN}/${APP}.tgz`),
+          confFiles: 'app/bin/start.sh',
+          variableList: JSON.stringify([{ key: 'port', value }]),
+        },
+      ],
     });
     expect(status).toBe(200);
     const out = body['results'].outputs[0];

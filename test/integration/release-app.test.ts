@@ -27,7 +27,11 @@ let url = '';
 
 /** Runs bin/<script>.sh of the install on each host as the app user (host-script/run-local). */
 const script = (which: 'start' | 'stop' | 'health', on: string[] = hosts) =>
-  runItems(rt, runLocal, on.map((target) => ({ guid: `${which}-${target}`, endpoint: `${dest}bin/${which}.sh`, target, runAs: user }))) as Promise<Out[]>;
+  runItems(
+    rt,
+    runLocal,
+    on.map((target) => ({ guid: `${which}-${target}`, endpoint: `${dest}bin/${which}.sh`, target, runAs: user })),
+  ) as Promise<Out[]>;
 
 /** A live process (not a zombie waiting to be reaped). */
 const alive = (pid: number) => existsSync(`/proc/${pid}/cmdline`) && readFileSync(`/proc/${pid}/cmdline`).length > 0;
@@ -53,7 +57,7 @@ afterAll(async () => {
 });
 
 describe('the release test application on the stack minions (a private /srv/stack-apps each)', () => {
-  it('unpacks through host-file/copy into each minion\'s own /srv/stack-apps, modes kept, owned by the app user', async () => {
+  it("unpacks through host-file/copy into each minion's own /srv/stack-apps, modes kept, owned by the app user", async () => {
     const outputs = (await runItems(
       rt,
       copy,
@@ -80,7 +84,10 @@ describe('the release test application on the stack minions (a private /srv/stac
     const [a, b] = await Promise.all(hosts.map((h) => appStatus(h, dest)));
     for (const s of [a, b]) expect(s).toEqual({ version, conf: APP_PROPERTIES, pid: expect.any(Number) });
     expect(a!.pid).not.toBe(b!.pid);
-    for (const [host, s] of [[m0, a], [m1, b]] as const) {
+    for (const [host, s] of [
+      [m0, a],
+      [m1, b],
+    ] as const) {
       expect(readFileSync(hostPath(host, `${dest}run/app.pid`), 'utf8').trim()).toBe(String(s!.pid));
       expect(statSync(`/proc/${s!.pid}`).uid).toBe(uid);
     }
@@ -94,7 +101,9 @@ describe('the release test application on the stack minions (a private /srv/stac
 
   it('health passes on both; the .fail-health marker of one host fails that host only', async () => {
     const healthy = await script('health');
-    expect(healthy.map((o) => [o['retCode'], o['detail']])).toEqual(hosts.map(() => [0, expect.stringMatching(new RegExp(`^healthy: version ${version.replace(/\./g, '\\.')}, pid \\d+$`))]));
+    expect(healthy.map((o) => [o['retCode'], o['detail']])).toEqual(
+      hosts.map(() => [0, expect.stringMatching(new RegExp(`^healthy: version ${version.replace(/\./g, '\\.')}, pid \\d+$`))]),
+    );
 
     setFailHealth(m1, true);
     expect(existsSync(hostPath(m1, FAIL_HEALTH_MARKER))).toBe(true);

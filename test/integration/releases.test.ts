@@ -63,9 +63,24 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const host of [m0, m1]) rmSync(failMarker(host), { force: true });
-  await rt.salt().local({ fun: 'cmd.run_all', arg: [['sh', '-c', 'test -x "$1" && "$1"; true', 'stop', `${dest}bin/stop.sh`]], kwarg: { python_shell: false, runas: user }, tgt: [m0, m1], timeout: 20 }).catch(() => undefined);
-  await rt.salt().local({ fun: 'file.remove', arg: [dest.replace(/\/$/, '')], tgt: [m0, m1], timeout: 20 }).catch(() => undefined);
-  await rt.salt().local({ fun: 'user.delete', arg: [user], kwarg: { remove: true, force: true }, tgt: [m0], timeout: 20 }).catch(() => undefined);
+  await rt
+    .salt()
+    .local({
+      fun: 'cmd.run_all',
+      arg: [['sh', '-c', 'test -x "$1" && "$1"; true', 'stop', `${dest}bin/stop.sh`]],
+      kwarg: { python_shell: false, runas: user },
+      tgt: [m0, m1],
+      timeout: 20,
+    })
+    .catch(() => undefined);
+  await rt
+    .salt()
+    .local({ fun: 'file.remove', arg: [dest.replace(/\/$/, '')], tgt: [m0, m1], timeout: 20 })
+    .catch(() => undefined);
+  await rt
+    .salt()
+    .local({ fun: 'user.delete', arg: [user], kwarg: { remove: true, force: true }, tgt: [m0], timeout: 20 })
+    .catch(() => undefined);
   for (const key of keys) await store.remove(bucket, key);
 });
 
@@ -87,7 +102,11 @@ describe('a release through the state machine (the ASL run in-process, real task
     expect(existsSync(hostPath(m0, dest.replace(/\/$/, '.saltstack-previous')))).toBe(false);
 
     // another process (a restarted npm start) has no such local execution: the records still tell the outcome
-    const [again, unknown] = await runOperation(releaseStatus(stackRuntime({ RELEASE_RUNNER: 'local' })), [{ releaseId: status['releaseId'] }, { releaseId: 'no-such-release' }], ctx);
+    const [again, unknown] = await runOperation(
+      releaseStatus(stackRuntime({ RELEASE_RUNNER: 'local' })),
+      [{ releaseId: status['releaseId'] }, { releaseId: 'no-such-release' }],
+      ctx,
+    );
     expect(unknown).toMatchObject({ errorCode: '1', errorType: 'E_RELEASE_NOT_FOUND' });
     expect(again).toMatchObject({ errorCode: '0', status: 'SUCCEEDED', result: 'SUCCEEDED' });
     expect((again!['hosts'] as Out[]).map((h) => h['state'])).toEqual(['succeeded', 'succeeded']);
@@ -228,7 +247,9 @@ describe('release manifests uploaded to the S3 server (npm start)', () => {
     const manifestKey = `releases/${name}/deploy.release.json`;
     const resultKey = `releases/${name}/deploy.release-result.json`;
     keys.push(resultKey);
-    const manifest = JSON.stringify(release({ mode: 'update', endpoint: undefined, packageKey: `releases-test/${name}/app-1.0.tgz`, strategy: { batchSize: 2 } }));
+    const manifest = JSON.stringify(
+      release({ mode: 'update', endpoint: undefined, packageKey: `releases-test/${name}/app-1.0.tgz`, strategy: { batchSize: 2 } }),
+    );
     await upload(manifestKey, manifest);
     const result = await waitFor('the manifest result object', () => readObject(resultKey));
     expect(result).toMatchObject({ status: 'STARTED', manifest: manifestKey });
@@ -245,7 +266,10 @@ describe('release manifests uploaded to the S3 server (npm start)', () => {
     // the same bytes again: same key and ETag, same release id; nothing new starts
     await upload(manifestKey, manifest);
     await waitFor('the duplicate to be seen', async () => (server.output().includes('nothing started') ? true : undefined), 30);
-    const started = server.output().split('\n').filter((l) => l.includes('"release started"') && l.includes(releaseId));
+    const started = server
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"release started"') && l.includes(releaseId));
     expect(started).toHaveLength(1);
   });
 

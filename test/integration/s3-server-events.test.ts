@@ -31,9 +31,24 @@ describe('the stack S3 server (scripts/stack/s3-server.cjs) names the uploader i
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     writeFileSync(join(dir, 'test.url'), `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/\n`);
-    s3 = spawn(process.execPath, [join(projectRoot, 'scripts/stack/s3-server.cjs'), '--directory', join(dir, 'data'), '--port', '0', '--hooks', dir, '--bucket', 'events-test', '--silent'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    s3 = spawn(
+      process.execPath,
+      [
+        join(projectRoot, 'scripts/stack/s3-server.cjs'),
+        '--directory',
+        join(dir, 'data'),
+        '--port',
+        '0',
+        '--hooks',
+        dir,
+        '--bucket',
+        'events-test',
+        '--silent',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     s3.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     s3.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     endpoint = await new Promise<string>((resolve, reject) => {
@@ -64,8 +79,11 @@ describe('the stack S3 server (scripts/stack/s3-server.cjs) names the uploader i
   };
 
   it('AWS:<access key id> for a signed upload, the same for every upload', async () => {
-    const store = new S3Store(createS3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } }));
-    for (const key of ['a/one.release.json', 'a/two.release.json']) await store.put({ bucket: 'events-test', key, url: key }, Readable.from([Buffer.from('{}')]));
+    const store = new S3Store(
+      createS3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } }),
+    );
+    for (const key of ['a/one.release.json', 'a/two.release.json'])
+      await store.put({ bucket: 'events-test', key, url: key }, Readable.from([Buffer.from('{}')]));
     expect((await eventFor('a/one.release.json')).userIdentity).toEqual({ principalId: 'AWS:S3RVER' });
     expect((await eventFor('a/two.release.json')).userIdentity).toEqual({ principalId: 'AWS:S3RVER' });
   });

@@ -2,10 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import {
-  SaltApiAuthError,
-  SaltApiUnavailableError,
-} from '../../lib/errors.js';
+import { SaltApiAuthError, SaltApiUnavailableError } from '../../lib/errors.js';
 import { runBatched } from '../../lib/salt/run-batched.js';
 import { SaltClient } from '../../lib/salt/salt-client.js';
 import { capturedLogs, captureLogger, stackCommand, stackConfig, stackEnv, stackMinions } from '../support/stack.js';
@@ -64,7 +61,12 @@ describe('salt-api client against the real stack', () => {
   });
 
   it('returns the real exit code and output of a command', async () => {
-    const [result] = await salt.local({ fun: 'cmd.run_all', arg: [['sh', '-c', 'echo out; echo err >&2; exit 7']], kwarg: { python_shell: false }, tgt: [first] });
+    const [result] = await salt.local({
+      fun: 'cmd.run_all',
+      arg: [['sh', '-c', 'echo out; echo err >&2; exit 7']],
+      kwarg: { python_shell: false },
+      tgt: [first],
+    });
     expect(result).toMatchObject({ ok: false, error: 'NONZERO_EXIT', retcode: 7, stdout: 'out', stderr: 'err' });
   });
 
@@ -86,12 +88,16 @@ describe('salt-api client against the real stack', () => {
   it('gives up on a salt-api that does not answer within the client timeout', async () => {
     const impatient = client({ timeoutMs: 1000 });
     const started = Date.now();
-    await expect(impatient.lowstate([{ client: 'local', fun: 'test.sleep', arg: [5], tgt: [first], tgt_type: 'list' }])).rejects.toBeInstanceOf(SaltApiUnavailableError);
+    await expect(impatient.lowstate([{ client: 'local', fun: 'test.sleep', arg: [5], tgt: [first], tgt_type: 'list' }])).rejects.toBeInstanceOf(
+      SaltApiUnavailableError,
+    );
     expect(Date.now() - started).toBeLessThan(4000);
   });
 
   it('polls an async job to completion', async () => {
-    const [job] = await salt.localAsync([{ fun: 'cmd.run_all', arg: [['sh', '-c', 'sleep 2; echo done']], kwarg: { python_shell: false }, tgt: [first, second] }]);
+    const [job] = await salt.localAsync([
+      { fun: 'cmd.run_all', arg: [['sh', '-c', 'sleep 2; echo done']], kwarg: { python_shell: false }, tgt: [first, second] },
+    ]);
     expect(job!.jid).toMatch(/^\d{20}$/);
     const progress: number[] = [];
     const results = await salt.waitForJob(job!.jid, [first, second], { deadlineMs: Date.now() + 60_000, onProgress: (done) => progress.push(done) });
@@ -134,15 +140,21 @@ describe('salt-api client against the real stack', () => {
     const started = Date.now();
     const [result] = await salt.waitForJob(job!.jid, [first], { deadlineMs: started + 9000, livenessEveryMs: 2000 });
     expect(result).toMatchObject({ host: first, ok: false, error: 'BUSY', jid: job!.jid });
-    expect(result!.message).toMatch(new RegExp(`^Minion ${first.replace(/\./g, '\\.')} is busy: job ${job!.jid} was still running there after \\d+ s \\(the deadline\\)$`));
+    expect(result!.message).toMatch(
+      new RegExp(`^Minion ${first.replace(/\./g, '\\.')} is busy: job ${job!.jid} was still running there after \\d+ s \\(the deadline\\)$`),
+    );
     expect(Date.now() - started).toBeLessThan(20_000);
     await salt.local({ fun: 'cmd.run_all', arg: [['pkill', '-f', marker]], kwarg: { python_shell: false }, tgt: [first] });
   });
 
   it('batches identical calls into one job and different calls into concurrent async jobs', async () => {
-    const same = await runBatched(salt, stackMinions().map((host) => ({ host, fun: 'cmd.run_all', arg: [['echo', 'same']], kwarg: { python_shell: false } })), {
-      deadlineMs: Date.now() + 60_000,
-    });
+    const same = await runBatched(
+      salt,
+      stackMinions().map((host) => ({ host, fun: 'cmd.run_all', arg: [['echo', 'same']], kwarg: { python_shell: false } })),
+      {
+        deadlineMs: Date.now() + 60_000,
+      },
+    );
     expect(same.every((r) => r.ok && r.stdout === 'same')).toBe(true);
     const different = await runBatched(
       salt,

@@ -149,8 +149,20 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
-  await rt.salt().local({ fun: 'cmd.run_all', arg: [['sh', '-c', 'test -x "$1" && "$1"; true', 'stop', `${releaseDest}bin/stop.sh`]], kwarg: { python_shell: false, runas: releaseUser }, tgt: [m0], timeout: 20 }).catch(() => undefined);
-  await rt.salt().local({ fun: 'file.remove', arg: [releaseDest.replace(/\/$/, '')], tgt: [m0], timeout: 20 }).catch(() => undefined);
+  await rt
+    .salt()
+    .local({
+      fun: 'cmd.run_all',
+      arg: [['sh', '-c', 'test -x "$1" && "$1"; true', 'stop', `${releaseDest}bin/stop.sh`]],
+      kwarg: { python_shell: false, runas: releaseUser },
+      tgt: [m0],
+      timeout: 20,
+    })
+    .catch(() => undefined);
+  await rt
+    .salt()
+    .local({ fun: 'file.remove', arg: [releaseDest.replace(/\/$/, '')], tgt: [m0], timeout: 20 })
+    .catch(() => undefined);
   rmSync(deployRoot, { recursive: true, force: true });
   for (const u of [releaseUser, deployUser, refusedUser]) exitCode('userdel', ['-rf', u]);
   for (const key of [...keys, repackedDeployKey].filter(Boolean)) await store.remove(bucket, key);
@@ -267,7 +279,10 @@ describe('secrets stay secret end to end', () => {
     expect(repacked && leaks(repacked.text, [DEPLOY_VARIABLE])).toEqual([`${DEPLOY_VARIABLE} as ${DEPLOY_VARIABLE}`]);
 
     // a request body cut inside a password: the reply says where, not what
-    const cut = await postJson(`${server.url}/saltstack/v1/apply-deployment/new`, `{"inputs":[{"password":"${MALFORMED_JSON_SECRET}`).catch((e: unknown) => ({ status: 0, body: { error: String(e) } }));
+    const cut = await postJson(`${server.url}/saltstack/v1/apply-deployment/new`, `{"inputs":[{"password":"${MALFORMED_JSON_SECRET}`).catch((e: unknown) => ({
+      status: 0,
+      body: { error: String(e) },
+    }));
     replies.push(JSON.stringify(cut.body));
     expect(JSON.stringify(cut.body)).toMatch(/not valid JSON: at character \d+/);
   });

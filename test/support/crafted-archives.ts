@@ -95,7 +95,10 @@ export async function rawZipBytes(entries: RawZipEntry[]): Promise<Buffer> {
   for await (const c of zip.outputStream) chunks.push(c as Buffer);
   const data = Buffer.concat(chunks);
   // Local headers (name at 30) and central records (name at 46) carry the name: rename both.
-  for (const [signature, at] of [[0x04034b50, 30], [0x02014b50, 46]] as const) {
+  for (const [signature, at] of [
+    [0x04034b50, 30],
+    [0x02014b50, 46],
+  ] as const) {
     let index = 0;
     for (let i = 0; i + at <= data.length; i++) {
       if (data.readUInt32LE(i) !== signature) continue;

@@ -36,7 +36,11 @@ export async function grantsOf(admin: Connection, user: string, host = '%'): Pro
 }
 
 export async function schemaNames(admin: Connection, like: string): Promise<string[]> {
-  const [rows] = await admin.query({ sql: 'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ? ORDER BY 1', values: [like], rowsAsArray: true });
+  const [rows] = await admin.query({
+    sql: 'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ? ORDER BY 1',
+    values: [like],
+    rowsAsArray: true,
+  });
   return (rows as string[][]).map((r) => r[0]!);
 }
 
@@ -91,7 +95,11 @@ export const redisEnv = () => {
 };
 
 /** Runs `fn` with a Redis client logged in as `username` (the default user when absent). */
-export async function asRedisUser<T>(username: string | undefined, password: string, fn: (send: (args: string[]) => Promise<unknown>) => Promise<T>): Promise<T> {
+export async function asRedisUser<T>(
+  username: string | undefined,
+  password: string,
+  fn: (send: (args: string[]) => Promise<unknown>) => Promise<T>,
+): Promise<T> {
   const { host, port } = redisEnv();
   const client = createClient({ socket: { host, port, reconnectStrategy: false, connectTimeout: 5000 }, ...(username && { username }), password });
   client.on('error', () => undefined);

@@ -60,5 +60,8 @@ export async function putScript(rt: Runtime, key: string, body: string): Promise
 }
 
 export async function removeObject(rt: Runtime, key: string): Promise<void> {
-  await rt.store().remove({ bucket: 'artifacts', key, url: key }).catch(() => undefined);
+  await rt
+    .store()
+    .remove({ bucket: 'artifacts', key, url: key })
+    .catch(() => undefined);
 }

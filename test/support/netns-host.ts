@@ -35,7 +35,8 @@ export interface NetnsHost {
   stop(): Promise<void>;
 }
 
-const run = (cmd: string, args: string[], input?: string) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], ...(input !== undefined && { input }) });
+const run = (cmd: string, args: string[], input?: string) =>
+  execFileSync(cmd, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], ...(input !== undefined && { input }) });
 const tryRun = (cmd: string, args: string[]) => {
   try {
     run(cmd, args);

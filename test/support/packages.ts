@@ -70,7 +70,10 @@ export async function zipTree(entries: TreeEntry[]): Promise<Buffer> {
 }
 
 /** A tar made entry by entry with tar-stream: for names and links GNU tar would refuse to write. */
-export async function rawTar(entries: Array<{ name: string; type?: 'file' | 'symlink' | 'link' | 'directory'; linkname?: string; content?: string }>, gzip = true): Promise<Buffer> {
+export async function rawTar(
+  entries: Array<{ name: string; type?: 'file' | 'symlink' | 'link' | 'directory'; linkname?: string; content?: string }>,
+  gzip = true,
+): Promise<Buffer> {
   const pack = tar.pack();
   for (const e of entries) {
     pack.entry({ name: e.name, type: e.type ?? 'file', linkname: e.linkname ?? '', mode: 0o644 }, Buffer.from(e.content ?? ''));
@@ -85,7 +88,10 @@ export async function rawTar(entries: Array<{ name: string; type?: 'file' | 'sym
 /** A zip with one entry named `name` (any name, `..` included), by renaming a same-length placeholder in the bytes. */
 export async function zipWithName(name: string, content = 'x'): Promise<Buffer> {
   const placeholder = 'Q'.repeat(Buffer.byteLength(name));
-  const zip = await zipTree([{ path: 'ok.txt', content: 'fine' }, { path: placeholder, content }]);
+  const zip = await zipTree([
+    { path: 'ok.txt', content: 'fine' },
+    { path: placeholder, content },
+  ]);
   const from = Buffer.from(placeholder);
   const to = Buffer.from(name);
   let at = zip.indexOf(from);

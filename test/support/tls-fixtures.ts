@@ -23,9 +23,24 @@ export function makeCa(dir: string, name: string): TestCa {
   const caFile = join(dir, `${name}-ca.pem`);
   const keyFile = join(dir, `${name}-ca-key.pem`);
   openssl([
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2', '-subj', `/CN=${name} test CA`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    '-keyout', keyFile, '-out', caFile,
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-sha256',
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name} test CA`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-keyout',
+    keyFile,
+    '-out',
+    caFile,
   ]);
   return { caFile, keyFile };
 }
@@ -38,7 +53,25 @@ export function makeServerCert(dir: string, ca: TestCa, name: string, subjectAlt
   const ext = join(dir, `${name}.ext`);
   writeFileSync(ext, [`subjectAltName=${subjectAltName}`, 'basicConstraints=CA:FALSE', 'extendedKeyUsage=serverAuth', ''].join('\n'));
   openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', keyFile, '-out', csr]);
-  openssl(['x509', '-req', '-in', csr, '-CA', ca.caFile, '-CAkey', ca.keyFile, '-set_serial', '0x' + Date.now().toString(16), '-days', '2', '-sha256', '-extfile', ext, '-out', certFile]);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    ca.caFile,
+    '-CAkey',
+    ca.keyFile,
+    '-set_serial',
+    '0x' + Date.now().toString(16),
+    '-days',
+    '2',
+    '-sha256',
+    '-extfile',
+    ext,
+    '-out',
+    certFile,
+  ]);
   return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') };
 }
 
@@ -91,7 +124,8 @@ export interface FakeServer {
 }
 
 const u16 = (n: number) => Buffer.from([n & 0xff, (n >> 8) & 0xff]);
-const packet = (seq: number, payload: Buffer) => Buffer.concat([Buffer.from([payload.length & 0xff, (payload.length >> 8) & 0xff, payload.length >> 16, seq]), payload]);
+const packet = (seq: number, payload: Buffer) =>
+  Buffer.concat([Buffer.from([payload.length & 0xff, (payload.length >> 8) & 0xff, payload.length >> 16, seq]), payload]);
 
 // Capabilities: LONG_PASSWORD, CONNECT_WITH_DB, PROTOCOL_41, SSL, TRANSACTIONS, SECURE_CONNECTION | PLUGIN_AUTH.
 const CAPS_LOW = 0x0001 | 0x0008 | 0x0200 | 0x0800 | 0x2000 | 0x8000;
@@ -118,8 +152,7 @@ function mysqlGreeting(): Buffer {
 }
 
 /** An ERR packet (1045 access denied) so that a client that did log in stops at once. */
-const mysqlDenied = (seq: number) =>
-  packet(seq, Buffer.concat([Buffer.from([0xff]), u16(1045), Buffer.from('#28000fake server: access denied')]));
+const mysqlDenied = (seq: number) => packet(seq, Buffer.concat([Buffer.from([0xff]), u16(1045), Buffer.from('#28000fake server: access denied')]));
 
 /**
  * A fake MySQL server on 127.0.0.1 that offers TLS with `key`/`cert`: it upgrades on the client's

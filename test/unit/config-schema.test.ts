@@ -92,9 +92,12 @@ describe.each(FLAGS)('flag %s', (name, read, fallback) => {
     expect(read(loadConfig({ ...base, [name]: value }))).toBe(fallback);
   });
 
-  it.each(['ture', 'flase', 'yess', 'enabled', 'disabled', '2', '-1', 'oui', 't', 'f', 'tr ue'])('refuses %j, naming the variable and the spellings', (value) => {
-    expect(problemsOf({ ...base, [name]: value })).toBe(`${name}: "${value}" ${BOOLEAN}`);
-  });
+  it.each(['ture', 'flase', 'yess', 'enabled', 'disabled', '2', '-1', 'oui', 't', 'f', 'tr ue'])(
+    'refuses %j, naming the variable and the spellings',
+    (value) => {
+      expect(problemsOf({ ...base, [name]: value })).toBe(`${name}: "${value}" ${BOOLEAN}`);
+    },
+  );
 });
 
 describe('enums', () => {
@@ -188,7 +191,7 @@ describe('serverless.yml provider.environment', () => {
     expect(environment.map(([name]) => name).filter((name) => !CONFIG_VARIABLES.includes(name as never))).toEqual([]);
   });
 
-  it('states no default of its own for a variable whose default is in the schema (`${env:X, \'\'}`)', () => {
+  it("states no default of its own for a variable whose default is in the schema (`${env:X, ''}`)", () => {
     const ownDefaults = environment
       .map(([name, value]) => [name, String(value)] as const)
       .filter(([, value]) => /^\$\{env:[A-Z0-9_]+, '(?!'|\$\{)/.test(value));

@@ -84,7 +84,7 @@ describe('JWT_SIGNING_KEY decoding', () => {
 
 describe('JWT_SIGNING_KEY length (at least the HS256 hash size)', () => {
   it.each([
-    ['upstream\'s public default key text (20 bytes)', 'Platform+Auth+Server+Secret', 20],
+    ["upstream's public default key text (20 bytes)", 'Platform+Auth+Server+Secret', 20],
     ['a 16-byte key', Buffer.alloc(16, 7).toString('base64'), 16],
     ['a 31-byte key', Buffer.alloc(31, 7).toString('base64'), 31],
   ])('refuses %s at start with a ConfigError naming the variable and the sizes', (_name, text, bytes) => {

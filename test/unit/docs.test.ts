@@ -38,7 +38,11 @@ function prose(markdown: string): string {
 /** GitHub's heading anchor: lower case, punctuation dropped (but `-` and `_`), spaces to `-`. */
 function slug(heading: string): string {
   const text = heading.replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1');
-  return text.trim().toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '').replace(/ /g, '-');
+  return text
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
+    .replace(/ /g, '-');
 }
 
 /** Every anchor a markdown file has, with GitHub's `-1`, `-2` suffixes for repeated headings. */
@@ -194,7 +198,9 @@ describe('relative links of README.md and docs/**/*.md', () => {
 
   it('covers the docs pages and finds their links', () => {
     expect(files.length).toBeGreaterThan(5);
-    expect(linksOf(readFileSync(README, 'utf8'))).toEqual(expect.arrayContaining(['#security-model', 'docs/operations/releases.md', 'docs/load.md#benchmarks']));
+    expect(linksOf(readFileSync(README, 'utf8'))).toEqual(
+      expect.arrayContaining(['#security-model', 'docs/operations/releases.md', 'docs/load.md#benchmarks']),
+    );
     expect(linksOf(readFileSync(join(ROOT, 'docs', 'operations', 'hosts.md'), 'utf8'))).toContain('../security.md');
   });
 
@@ -241,7 +247,9 @@ describe('the release diagram (docs/operations/releases.md)', () => {
 
   it('fails for a state renamed in the ASL (old name unknown, new name missing)', () => {
     const renamed = JSON.parse(JSON.stringify(machine).replaceAll('"Commit"', '"CommitHost"')) as AslMachine;
-    expect(diagramProblems(diagram!, renamed)).toEqual(expect.arrayContaining(['Commit is not a state of the ASL', 'state CommitHost is missing from the diagram']));
+    expect(diagramProblems(diagram!, renamed)).toEqual(
+      expect.arrayContaining(['Commit is not a state of the ASL', 'state CommitHost is missing from the diagram']),
+    );
   });
 
   it('fails for a status the Outcome choice no longer compares with', () => {

@@ -12,7 +12,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const files = readdirSync(join(ROOT, 'functions')).filter((f) => f.endsWith('.ts')).sort();
+const files = readdirSync(join(ROOT, 'functions'))
+  .filter((f) => f.endsWith('.ts'))
+  .sort();
 
 interface Report {
   loaded: Record<string, { exports: string[]; operation?: { plugin: string; action: string; summary: string; schemas: boolean } }>;
@@ -80,7 +82,7 @@ describe('functions/*.ts with an invalid environment', () => {
     expect(Object.keys(report().loaded).sort()).toEqual(files);
   }, 180_000);
 
-  it.each(files.filter((f) => f !== 'openapi.ts' && !f.startsWith('release-') || f === 'release-start.ts' || f === 'release-status.ts'))(
+  it.each(files.filter((f) => (f !== 'openapi.ts' && !f.startsWith('release-')) || f === 'release-start.ts' || f === 'release-status.ts'))(
     '%s exports operation (plugin, action, summary, schemas), handler and task',
     (file) => {
       const loaded = report().loaded[file]!;
@@ -101,7 +103,16 @@ describe('functions/*.ts with an invalid environment', () => {
 
   it('rejects the first task call, release task and S3 trigger call with the ConfigError', () => {
     const calls = report().calls;
-    expect(Object.keys(calls)).toEqual(expect.arrayContaining(['release-prepare.ts', 'release-host-step.ts', 'release-advance.ts', 'release-finish.ts', 'release-trigger.ts', 'password-encode.ts task']));
+    expect(Object.keys(calls)).toEqual(
+      expect.arrayContaining([
+        'release-prepare.ts',
+        'release-host-step.ts',
+        'release-advance.ts',
+        'release-finish.ts',
+        'release-trigger.ts',
+        'password-encode.ts task',
+      ]),
+    );
     for (const [call, outcome] of Object.entries(calls)) {
       expect([call, outcome]).toEqual([call, expect.stringMatching(/^ConfigError: .*API_CONCURRENT_NUM/)]);
     }

@@ -19,24 +19,21 @@ const sourcesUnder = (dir: string): string[] =>
   });
 
 /** The source without its comments (a comment may quote an import; `//` inside a URL string is kept). */
-export const withoutComments = (source: string): string =>
-  source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
+const withoutComments = (source: string): string => source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
 
 const STATIC = /\b(?:import|export)\s+(?:type\s+)?[^'";]*?\bfrom\s*['"]([^'"]+)['"]/g;
 const BARE = /\bimport\s*['"]([^'"]+)['"]/g;
 const DYNAMIC = /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 /** Every module specifier a source names. */
-export function specifiers(source: string): string[] {
+function specifiers(source: string): string[] {
   const code = withoutComments(source);
   return [STATIC, BARE, DYNAMIC].flatMap((re) => [...code.matchAll(re)].map((m) => m[1]!));
 }
 
 /** The `import(` calls whose argument is not a string literal (the bundler cannot see their target). */
-export function nonLiteralImports(source: string): string[] {
-  return [...withoutComments(source).matchAll(/\bimport\s*\(\s*([^)\s]{0,40})/g)]
-    .filter((m) => !/^['"]/.test(m[1]!))
-    .map((m) => m[0]);
+function nonLiteralImports(source: string): string[] {
+  return [...withoutComments(source).matchAll(/\bimport\s*\(\s*([^)\s]{0,40})/g)].filter((m) => !/^['"]/.test(m[1]!)).map((m) => m[0]);
 }
 
 /** A relative specifier resolved to the .ts file it names (ESM `.js` specifiers name `.ts` sources). */
@@ -48,7 +45,7 @@ function resolveSpecifier(from: string, specifier: string): string | undefined {
 }
 
 /** The first cycle of a graph (depth-first), as the list of its files with the first repeated at the end. */
-export function findCycle(graph: ReadonlyMap<string, readonly string[]>): string[] | undefined {
+function findCycle(graph: ReadonlyMap<string, readonly string[]>): string[] | undefined {
   const state = new Map<string, 'open' | 'done'>();
   const stack: string[] = [];
   const visit = (node: string): string[] | undefined => {
@@ -127,8 +124,20 @@ describe('the import scanner itself', () => {
   });
 
   it('finds a cycle and names its files in order', () => {
-    const g = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]);
+    const g = new Map([
+      ['a', ['b']],
+      ['b', ['c']],
+      ['c', ['a']],
+      ['d', ['a']],
+    ]);
     expect(findCycle(g)).toEqual(['a', 'b', 'c', 'a']);
-    expect(findCycle(new Map([['a', ['b']], ['b', []]]))).toBeUndefined();
+    expect(
+      findCycle(
+        new Map([
+          ['a', ['b']],
+          ['b', []],
+        ]),
+      ),
+    ).toBeUndefined();
   });
 });

@@ -35,7 +35,9 @@ describe('the registry', () => {
   });
 
   it('has a functions/ file for every entry, and no other function file exists', () => {
-    const files = readdirSync(join(ROOT, 'functions')).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
+    const files = readdirSync(join(ROOT, 'functions'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => f.replace(/\.ts$/, ''));
     expect(files.sort()).toEqual(REGISTRY.map(functionFile).sort());
   });
 
@@ -50,7 +52,7 @@ describe('serverless/functions.yml', () => {
     expect(readFileSync(join(ROOT, 'serverless', 'functions.yml'), 'utf8')).toBe(serverlessFunctions());
   });
 
-  it('declares exactly the registry\'s functions', () => {
+  it("declares exactly the registry's functions", () => {
     expect(Object.keys(declared).sort()).toEqual(REGISTRY.map(functionName).sort());
   });
 

@@ -18,13 +18,13 @@ const rsa = (plain: string) => `rsa@${publicEncrypt({ key: publicKey, padding: c
 
 const local = { STAGE: 'local', AUTH_MODE: 'off' };
 
-describe('WeCube\'s environment names (register.xml envVariables)', () => {
+describe("WeCube's environment names (register.xml envVariables)", () => {
   it('reads minion_master_ip, SALTSTACK_LOG_LEVEL and SALTSTACK_API_CONCURRENT_NUM when the own names are unset', () => {
     const config = loadConfig({ ...local, minion_master_ip: '10.0.0.9', SALTSTACK_LOG_LEVEL: 'warn', SALTSTACK_API_CONCURRENT_NUM: '7' });
     expect([config.agent.masters, config.logLevel, config.itemConcurrency]).toEqual([['10.0.0.9'], 'warn', 7]);
   });
 
-  it('lets the project\'s own name win when both are set', () => {
+  it("lets the project's own name win when both are set", () => {
     const config = loadConfig({ ...local, minion_master_ip: '10.0.0.9', AGENT_MINION_MASTERS: '10.0.0.1', SALTSTACK_LOG_LEVEL: 'warn', LOG_LEVEL: 'debug' });
     expect([config.agent.masters, config.logLevel]).toEqual([['10.0.0.1'], 'debug']);
   });
@@ -33,16 +33,23 @@ describe('WeCube\'s environment names (register.xml envVariables)', () => {
     ['http://10.0.0.2:9000', 'http://10.0.0.2:9000', 'salt-tmp'],
     ['http://10.0.0.2:9000/', 'http://10.0.0.2:9000', 'salt-tmp'],
     ['http://10.0.0.2:9000/salt-tmp', 'http://10.0.0.2:9000', 'salt-tmp'],
-  ])('reads S3_SERVER_URL %s as endpoint %s, bucket %s (upstream\'s salt-tmp)', (server, endpoint, bucket) => {
+  ])("reads S3_SERVER_URL %s as endpoint %s, bucket %s (upstream's salt-tmp)", (server, endpoint, bucket) => {
     const config = loadConfig({ ...local, S3_SERVER_URL: server });
     expect([config.s3.endpoint, config.s3.bucket]).toEqual([endpoint, bucket]);
   });
 });
 
 describe('rsa@ values', () => {
-  it('decrypts JWT_SIGNING_KEY and the S3 credentials with the platform key, as upstream\'s DecryptRsa', () => {
+  it("decrypts JWT_SIGNING_KEY and the S3 credentials with the platform key, as upstream's DecryptRsa", () => {
     const jwt = randomBytes(48).toString('base64'); // WeCube's JWT_SIGNING_KEY is base64
-    const config = loadConfig({ STAGE: 'prod', AUTH_MODE: 'jwt', WECUBE_RSA_KEY_FILE: keyFile, JWT_SIGNING_KEY: rsa(jwt), DEFAULT_S3_KEY: rsa('AK'), DEFAULT_S3_PASSWORD: rsa('SK-secret') });
+    const config = loadConfig({
+      STAGE: 'prod',
+      AUTH_MODE: 'jwt',
+      WECUBE_RSA_KEY_FILE: keyFile,
+      JWT_SIGNING_KEY: rsa(jwt),
+      DEFAULT_S3_KEY: rsa('AK'),
+      DEFAULT_S3_PASSWORD: rsa('SK-secret'),
+    });
     expect(Buffer.from(config.jwtKey!).toString('base64')).toBe(jwt);
     expect(config.s3.credentials).toEqual({ accessKeyId: 'AK', secretAccessKey: 'SK-secret' });
   });

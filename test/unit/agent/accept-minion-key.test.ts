@@ -35,7 +35,15 @@ function fakeMaster(initial: { state: string; finger: string } | undefined, arri
 }
 
 const accept = (master: ReturnType<typeof fakeMaster>, waitMs = 1000, onReplace?: (old: string | undefined) => void) =>
-  acceptMinionKey({ wheel: master.wheel, id: ID, finger: HOST_FINGER, waitMs, signal: new AbortController().signal, pollMs: 5, ...(onReplace && { onReplace }) });
+  acceptMinionKey({
+    wheel: master.wheel,
+    id: ID,
+    finger: HOST_FINGER,
+    waitMs,
+    signal: new AbortController().signal,
+    pollMs: 5,
+    ...(onReplace && { onReplace }),
+  });
 
 describe('acceptMinionKey', () => {
   it('accepts a pending key with the host’s fingerprint once it arrives', async () => {
@@ -58,7 +66,7 @@ describe('acceptMinionKey', () => {
     expect(master.key()).toEqual({ state: 'minions_pre', finger: OTHER });
   });
 
-  it('replaces a stale accepted key (a re-imaged host) with the host\'s new key, without any flag, saying so', async () => {
+  it("replaces a stale accepted key (a re-imaged host) with the host's new key, without any flag, saying so", async () => {
     const master = fakeMaster({ state: 'minions', finger: OTHER }, [{ state: 'minions_pre', finger: HOST_FINGER }]);
     const olds: Array<string | undefined> = [];
     await expect(accept(master, 1000, (old) => olds.push(old))).resolves.toBe('replaced');
@@ -67,7 +75,7 @@ describe('acceptMinionKey', () => {
     expect(master.key()).toEqual({ state: 'minions', finger: HOST_FINGER });
   });
 
-  it('still accepts only the host\'s own key after deleting a stale one: another pending key is refused', async () => {
+  it("still accepts only the host's own key after deleting a stale one: another pending key is refused", async () => {
     const master = fakeMaster({ state: 'minions', finger: OTHER }, [{ state: 'minions_pre', finger: OTHER }]);
     await expect(accept(master)).rejects.toThrow(`The pending key for ${ID} on the master has fingerprint ${OTHER}, not ${HOST_FINGER}`);
     expect(master.calls).not.toContain('key.accept');

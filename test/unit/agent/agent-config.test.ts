@@ -31,7 +31,14 @@ describe('agent settings', () => {
       AGENT_INSTALL_METHOD: 'bundle',
       AGENT_BUNDLE_URL: 's3://artifacts/minion.tar.gz',
     }).agent;
-    expect(agent).toMatchObject({ masters: ['10.0.0.1', 'salt-2'], masterPort: 14506, publishPort: 14505, configDir: '/opt/salt', defaultMethod: 'bundle', bundleUrl: 's3://artifacts/minion.tar.gz' });
+    expect(agent).toMatchObject({
+      masters: ['10.0.0.1', 'salt-2'],
+      masterPort: 14506,
+      publishPort: 14505,
+      configDir: '/opt/salt',
+      defaultMethod: 'bundle',
+      bundleUrl: 's3://artifacts/minion.tar.gz',
+    });
   });
 
   it.each([

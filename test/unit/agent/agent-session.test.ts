@@ -30,7 +30,11 @@ describe('runStep', () => {
 
   it.each([
     [{ timedOut: true, code: null, stdout: 'agent-step: wait-key\n' }, 'wait-key', 'Step wait-key on 10.0.0.7 timed out after 5 s'],
-    [{ code: 1, stdout: 'agent-step: start\n', stderr: 'agent-fail: salt-minion -c /etc/salt -d failed\n' }, 'start', 'Step start on 10.0.0.7 failed (exit 1): salt-minion -c /etc/salt -d failed'],
+    [
+      { code: 1, stdout: 'agent-step: start\n', stderr: 'agent-fail: salt-minion -c /etc/salt -d failed\n' },
+      'start',
+      'Step start on 10.0.0.7 failed (exit 1): salt-minion -c /etc/salt -d failed',
+    ],
     [{ code: 2, stderr: 'boom' }, 'install', 'Step install on 10.0.0.7 failed (exit 2): boom'],
   ])('names the step reached and the host (%#)', async (result, step, message) => {
     const { agent } = fakeAgent('root', result);

@@ -18,11 +18,20 @@ describe('remote scripts', () => {
   });
 
   it('passes every variable as one quoted argument of the constant script', () => {
-    const config = "id: \"x\"\n# $(touch /tmp/pwned) ' `x`\n";
+    const config = 'id: "x"\n# $(touch /tmp/pwned) \' `x`\n';
     const line = installCommand('ops', { method: 'preinstalled', paths: minionPaths('/tmp/a b'), minionBin: 'salt-minion', config, url: 'https://b/s.sh' });
     const words = splitShellWords(line, 'command');
     expect(words.slice(0, 8)).toEqual(['sudo', '-S', '-p', '', '--', 'sh', '-c', INSTALL_SCRIPT]);
-    expect(words.slice(8)).toEqual(['agent-install', 'preinstalled', '/tmp/a b', 'salt-minion', config, 'https://b/s.sh', '/tmp/a b/pki/minion', '/tmp/a b/run/salt-minion.pid']);
+    expect(words.slice(8)).toEqual([
+      'agent-install',
+      'preinstalled',
+      '/tmp/a b',
+      'salt-minion',
+      config,
+      'https://b/s.sh',
+      '/tmp/a b/pki/minion',
+      '/tmp/a b/run/salt-minion.pid',
+    ]);
     expect(splitShellWords(uninstallCommand('root', { method: 'repository', paths: minionPaths('/etc/salt') }), 'command').slice(3)).toEqual([
       'agent-uninstall',
       'repository',

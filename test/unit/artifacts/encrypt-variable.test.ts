@@ -69,14 +69,20 @@ describe('RSA value encryption', () => {
   });
 
   it('refuses a value too long for the app key', () => {
-    expect(() => encryptSingle('x'.repeat(200), keys, '[+long]')).toThrow('Try to encrypt key [+long] fail,the value is 200 bytes, the app key takes at most 117');
+    expect(() => encryptSingle('x'.repeat(200), keys, '[+long]')).toThrow(
+      'Try to encrypt key [+long] fail,the value is 200 bytes, the app key takes at most 117',
+    );
   });
 
   it.each<[string, () => RsaKeyPair, string]>([
     ['a missing public key', () => parseRsaKeyPair('', sys.privatePem), 'GetVariableValue publicKey is empty'],
     ['a missing private key', () => parseRsaKeyPair(app.publicPem, undefined), 'GetVariableValue privateKey is empty'],
     ['a public key that is not PEM', () => parseRsaKeyPair('not a key', sys.privatePem), 'appPublicKey is not an RSA public key in PEM form'],
-    ['a private key that is not PEM', () => parseRsaKeyPair(app.publicPem, '-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----'), 'sysPrivateKey is not an unencrypted RSA private key in PEM form'],
+    [
+      'a private key that is not PEM',
+      () => parseRsaKeyPair(app.publicPem, '-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----'),
+      'sysPrivateKey is not an unencrypted RSA private key in PEM form',
+    ],
   ])('refuses %s', (_name, make, message) => {
     expect(make).toThrow(InputError);
     expect(make).toThrow(message);

@@ -63,8 +63,16 @@ const file = (name: string, body = 'x', more: Partial<RawTarEntry> = {}): RawTar
 describe('readPackage refuses archives two readers could read differently, naming why', () => {
   it.each<[string, RawTarEntry[], string]>([
     ['a PAX global header', [{ name: 'pax_global_header', flag: 'g', body: paxRecords({ path: '../canary/x' }) }, file('ok.txt')], 'has a PAX global header'],
-    ['a PAX global header after entries', [file('a.txt'), { name: 'g', flag: 'g', body: paxRecords({ comment: 'x' }) }, file('ok.txt')], 'has a PAX global header'],
-    ['a sparse pax record', [{ name: 'x', flag: 'x', body: paxRecords({ 'GNU.sparse.major': '1', 'GNU.sparse.name': 'evil' }) }, file('ok.txt')], 'pax record GNU.sparse.major'],
+    [
+      'a PAX global header after entries',
+      [file('a.txt'), { name: 'g', flag: 'g', body: paxRecords({ comment: 'x' }) }, file('ok.txt')],
+      'has a PAX global header',
+    ],
+    [
+      'a sparse pax record',
+      [{ name: 'x', flag: 'x', body: paxRecords({ 'GNU.sparse.major': '1', 'GNU.sparse.name': 'evil' }) }, file('ok.txt')],
+      'pax record GNU.sparse.major',
+    ],
     ['a pax charset record', [{ name: 'x', flag: 'x', body: paxRecords({ hdrcharset: 'BINARY' }) }, file('ok.txt')], 'pax record hdrcharset'],
     ['a GNU sparse entry', [file('s', 'x', { flag: 'S', magic: 'gnu' })], 'entry s is a device file, a fifo or an entry type this reader does not support'],
     ['a character device', [file('dev', '', { flag: '3' })], 'entry dev is a device file'],
@@ -74,12 +82,34 @@ describe('readPackage refuses archives two readers could read differently, namin
     ['a duplicate file', [file('a.txt', 'one'), file('./a.txt', 'two')], 'entry ./a.txt appears twice'],
     ['a file then a symlink of the same name', [file('a'), { name: 'a', flag: '2', linkname: 'b' }], 'entry a appears twice'],
     ['an escaping ustar prefix', [file('x', 'x', { prefix: '../../canary' })], 'entry ../../canary/x escapes the package root'],
-    ['an absolute pax path', [{ name: 'x', flag: 'x', body: paxRecords({ path: '/tmp/canary/x' }) }, file('ok.txt')], 'entry /tmp/canary/x has an absolute path'],
+    [
+      'an absolute pax path',
+      [{ name: 'x', flag: 'x', body: paxRecords({ path: '/tmp/canary/x' }) }, file('ok.txt')],
+      'entry /tmp/canary/x has an absolute path',
+    ],
     ['an escaping pax path', [{ name: 'x', flag: 'x', body: paxRecords({ path: 'a/../../canary/x' }) }, file('ok.txt')], 'escapes the package root'],
-    ['an escaping GNU long name', [{ name: '././@LongLink', flag: 'L', body: '../canary/x\0', magic: 'gnu' }, file('ok.txt', 'x', { magic: 'gnu' })], 'entry ../canary/x escapes'],
+    [
+      'an escaping GNU long name',
+      [{ name: '././@LongLink', flag: 'L', body: '../canary/x\0', magic: 'gnu' }, file('ok.txt', 'x', { magic: 'gnu' })],
+      'entry ../canary/x escapes',
+    ],
     ['an absolute symlink', [{ name: 'l', flag: '2', linkname: '/tmp/canary' }], 'entry l is a symbolic link pointing outside the package root (/tmp/canary)'],
-    ['an escaping pax linkpath', [{ name: 'x', flag: 'x', body: paxRecords({ linkpath: '../../canary' }) }, { name: 'l', flag: '2', linkname: 'ok' }], 'entry l is a symbolic link pointing outside the package root (../../canary)'],
-    ['an escaping GNU long link name', [{ name: '././@LongLink', flag: 'K', body: '../canary\0', magic: 'gnu' }, { name: 'l', flag: '2', linkname: 'ok', magic: 'gnu' }], 'entry l is a symbolic link pointing outside'],
+    [
+      'an escaping pax linkpath',
+      [
+        { name: 'x', flag: 'x', body: paxRecords({ linkpath: '../../canary' }) },
+        { name: 'l', flag: '2', linkname: 'ok' },
+      ],
+      'entry l is a symbolic link pointing outside the package root (../../canary)',
+    ],
+    [
+      'an escaping GNU long link name',
+      [
+        { name: '././@LongLink', flag: 'K', body: '../canary\0', magic: 'gnu' },
+        { name: 'l', flag: '2', linkname: 'ok', magic: 'gnu' },
+      ],
+      'entry l is a symbolic link pointing outside',
+    ],
     ['a write through an archive symlink', [{ name: 'l', flag: '2', linkname: 'sub' }, file('l/x')], 'entry l/x goes through the symbolic link l'],
     ['a newline in a name', [file('a\nb')], 'has a control character in its name'],
   ])('tar: %s', async (_what, entries, message) => {
@@ -91,13 +121,35 @@ describe('readPackage refuses archives two readers could read differently, namin
   });
 
   it.each<[string, RawZipEntry[], string]>([
-    ['a link made by MS-DOS (S_IFLNK bits in the external attributes) pointing out', [{ name: 'l', body: '/tmp/canary', madeBy: 0, unixMode: S_IFLNK | 0o777 }], 'entry l is a symbolic link pointing outside the package root (/tmp/canary)'],
+    [
+      'a link made by MS-DOS (S_IFLNK bits in the external attributes) pointing out',
+      [{ name: 'l', body: '/tmp/canary', madeBy: 0, unixMode: S_IFLNK | 0o777 }],
+      'entry l is a symbolic link pointing outside the package root (/tmp/canary)',
+    ],
     ['a unix link pointing out', [{ name: 'l', body: '../canary', madeBy: 3, unixMode: S_IFLNK | 0o777 }], 'entry l is a symbolic link pointing outside'],
-    ['a write through a link made by MS-DOS', [{ name: 'l', body: 'sub', madeBy: 0, unixMode: S_IFLNK | 0o777 }, { name: 'l/x', body: 'x' }], 'entry l/x goes through the symbolic link l'],
+    [
+      'a write through a link made by MS-DOS',
+      [
+        { name: 'l', body: 'sub', madeBy: 0, unixMode: S_IFLNK | 0o777 },
+        { name: 'l/x', body: 'x' },
+      ],
+      'entry l/x goes through the symbolic link l',
+    ],
     ['a Unicode Path extra field', [{ name: 'ok.txt', unicodePath: true }], 'entry ok.txt has a Unicode Path extra field'],
-    ['a directory name with file attributes', [{ name: 'd/', madeBy: 3, unixMode: S_IFREG | 0o644 }], 'entry d/ is named like a directory but its attributes make it a file'],
+    [
+      'a directory name with file attributes',
+      [{ name: 'd/', madeBy: 3, unixMode: S_IFREG | 0o644 }],
+      'entry d/ is named like a directory but its attributes make it a file',
+    ],
     ['a character device', [{ name: 'dev', madeBy: 3, unixMode: S_IFCHR | 0o644 }], 'entry dev is a device file'],
-    ['a duplicate name', [{ name: 'a.txt', body: '1' }, { name: 'a.txt', body: '2' }], 'entry a.txt appears twice'],
+    [
+      'a duplicate name',
+      [
+        { name: 'a.txt', body: '1' },
+        { name: 'a.txt', body: '2' },
+      ],
+      'entry a.txt appears twice',
+    ],
     ['an absolute name', [{ name: 'Xtmp/canary/x', rawName: '/tmp/canary/x' }], 'entry /tmp/canary/x has an absolute path'],
     ['a .. name', [{ name: 'a/xx/canary/x', rawName: '../../canar/x' }], 'entry ../../canar/x escapes the package root'],
     ['a name starting with a backslash', [{ name: 'Xtmp/canary/x', rawName: '\\tmp/canary/x' }], 'has an absolute path'],

@@ -106,7 +106,7 @@ describe('package-variable/replace (in-memory store)', () => {
     expect(after['app/bin/start.sh']!.mode).toBe(0o755);
   });
 
-  it('writes into the configured artifact bucket when there is one, in the source package\'s folder (as upstream, next to it)', async () => {
+  it("writes into the configured artifact bucket when there is one, in the source package's folder (as upstream, next to it)", async () => {
     const { store, run } = setup({ s3: { bucket: 'salt-tmp' } });
     store.set('wecube', 'd/pkg.tgz', tgz);
     const result = await run({ endpoint: `${ORIGIN}/wecube/d/pkg.tgz`, confFiles: 'app/conf/app.properties', variableList: VARS });
@@ -135,7 +135,11 @@ describe('package-variable/replace (in-memory store)', () => {
   });
 
   it.each<[string, { endpoint?: string; confFiles: string }, string]>([
-    ['an endpoint that is not an archive', { endpoint: `${ORIGIN}/b/pkg.rar`, confFiles: 'a' }, `File ${ORIGIN}/b/pkg.rar is illegal to be recognized as a compressed file type`],
+    [
+      'an endpoint that is not an archive',
+      { endpoint: `${ORIGIN}/b/pkg.rar`, confFiles: 'a' },
+      `File ${ORIGIN}/b/pkg.rar is illegal to be recognized as a compressed file type`,
+    ],
     ['a conf file outside the package', { confFiles: 'app/../../etc/passwd' }, 'confFiles entry app/../../etc/passwd escapes the package root'],
     ['a missing conf file', { confFiles: 'app/conf/app.properties,app/conf/missing.txt' }, 'path:app/conf/missing.txt is not exist in pkg.tgz'],
     ['a conf file that is a directory', { confFiles: 'app/conf' }, 'path:app/conf is dir'],
@@ -162,9 +166,9 @@ describe('package-variable/replace (in-memory store)', () => {
   ])('fails on unresolved placeholders with the null check from %s, uploading nothing', async (_name, config, flag) => {
     const { store, run } = setup(config);
     store.set('b', 'pkg.tgz', tgz);
-    await expect(
-      run({ endpoint: `${ORIGIN}/b/pkg.tgz`, confFiles: 'app/conf/app.properties', variableList: VARS, variableNullCheck: flag }),
-    ).rejects.toThrow('Variables not found in variableList: app/conf/app.properties:3 [@nope]');
+    await expect(run({ endpoint: `${ORIGIN}/b/pkg.tgz`, confFiles: 'app/conf/app.properties', variableList: VARS, variableNullCheck: flag })).rejects.toThrow(
+      'Variables not found in variableList: app/conf/app.properties:3 [@nope]',
+    );
     expect([...store.objects.keys()]).toEqual(['b/pkg.tgz']);
   });
 
@@ -173,7 +177,13 @@ describe('package-variable/replace (in-memory store)', () => {
     ['zip', 'pkg.zip'],
   ])('refuses a %s whose entry climbs out of the root, uploading nothing', async (kind, name) => {
     const { store, run } = setup();
-    const bad = kind === 'zip' ? await zipWithName('../evil.txt') : await rawTar([{ name: 'ok.txt', content: 'x' }, { name: '../evil.txt', content: 'x' }]);
+    const bad =
+      kind === 'zip'
+        ? await zipWithName('../evil.txt')
+        : await rawTar([
+            { name: 'ok.txt', content: 'x' },
+            { name: '../evil.txt', content: 'x' },
+          ]);
     store.set('b', name, bad);
     await expect(run({ endpoint: `${ORIGIN}/b/${name}`, confFiles: 'ok.txt', variableList: VARS })).rejects.toThrow(
       `Failed to unpack file ${name}: entry ../evil.txt escapes the package root`,
@@ -183,7 +193,14 @@ describe('package-variable/replace (in-memory store)', () => {
 
   it('refuses a tar whose symlink points out of the root', async () => {
     const { store, run } = setup();
-    store.set('b', 'pkg.tgz', await rawTar([{ name: 'conf/a', content: '[@port]' }, { name: 'etc', type: 'symlink', linkname: '/etc' }]));
+    store.set(
+      'b',
+      'pkg.tgz',
+      await rawTar([
+        { name: 'conf/a', content: '[@port]' },
+        { name: 'etc', type: 'symlink', linkname: '/etc' },
+      ]),
+    );
     await expect(run({ endpoint: `${ORIGIN}/b/pkg.tgz`, confFiles: 'conf/a', variableList: VARS })).rejects.toThrow(
       'Failed to unpack file pkg.tgz: entry etc is a symbolic link pointing outside the package root (/etc)',
     );
@@ -252,7 +269,12 @@ describe('whole-file replacement (^ placeholders)', () => {
     const { store, run } = setup();
     store.set('b', 'pkg.tgz', await rawTar(files('conf-first')));
     store.set('other', 'new.jks', Buffer.from('OTHER KEYSTORE'));
-    const error = await run({ endpoint: `${ORIGIN}/b/pkg.tgz`, confFiles: 'app/conf/a.properties', variableList: `^/app/ks/app.jks=${url}`, replacementBucket: 'b' }).catch((e: unknown) => e);
+    const error = await run({
+      endpoint: `${ORIGIN}/b/pkg.tgz`,
+      confFiles: 'app/conf/a.properties',
+      variableList: `^/app/ks/app.jks=${url}`,
+      replacementBucket: 'b',
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
     expect((error as Error).message).toContain(message);
     expect((error as Error).message).not.toContain('new.jks'); // a variable's value is not quoted
@@ -263,7 +285,12 @@ describe('whole-file replacement (^ placeholders)', () => {
     const { store, run } = setup();
     store.set('b', 'pkg.tgz', await rawTar(files('conf-first')));
     store.set('b', 'new.jks', Buffer.from('NEW KEYSTORE'));
-    const result = await run({ endpoint: `${ORIGIN}/b/pkg.tgz`, confFiles: 'app/conf/a.properties', variableList: `^/app/ks/app.jks=s3://b/new.jks`, replacementBucket: 'b' });
+    const result = await run({
+      endpoint: `${ORIGIN}/b/pkg.tgz`,
+      confFiles: 'app/conf/a.properties',
+      variableList: `^/app/ks/app.jks=s3://b/new.jks`,
+      replacementBucket: 'b',
+    });
     expect(store.calls).toContain('get b/new.jks');
     output(store, result.s3PkgPath, 'b', '', 'pkg', '.tgz');
   });

@@ -22,13 +22,7 @@ describe('placeholder prefix settings', () => {
       SALTSTACK_FILE_VARIBLE_PREFIX: '^^',
     });
     expect(config.placeholders).toEqual({ plain: ['@', '$$'], doubleRsa: ['!'], singleRsa: ['~'], file: ['^^'] });
-    expect(combinedPrefixes(config.placeholders).map((p) => `${p.kind}:${p.text}`)).toEqual([
-      'plain:@',
-      'plain:$$',
-      'double-rsa:!',
-      'single-rsa:~',
-      'file:^^',
-    ]);
+    expect(combinedPrefixes(config.placeholders).map((p) => `${p.kind}:${p.text}`)).toEqual(['plain:@', 'plain:$$', 'double-rsa:!', 'single-rsa:~', 'file:^^']);
   });
 
   it.each([
@@ -78,7 +72,7 @@ describe('SALTSTACK_ENCRYPT_ESCAPE_PREFIX (upstream §8.6)', () => {
     expect(escapeMatcher(['']).escapes('+db_pw')).toBe(true);
   });
 
-  it('escapes by upstream\'s regex ^(e1|e2)\\w*, tested on the prefix and name', () => {
+  it("escapes by upstream's regex ^(e1|e2)\\w*, tested on the prefix and name", () => {
     const { escapes } = escapeMatcher(['\\+skip', '\\+tmp']);
     expect([escapes('+skip_pw'), escapes('+tmp1'), escapes('+db_pw'), escapes('skip')]).toEqual([true, true, false, false]);
   });

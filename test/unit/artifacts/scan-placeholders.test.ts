@@ -12,7 +12,11 @@ const readings = (line: string, prefixes: readonly Prefix[] = PREFIXES) =>
 describe('scanLine (upstream §8.5 scan rule)', () => {
   it.each<[string, string, string[]]>([
     ['a plain placeholder', 'port=[@port]', ['[@port]=@port']],
-    ['each prefix kind', '[@a] [#b] [!c] [%d] [+e] [^conf/app.keystore]', ['[@a]=@a', '[#b]=#b', '[!c]=!c', '[%d]=%d', '[+e]=+e', '[^conf/app.keystore]=^conf/app.keystore']],
+    [
+      'each prefix kind',
+      '[@a] [#b] [!c] [%d] [+e] [^conf/app.keystore]',
+      ['[@a]=@a', '[#b]=#b', '[!c]=!c', '[%d]=%d', '[+e]=+e', '[^conf/app.keystore]=^conf/app.keystore'],
+    ],
     ['several on one line, same name twice', 'url=http://[@host]:[@port]/[@host]', ['[@host]=@host', '[@port]=@port', '[@host]=@host']],
     ['nested brackets: the inner one', 'x=[[@port]]', ['[@port]=@port']],
     ['a name cut at the second prefix, the whole bracket replaced', 'x=[@a@b]', ['[@a@b]=@a']],

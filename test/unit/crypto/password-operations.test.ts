@@ -29,7 +29,11 @@ describe('password/encode and password/decode', () => {
   });
 
   it('decodes the unprefixed legacy form of the seed example', async () => {
-    const [out] = await runOperation(passwordDecode(noSeedConfig), [{ guid: 1234, seed: 'abc12345', password: '251f54c3f5be75e171ae1eb516dbacd9' }], ctx(captureLogger().logger));
+    const [out] = await runOperation(
+      passwordDecode(noSeedConfig),
+      [{ guid: 1234, seed: 'abc12345', password: '251f54c3f5be75e171ae1eb516dbacd9' }],
+      ctx(captureLogger().logger),
+    );
     expect(out).toMatchObject({ password: 'qq123456', errorCode: '0' });
   });
 
@@ -37,7 +41,11 @@ describe('password/encode and password/decode', () => {
     ['encode', passwordEncode],
     ['decode', passwordDecode],
   ])('%s fails with "Parameter seed can not empty." when no seed is given and ENCRYPT_SEED is unset', async (_name, factory) => {
-    const [out] = await runOperation(factory(noSeedConfig), [{ guid: 'g', password: '{cipher_a}251f54c3f5be75e171ae1eb516dbacd9' }], ctx(captureLogger().logger));
+    const [out] = await runOperation(
+      factory(noSeedConfig),
+      [{ guid: 'g', password: '{cipher_a}251f54c3f5be75e171ae1eb516dbacd9' }],
+      ctx(captureLogger().logger),
+    );
     expect(out).toMatchObject({ errorCode: '1', errorMessage: 'Parameter seed can not empty.', errorType: 'E_INPUT' });
     expect(out).not.toHaveProperty('password');
   });
@@ -57,7 +65,7 @@ describe('password/encode and password/decode', () => {
     expect(out!['password']).toBe(encodeCipherA('g-7', 'mine', 'pw'));
   });
 
-  it('fails decode with the wrong seed with upstream\'s text', async () => {
+  it("fails decode with the wrong seed with upstream's text", async () => {
     const [out] = await runOperation(
       passwordDecode(noSeedConfig),
       [{ guid: '1234', seed: 'wrong-seed', password: '{cipher_a}251f54c3f5be75e171ae1eb516dbacd9' }],

@@ -137,7 +137,14 @@ describe('apply-deployment refusals after validation, before anything runs on a 
     const created = await runOperation(applyDeploymentNew(rt), [{ ...full, startScript: 'bin/start.sh `id`' }], ctx());
     expect(created[0]).toMatchObject({ errorCode: '1', errorType: 'E_INPUT', target: '127.0.0.1' });
     expect(created[0]!['errorMessage']).toMatch(/^Parameter startScript validation failed: /);
-    const deleted = await runOperation(applyDeploymentDelete(rt), [{ ...full, destinationPath: '/srv' }, { ...full, stopScript: '/data/app/bin/stop.sh|/etc/init.d/x' }], ctx());
+    const deleted = await runOperation(
+      applyDeploymentDelete(rt),
+      [
+        { ...full, destinationPath: '/srv' },
+        { ...full, stopScript: '/data/app/bin/stop.sh|/etc/init.d/x' },
+      ],
+      ctx(),
+    );
     expect(deleted.map((o) => o['errorMessage'])).toEqual([
       'Parameter destinationPath validation failed: /srv is too close to / (an install directory is at least /<dir>/<app>)',
       'Parameter stopScriptPath validation failed: /etc/init.d/x is not a script inside /data/app',

@@ -23,7 +23,7 @@ type Argv = [string, ...string[]];
 function snapshotArgv(d: InstallDir, clear: string[]): Argv {
   const step = snapshotStep(d, clear);
   expect(step).toMatchObject({ id: 'snapshot', state: 'module.run' });
-  const [{ cmd }, ...kwargs] = (step.args['cmd.run_all'] as [{ cmd: Argv }, ...object[]]);
+  const [{ cmd }, ...kwargs] = step.args['cmd.run_all'] as [{ cmd: Argv }, ...object[]];
   expect(kwargs).toEqual([{ python_shell: false }, { timeout: 600 }]);
   return cmd;
 }
@@ -83,7 +83,10 @@ describe('snapshot and clear (first state of a distribution)', () => {
 
   it('records a missing install as an empty regular file', () => {
     const r = run(snapshotArgv(dir, ['logs/', 'cache']));
-    expect(r).toMatchObject({ code: 0, stdout: `no previous install at ${dir.path}\nnothing to clear at ${dir.path}/logs/\nnothing to clear at ${dir.path}/cache\n` });
+    expect(r).toMatchObject({
+      code: 0,
+      stdout: `no previous install at ${dir.path}\nnothing to clear at ${dir.path}/logs/\nnothing to clear at ${dir.path}/cache\n`,
+    });
     expect(lstatSync(dir.snapshot).isFile()).toBe(true);
     expect(statSync(dir.snapshot).size).toBe(0);
     expect(existsSync(dir.path)).toBe(false);

@@ -141,12 +141,27 @@ describe('commands and states', () => {
 
 describe('request fields', () => {
   const item = (over: Record<string, string | undefined>) =>
-    ({ guid: 'g', callbackParameter: undefined, target: '10.0.0.1', endpoint: undefined, diskName: '/dev/vdb', fileSystemType: 'ext4', mountDir: '/data1', ...over }) as Parameters<typeof parseFormatRequest>[0];
+    ({
+      guid: 'g',
+      callbackParameter: undefined,
+      target: '10.0.0.1',
+      endpoint: undefined,
+      diskName: '/dev/vdb',
+      fileSystemType: 'ext4',
+      mountDir: '/data1',
+      ...over,
+    }) as Parameters<typeof parseFormatRequest>[0];
 
   it.each([
     [{}, { host: '10.0.0.1', disk: '/dev/vdb', filesystem: 'ext4', mountDir: '/data1' }],
-    [{ diskName: 'vdb', fileSystemType: 'XFS', mountDir: '/data1/' }, { host: '10.0.0.1', disk: '/dev/vdb', filesystem: 'xfs', mountDir: '/data1' }],
-    [{ target: undefined, endpoint: '10.0.0.7' }, { host: '10.0.0.7', disk: '/dev/vdb', filesystem: 'ext4', mountDir: '/data1' }],
+    [
+      { diskName: 'vdb', fileSystemType: 'XFS', mountDir: '/data1/' },
+      { host: '10.0.0.1', disk: '/dev/vdb', filesystem: 'xfs', mountDir: '/data1' },
+    ],
+    [
+      { target: undefined, endpoint: '10.0.0.7' },
+      { host: '10.0.0.7', disk: '/dev/vdb', filesystem: 'ext4', mountDir: '/data1' },
+    ],
     [{ mountDir: '/opt/data' }, { host: '10.0.0.1', disk: '/dev/vdb', filesystem: 'ext4', mountDir: '/opt/data' }],
     [{ mountDir: '/mnt/disk1' }, { host: '10.0.0.1', disk: '/dev/vdb', filesystem: 'ext4', mountDir: '/mnt/disk1' }],
     [{ mountDir: '/etcetera' }, { host: '10.0.0.1', disk: '/dev/vdb', filesystem: 'ext4', mountDir: '/etcetera' }],
@@ -164,7 +179,9 @@ describe('request fields', () => {
     [{ mountDir: '//usr/' }, 'Parameter mountDir validation failed: /usr is a system directory on 10.0.0.1'],
     [{ mountDir: '/var/lib/mysql' }, 'Parameter mountDir validation failed: /var/lib/mysql is under the system tree /var/lib on 10.0.0.1'],
     [{ mountDir: '/boot/efi' }, 'Parameter mountDir validation failed: /boot/efi is under the system tree /boot on 10.0.0.1'],
-    ...['/home', '/var', '/opt', '/tmp', '/srv', '/var/log', '/mnt'].map((d) => [{ mountDir: d }, `Parameter mountDir validation failed: ${d} is a system directory on 10.0.0.1`] as const),
+    ...['/home', '/var', '/opt', '/tmp', '/srv', '/var/log', '/mnt'].map(
+      (d) => [{ mountDir: d }, `Parameter mountDir validation failed: ${d} is a system directory on 10.0.0.1`] as const,
+    ),
     [{ mountDir: 'data1' }, 'Parameter mountDir validation failed: must be an absolute path'],
     [{ mountDir: '/data/../etc' }, 'Parameter mountDir validation failed: must not contain ..'],
     [{ mountDir: '/data 1' }, 'Parameter mountDir validation failed: must not contain spaces or backslashes (/etc/fstab fields)'],

@@ -72,7 +72,10 @@ describe('readPackage', () => {
     ['tgz', true],
     ['tar', false],
   ] as const)('lists the top-level names of a %s and hashes all of its bytes', async (format, gzip) => {
-    const data = await tarOf([{ name: 'app/', type: 'directory' }, { name: 'app/bin/run.sh', body: 'echo' }, { name: './top.txt', body: 't' }, { name: 'z/deep/f' }], gzip);
+    const data = await tarOf(
+      [{ name: 'app/', type: 'directory' }, { name: 'app/bin/run.sh', body: 'echo' }, { name: './top.txt', body: 't' }, { name: 'z/deep/f' }],
+      gzip,
+    );
     const facts = await readPackage(new MemoryStore(new Map([['b/p', data]])), ref('p'), { format, archive: 'p' });
     expect(facts).toMatchObject({ size: data.length, md5: md5(data), sha256: sha256(data), topLevel: ['app', 'top.txt', 'z'], entries: 4 });
   });
@@ -87,10 +90,19 @@ describe('readPackage', () => {
     ['a parent reference', [{ name: '../../etc/cron.d/evil', body: 'x' }], 'escapes the package root'],
     ['an absolute name', [{ name: '/etc/passwd', body: 'x' }], 'has an absolute path'],
     ['a link out of the root', [{ name: 'app/link', type: 'symlink' as const, linkname: '/etc' }], 'symbolic link pointing outside'],
-    ['a write through a link', [{ name: 'l', type: 'symlink' as const, linkname: 'sub' }, { name: 'l/x', body: 'x' }], 'goes through the symbolic link l'],
+    [
+      'a write through a link',
+      [
+        { name: 'l', type: 'symlink' as const, linkname: 'sub' },
+        { name: 'l/x', body: 'x' },
+      ],
+      'goes through the symbolic link l',
+    ],
   ])('refuses a tar with %s (zip-slip) with an InputError', async (_what, entries, message) => {
     const data = await tarOf([{ name: 'ok.txt', body: 'fine' }, ...entries], true);
-    const error = await readPackage(new MemoryStore(new Map([['b/evil.tgz', data]])), ref('evil.tgz'), { format: 'tgz', archive: 'evil.tgz' }).catch((e: unknown) => e);
+    const error = await readPackage(new MemoryStore(new Map([['b/evil.tgz', data]])), ref('evil.tgz'), { format: 'tgz', archive: 'evil.tgz' }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(InputError);
     expect((error as Error).message).toContain('Failed to unpack file evil.tgz: entry');
     expect((error as Error).message).toContain(message);
@@ -119,7 +131,16 @@ describe('readPackage', () => {
 
 describe('prepareCopy', () => {
   const item = (over: Record<string, unknown>) =>
-    ({ guid: 'g', callbackParameter: undefined, endpoint: 'http://s3:9000/bkt/dir/pkg.tar.gz', target: 'h', destinationPath: '/data/app/', unpack: false, fileOwner: undefined, ...over }) as Parameters<typeof prepareCopy>[0];
+    ({
+      guid: 'g',
+      callbackParameter: undefined,
+      endpoint: 'http://s3:9000/bkt/dir/pkg.tar.gz',
+      target: 'h',
+      destinationPath: '/data/app/',
+      unpack: false,
+      fileOwner: undefined,
+      ...over,
+    }) as Parameters<typeof prepareCopy>[0];
 
   it.each([
     [{}, '/data/app/pkg.tar.gz', undefined],
@@ -169,7 +190,12 @@ describe('copySteps', () => {
   });
 
   it('unpacks the normalised archive into a staging directory, merges with hard links (argv), and always cleans up', () => {
-    const unpack = { source: 'http://s3/b/.saltstack-unpack/n.tar.gz?X-Amz-Signature=t', sha256: 'cd'.repeat(32), topLevel: ['app', '-rf x'], stagingName: '.s1' };
+    const unpack = {
+      source: 'http://s3/b/.saltstack-unpack/n.tar.gz?X-Amz-Signature=t',
+      sha256: 'cd'.repeat(32),
+      topLevel: ['app', '-rf x'],
+      stagingName: '.s1',
+    };
     const steps = copySteps({ ...base, owner: { user: 'app', group: 'apps' }, unpack });
     expect(steps.map((s) => [s.id, s.state, s.require, s.last])).toEqual([
       ['write guard', 'cmd.run', undefined, undefined],
@@ -191,13 +217,20 @@ describe('copySteps', () => {
       enforce_ownership_on: '/data/app/.s1',
     });
     expect(steps[3]!.args).toEqual({
-      'cmd.run_all': [{ cmd: ['cp', '-a', '-l', '--remove-destination', '-t', '/data/app', '/data/app/.s1/app', '/data/app/.s1/-rf x'] }, { python_shell: false }],
+      'cmd.run_all': [
+        { cmd: ['cp', '-a', '-l', '--remove-destination', '-t', '/data/app', '/data/app/.s1/app', '/data/app/.s1/-rf x'] },
+        { python_shell: false },
+      ],
     });
     expect(steps[4]!.args).toEqual({ name: '/data/app/.s1' });
   });
 
   it('unpacks a zip package from its normalised tar, and an empty archive without a merge step', () => {
-    const steps = copySteps({ ...base, destination: '/p.zip', unpack: { source: 'http://s3/n.tar.gz', sha256: 'ef'.repeat(32), topLevel: [], stagingName: '.s' } });
+    const steps = copySteps({
+      ...base,
+      destination: '/p.zip',
+      unpack: { source: 'http://s3/n.tar.gz', sha256: 'ef'.repeat(32), topLevel: [], stagingName: '.s' },
+    });
     expect(steps.map((s) => s.id)).toEqual(['write guard', 'copy', 'unpack', 'clean up']);
     expect(steps[2]!.args).toMatchObject({ name: '/.s', archive_format: 'tar', source: 'http://s3/n.tar.gz' });
     expect(steps[2]!.args).not.toHaveProperty('enforce_ownership_on');

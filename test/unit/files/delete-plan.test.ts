@@ -14,13 +14,41 @@ const refusal = (fn: () => unknown): string => {
 
 describe('planDelete', () => {
   it.each([
-    ['a/b,c/', '/data/app', [{ path: '/data/app/a/b', contentsOnly: false }, { path: '/data/app/c', contentsOnly: true }]],
-    ['/logs/|tmp', '/data/app/', [{ path: '/data/app/logs', contentsOnly: true }, { path: '/data/app/tmp', contentsOnly: false }]],
+    [
+      'a/b,c/',
+      '/data/app',
+      [
+        { path: '/data/app/a/b', contentsOnly: false },
+        { path: '/data/app/c', contentsOnly: true },
+      ],
+    ],
+    [
+      '/logs/|tmp',
+      '/data/app/',
+      [
+        { path: '/data/app/logs', contentsOnly: true },
+        { path: '/data/app/tmp', contentsOnly: false },
+      ],
+    ],
     ['/', '/data/app', [{ path: '/data/app', contentsOnly: true }]],
     [' x , x ,, ', '/data/app', [{ path: '/data/app/x', contentsOnly: false }]],
-    ['/data/app/logs/, /opt/x/y', undefined, [{ path: '/data/app/logs', contentsOnly: true }, { path: '/opt/x/y', contentsOnly: false }]],
+    [
+      '/data/app/logs/, /opt/x/y',
+      undefined,
+      [
+        { path: '/data/app/logs', contentsOnly: true },
+        { path: '/opt/x/y', contentsOnly: false },
+      ],
+    ],
     ['a b;$(touch x)', '/data', [{ path: '/data/a b;$(touch x)', contentsOnly: false }]],
-    ['/var/lib/app/cache/, /etcetera/x', undefined, [{ path: '/var/lib/app/cache', contentsOnly: true }, { path: '/etcetera/x', contentsOnly: false }]],
+    [
+      '/var/lib/app/cache/, /etcetera/x',
+      undefined,
+      [
+        { path: '/var/lib/app/cache', contentsOnly: true },
+        { path: '/etcetera/x', contentsOnly: false },
+      ],
+    ],
     ['old.log', '/var/log/app', [{ path: '/var/log/app/old.log', contentsOnly: false }]],
   ])('plans %j under baseDir %j', (targetPath, baseDir, entries) => {
     expect(planDelete(targetPath, baseDir).entries).toEqual(entries);
@@ -101,7 +129,9 @@ describe('confineResolved (realpath on the host)', () => {
     expect(refusal(() => confineResolved(planDelete('ssh/', '/data/app'), ['/root', '/root/ssh']))).toContain(
       'path illegal: /data/app/ssh/ (goes through a symbolic link: /root/ssh is under the system tree /root)',
     );
-    expect(refusal(() => confineResolved(planDelete('/data/app/lib/', undefined), ['/var/lib']))).toContain('(goes through a symbolic link: /var/lib is a system directory)');
+    expect(refusal(() => confineResolved(planDelete('/data/app/lib/', undefined), ['/var/lib']))).toContain(
+      '(goes through a symbolic link: /var/lib is a system directory)',
+    );
   });
 });
 

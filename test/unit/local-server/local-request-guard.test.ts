@@ -15,12 +15,7 @@ import { hookSecretMatches, newHookSecret } from '../../../scripts/lib/s3-hook-s
 const hosts = acceptedHosts({ port: 8082, allowedHosts: [] });
 
 describe('checkHost (DNS rebinding)', () => {
-  it.each([
-    ['127.0.0.1:8082'],
-    ['localhost:8082'],
-    ['LOCALHOST:8082'],
-    ['[::1]:8082'],
-  ])('accepts %s', (host) => {
+  it.each([['127.0.0.1:8082'], ['localhost:8082'], ['LOCALHOST:8082'], ['[::1]:8082']])('accepts %s', (host) => {
     expect(checkHost(host, hosts)).toBeUndefined();
   });
 

@@ -51,7 +51,9 @@ describe('Logger', () => {
 
   it('filters by level in children too', () => {
     const lines: string[] = [];
-    createLogger('warn', (l) => lines.push(l)).child({ requestId: 'r' }).info('dropped');
+    createLogger('warn', (l) => lines.push(l))
+      .child({ requestId: 'r' })
+      .info('dropped');
     expect(lines).toHaveLength(0);
   });
 

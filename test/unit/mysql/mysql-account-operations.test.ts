@@ -123,21 +123,34 @@ describe('mysql-database/delete', () => {
     expect(mutations(server.sent())).toEqual(['REVOKE ALL PRIVILEGES ON ??.* FROM ?@?']);
   });
 
-  it.each(['mysql', 'MySQL', 'sys', 'information_schema', 'PERFORMANCE_SCHEMA', '`mysql`', '` sys`'])('refuses the system schema %j without connecting', async (name) => {
-    const { server, ctx, deps } = setup();
-    const [out] = await runOperation(mysqlDatabaseDelete(deps), [{ ...admin, databaseName: name, databaseOwnerGuid: 'og1' }], ctx);
-    expect(out).toMatchObject({ errorCode: '1', errorMessage: expect.stringMatching(/^Parameter databaseName validation failed: [a-z_]+ is a system schema of the server; it is never dropped \(on db\.internal:3306\)$/) });
-    expect(server.opened).toEqual([]);
-  });
+  it.each(['mysql', 'MySQL', 'sys', 'information_schema', 'PERFORMANCE_SCHEMA', '`mysql`', '` sys`'])(
+    'refuses the system schema %j without connecting',
+    async (name) => {
+      const { server, ctx, deps } = setup();
+      const [out] = await runOperation(mysqlDatabaseDelete(deps), [{ ...admin, databaseName: name, databaseOwnerGuid: 'og1' }], ctx);
+      expect(out).toMatchObject({
+        errorCode: '1',
+        errorMessage: expect.stringMatching(
+          /^Parameter databaseName validation failed: [a-z_]+ is a system schema of the server; it is never dropped \(on db\.internal:3306\)$/,
+        ),
+      });
+      expect(server.opened).toEqual([]);
+    },
+  );
 });
 
 describe('mysql-user/delete', () => {
-  it.each(['root', 'ROOT', 'mysql.sys', 'mysql.session', 'mysql.infoschema', 'mariadb.sys', '`root`'])('refuses the system account %j without connecting', async (name) => {
-    const { server, ctx, deps } = setup();
-    const [out] = await runOperation(mysqlUserDelete(deps), [{ ...admin, databaseUserName: name, databaseUserGuid: 'ug' }], ctx);
-    expect(out!['errorMessage']).toMatch(/^Parameter databaseUserName validation failed: .* is a system account of the server; it is never dropped \(on db\.internal:3306\)$/);
-    expect(server.opened).toEqual([]);
-  });
+  it.each(['root', 'ROOT', 'mysql.sys', 'mysql.session', 'mysql.infoschema', 'mariadb.sys', '`root`'])(
+    'refuses the system account %j without connecting',
+    async (name) => {
+      const { server, ctx, deps } = setup();
+      const [out] = await runOperation(mysqlUserDelete(deps), [{ ...admin, databaseUserName: name, databaseUserGuid: 'ug' }], ctx);
+      expect(out!['errorMessage']).toMatch(
+        /^Parameter databaseUserName validation failed: .* is a system account of the server; it is never dropped \(on db\.internal:3306\)$/,
+      );
+      expect(server.opened).toEqual([]);
+    },
+  );
 
   it('drops any other account', async () => {
     const { server, ctx, deps } = setup([[/FROM mysql.user/, rows(['User', 'Host'], ['rooted', '%'])]]);
@@ -157,7 +170,11 @@ describe('mysql-user', () => {
 
   it('add with a database grants SELECT only on the mysql schema', async () => {
     const { server, ctx, deps } = setup();
-    const [out] = await runOperation(mysqlUserAdd(deps), [{ ...admin, databaseUserName: 'bob', databaseUserGuid: 'ug', databaseUserPassword: 'Plain-Pass-1', databaseName: 'mysql' }], ctx);
+    const [out] = await runOperation(
+      mysqlUserAdd(deps),
+      [{ ...admin, databaseUserName: 'bob', databaseUserGuid: 'ug', databaseUserPassword: 'Plain-Pass-1', databaseName: 'mysql' }],
+      ctx,
+    );
     expect(out!['errorCode']).toBe('0');
     expect(decodeCipherA('ug', SEED, out!['databaseUserPassword'] as string)).toBe('Plain-Pass-1');
     expect(mutations(server.sent())).toEqual(['CREATE USER ?@? IDENTIFIED BY ?', 'GRANT SELECT ON ??.* TO ?@?']);
@@ -168,7 +185,11 @@ describe('mysql-user', () => {
       [/FROM mysql.user/, rows(['User', 'Host'], ['bob', '%'])],
       [/^ALTER USER/, new DatabaseError('ERROR 1064 (42000): syntax', { errno: 1064 })],
     ]);
-    const [out] = await runOperation(mysqlUserChangePassword(deps), [{ ...admin, databaseUserName: 'bob', databaseUserGuid: 'ug', databaseUserPassword: 'N3w-Pass' }], ctx);
+    const [out] = await runOperation(
+      mysqlUserChangePassword(deps),
+      [{ ...admin, databaseUserName: 'bob', databaseUserGuid: 'ug', databaseUserPassword: 'N3w-Pass' }],
+      ctx,
+    );
     expect(out!['errorCode']).toBe('0');
     expect(mutations(server.sent())).toEqual(['ALTER USER ?@? IDENTIFIED BY ?', 'SET PASSWORD FOR ?@? = PASSWORD(?)']);
     expect(server.log.at(-1)!.params).toEqual(['bob', '%', 'N3w-Pass']);
@@ -176,7 +197,11 @@ describe('mysql-user', () => {
 
   it('change-password of a missing account says so and changes nothing', async () => {
     const { server, ctx, deps } = setup();
-    const [out] = await runOperation(mysqlUserChangePassword(deps), [{ ...admin, databaseUserName: 'ghost', databaseUserGuid: 'ug', databaseUserPassword: 'N3w-Pass' }], ctx);
+    const [out] = await runOperation(
+      mysqlUserChangePassword(deps),
+      [{ ...admin, databaseUserName: 'ghost', databaseUserGuid: 'ug', databaseUserPassword: 'N3w-Pass' }],
+      ctx,
+    );
     expect(out).toMatchObject({ errorCode: '1', errorMessage: 'user ghost not exist' });
     expect(mutations(server.sent())).toEqual([]);
   });

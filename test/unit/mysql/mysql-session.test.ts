@@ -5,7 +5,15 @@ import { formatBatchOutput } from '../../../lib/mysql/format-batch-output.js';
 import { shapeResult, toDatabaseError } from '../../../lib/mysql/mysql-session.js';
 
 const field = (name: string) => ({ name }) as FieldPacket;
-const header = (affectedRows: number, warningStatus = 0, serverStatus = 2) => ({ affectedRows, warningStatus, serverStatus, insertId: 0, fieldCount: 0, info: '', changedRows: 0 });
+const header = (affectedRows: number, warningStatus = 0, serverStatus = 2) => ({
+  affectedRows,
+  warningStatus,
+  serverStatus,
+  insertId: 0,
+  fieldCount: 0,
+  info: '',
+  changedRows: 0,
+});
 
 describe('shapeResult', () => {
   it('reads an OK packet: rows affected, warnings and the in-transaction flag', () => {
@@ -23,7 +31,11 @@ describe('shapeResult', () => {
   });
 
   it('reads the several result sets of a CALL and its final OK packet', () => {
-    const result = shapeResult([[[Buffer.from('1')]], [[Buffer.from('2'), Buffer.from('3')]], header(0)], [[field('x')], [field('y'), field('z')], undefined] as unknown as FieldPacket[][]);
+    const result = shapeResult([[[Buffer.from('1')]], [[Buffer.from('2'), Buffer.from('3')]], header(0)], [
+      [field('x')],
+      [field('y'), field('z')],
+      undefined,
+    ] as unknown as FieldPacket[][]);
     expect(result.sets).toEqual([
       { columns: ['x'], rows: [['1']] },
       { columns: ['y', 'z'], rows: [['2', '3']] },
@@ -62,7 +74,13 @@ describe('toDatabaseError', () => {
 describe('formatBatchOutput', () => {
   it('prints a header row and rows, tab-separated, NULL and special characters as the mysql client does (nothing for an empty set)', () => {
     const text = formatBatchOutput([
-      { columns: ['id', 'note'], rows: [['1', 'a\tb\nc\\d'], ['2', null]] },
+      {
+        columns: ['id', 'note'],
+        rows: [
+          ['1', 'a\tb\nc\\d'],
+          ['2', null],
+        ],
+      },
       { columns: ['n'], rows: [] },
     ]);
     expect(text).toBe('id\tnote\n1\ta\\tb\\nc\\\\d\n2\tNULL\n');

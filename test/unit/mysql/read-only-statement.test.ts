@@ -134,7 +134,7 @@ describe('assertReadOnlyStatements', () => {
     expect(judge("SELECT 1 -- INTO OUTFILE '/tmp/x'")).toBeUndefined();
     expect(judge("SELECT 1 # INTO OUTFILE '/tmp/x'")).toBeUndefined();
     expect(judge("SELECT 1 --x\nINTO OUTFILE '/tmp/x'")).toContain('INTO is not allowed');
-    expect(judge("SELECT 1 /* INTO */ FROM t")).toBeUndefined();
+    expect(judge('SELECT 1 /* INTO */ FROM t')).toBeUndefined();
   });
 
   it('refuses the executable comment that splitSql keeps', () => {

@@ -13,9 +13,18 @@ describe('runReadOnly', () => {
     // The guard refuses the SET; the transactions are the second barrier, so they are tested without it.
     const result = await runInReadOnlyTransactions(await open(server), splitSql('SELECT 1 AS a;\nSET SESSION TRANSACTION READ WRITE;\nSELECT 2 AS a'));
     expect(server.sent()).toEqual([
-      'SET SESSION TRANSACTION READ ONLY', 'START TRANSACTION READ ONLY', 'SELECT 1 AS a', 'ROLLBACK',
-      'SET SESSION TRANSACTION READ ONLY', 'START TRANSACTION READ ONLY', 'SET SESSION TRANSACTION READ WRITE', 'ROLLBACK',
-      'SET SESSION TRANSACTION READ ONLY', 'START TRANSACTION READ ONLY', 'SELECT 2 AS a', 'ROLLBACK',
+      'SET SESSION TRANSACTION READ ONLY',
+      'START TRANSACTION READ ONLY',
+      'SELECT 1 AS a',
+      'ROLLBACK',
+      'SET SESSION TRANSACTION READ ONLY',
+      'START TRANSACTION READ ONLY',
+      'SET SESSION TRANSACTION READ WRITE',
+      'ROLLBACK',
+      'SET SESSION TRANSACTION READ ONLY',
+      'START TRANSACTION READ ONLY',
+      'SELECT 2 AS a',
+      'ROLLBACK',
     ]);
     expect(result.statements).toBe(3);
     expect(result.output).toBe('a\n1\na\n1\n');

@@ -18,7 +18,11 @@ describe('runSqlFiles', () => {
       [/^INSERT/, { affectedRows: 1 }],
       ['SELECT 1', rows(['1'], ['1'])],
     ]);
-    const run = await runSqlFiles(() => server.connect({ host: 'h', port: 1, user: 'u', password: 'p' }), files.map((f) => ({ ...f, text: f.text.replace('nope', 't') })), { transaction: false });
+    const run = await runSqlFiles(
+      () => server.connect({ host: 'h', port: 1, user: 'u', password: 'p' }),
+      files.map((f) => ({ ...f, text: f.text.replace('nope', 't') })),
+      { transaction: false },
+    );
     expect(run.failed).toBeUndefined();
     expect(run.notRun).toEqual([]);
     expect(server.opened).toHaveLength(3);
@@ -79,7 +83,11 @@ describe('runSqlFiles', () => {
 
   it('commits a file that succeeds in a transaction', async () => {
     const server = fakeServer([[/^INSERT/, { affectedRows: 1, inTransaction: true }]]);
-    const run = await runSqlFiles(() => server.connect({ host: 'h', port: 1, user: 'u', password: 'p' }), [{ name: 'a.sql', text: 'INSERT INTO t VALUES (1);' }], { transaction: true });
+    const run = await runSqlFiles(
+      () => server.connect({ host: 'h', port: 1, user: 'u', password: 'p' }),
+      [{ name: 'a.sql', text: 'INSERT INTO t VALUES (1);' }],
+      { transaction: true },
+    );
     expect(server.sent().at(-1)).toBe('COMMIT');
     expect(run.files[0]).toMatchObject({ status: 'applied', statements: 1, committed: 1 });
   });
@@ -104,7 +112,11 @@ describe('runSqlFiles', () => {
       [/^INSERT/, { affectedRows: 1, warnings: 1 }],
       ['SHOW WARNINGS', rows(['Level', 'Code', 'Message'], ['Warning', '1265', "Data truncated for column 'a' at row 1"])],
     ]);
-    const run = await runSqlFiles(() => server.connect({ host: 'h', port: 1, user: 'u', password: 'p' }), [{ name: 'w.sql', text: '\n\nINSERT INTO t VALUES (1.5);' }], { transaction: false });
+    const run = await runSqlFiles(
+      () => server.connect({ host: 'h', port: 1, user: 'u', password: 'p' }),
+      [{ name: 'w.sql', text: '\n\nINSERT INTO t VALUES (1.5);' }],
+      { transaction: false },
+    );
     expect(run.files[0]!.warnings).toBe(1);
     expect(run.files[0]!.warningMessages).toEqual([{ statement: 1, line: 3, level: 'Warning', code: 1265, message: "Data truncated for column 'a' at row 1" }]);
   });
@@ -113,7 +125,9 @@ describe('runSqlFiles', () => {
     const server = fakeServer();
     const bad = [files[0]!, { name: 'bad.sql', text: 'DELIMITER \n' }];
     await expect(runSqlFiles(() => server.connect({ host: 'h', port: 1, user: 'u', password: 'p' }), bad, { transaction: false })).rejects.toThrow(InputError);
-    await expect(runSqlFiles(() => server.connect({ host: 'h', port: 1, user: 'u', password: 'p' }), bad, { transaction: false })).rejects.toThrow('File bad.sql: DELIMITER');
+    await expect(runSqlFiles(() => server.connect({ host: 'h', port: 1, user: 'u', password: 'p' }), bad, { transaction: false })).rejects.toThrow(
+      'File bad.sql: DELIMITER',
+    );
     expect(server.log).toEqual([]);
   });
 });

@@ -7,10 +7,16 @@ const entries = ['db/002_data.sql', 'db/001_schema.sql', 'db/010_more.sql', 'db/
 describe('selectSqlFiles', () => {
   it.each<[string[], string[]]>([
     [['db/*.sql'], ['db/001_schema.sql', 'db/002_data.sql', 'db/010_more.sql', 'db/a?b.sql']],
-    [['init.sql', 'db/00?_*.sql'], ['init.sql', 'db/001_schema.sql', 'db/002_data.sql']],
+    [
+      ['init.sql', 'db/00?_*.sql'],
+      ['init.sql', 'db/001_schema.sql', 'db/002_data.sql'],
+    ],
     [['./init.sql'], ['init.sql']],
     [['db/*/*.sql'], ['db/sub/003.sql']],
-    [['db/002_data.sql', 'db/*.sql'], ['db/002_data.sql', 'db/001_schema.sql', 'db/010_more.sql', 'db/a?b.sql']],
+    [
+      ['db/002_data.sql', 'db/*.sql'],
+      ['db/002_data.sql', 'db/001_schema.sql', 'db/010_more.sql', 'db/a?b.sql'],
+    ],
     [['*.md'], ['README.md']],
   ])('picks %j as %j', (patterns, expected) => {
     expect(selectSqlFiles(entries, patterns)).toEqual(expected);

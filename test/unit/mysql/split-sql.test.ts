@@ -40,7 +40,7 @@ describe('splitSql', () => {
       'CREATE PROCEDURE p()',
       'BEGIN',
       '  INSERT INTO t VALUES (1);',
-      '  SELECT \'$$ inside\';',
+      "  SELECT '$$ inside';",
       'END$$',
       'CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW',
       'BEGIN',
@@ -70,7 +70,7 @@ describe('splitSql', () => {
   });
 
   it('numbers each statement by the line its first token is on, past comments and CRLF', () => {
-    const script = '-- header\r\n\r\nSELECT 1;  /* x\r\n */ SELECT\r\n2;\r\n# c\r\nSELECT \'a\nb\';\nSELECT 3;';
+    const script = "-- header\r\n\r\nSELECT 1;  /* x\r\n */ SELECT\r\n2;\r\n# c\r\nSELECT 'a\nb';\nSELECT 3;";
     expect(splitSql(script).map((s) => s.line)).toEqual([3, 4, 7, 9]);
   });
 

@@ -17,9 +17,12 @@ describe('system schemas and accounts of the server', () => {
     expect(systemSchemaProblem(name)).toBeUndefined();
   });
 
-  it.each([['root'], ['Root'], ['mysql.sys'], ['mysql.session'], ['mysql.infoschema'], ['mariadb.sys'], ['`root`']])('refuses to drop the account %j', (name) => {
-    expect(systemAccountProblem(name)).toMatch(/is a system account of the server; it is never dropped$/);
-  });
+  it.each([['root'], ['Root'], ['mysql.sys'], ['mysql.session'], ['mysql.infoschema'], ['mariadb.sys'], ['`root`']])(
+    'refuses to drop the account %j',
+    (name) => {
+      expect(systemAccountProblem(name)).toMatch(/is a system account of the server; it is never dropped$/);
+    },
+  );
 
   it.each([['rooted'], ['app'], ['mysql'], ['mysql.sys2']])('allows the account %j', (name) => {
     expect(systemAccountProblem(name)).toBeUndefined();

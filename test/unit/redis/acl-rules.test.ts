@@ -6,7 +6,15 @@ const commands = USER_COMMANDS.map((c) => `+${c.toLowerCase()}`);
 describe('aclSetUserRules', () => {
   it('gives a new user its password, exactly upstream command set and its read/write patterns', () => {
     expect(aclSetUserRules({ password: 'pw', readPatterns: ['app:*', 'cfg:*'], writePatterns: ['app:*'], exists: false })).toEqual([
-      'on', 'resetpass', '>pw', '-@all', ...commands, 'resetkeys', '%R~app:*', '%R~cfg:*', '%W~app:*',
+      'on',
+      'resetpass',
+      '>pw',
+      '-@all',
+      ...commands,
+      'resetkeys',
+      '%R~app:*',
+      '%R~cfg:*',
+      '%W~app:*',
     ]);
   });
 
@@ -23,7 +31,13 @@ describe('aclSetUserRules', () => {
 
   it('replaces the password and the patterns of an existing user when given', () => {
     expect(aclSetUserRules({ password: 'n', readPatterns: [], writePatterns: ['w:*'], exists: true })).toEqual([
-      'on', 'resetpass', '>n', '-@all', ...commands, 'resetkeys', '%W~w:*',
+      'on',
+      'resetpass',
+      '>n',
+      '-@all',
+      ...commands,
+      'resetkeys',
+      '%W~w:*',
     ]);
   });
 

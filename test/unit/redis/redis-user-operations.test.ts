@@ -46,7 +46,11 @@ describe('redis-user/add', () => {
   it('creates a user with a generated password, returned encrypted, as the admin of the call', async () => {
     const redis = fakeRedis([]);
     const { ctx, lines } = context();
-    const [out] = await runOperation(redisUserAdd({ config, connect: redis.connect }), [{ ...base, userReadKeyPattern: 'a:*|b:*', userWriteKeyPattern: 'a:*' }], ctx);
+    const [out] = await runOperation(
+      redisUserAdd({ config, connect: redis.connect }),
+      [{ ...base, userReadKeyPattern: 'a:*|b:*', userWriteKeyPattern: 'a:*' }],
+      ctx,
+    );
     expect(out).toMatchObject({ errorCode: '0', userGuid: 'ug', detail: 'user app created' });
     expect(redis.targets).toEqual([{ host: '127.0.0.1', port: 6379, username: undefined, password: ADMIN }]);
     const setuser = redis.sent.find((a) => a[1] === 'SETUSER')!;

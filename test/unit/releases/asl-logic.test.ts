@@ -20,7 +20,14 @@ import {
 } from '../../../lib/errors.js';
 import { forLocalRunner, LocalStepFunctions, RELEASE_ASL_PATH, taskResources } from '../../../lib/releases/local-step-functions.js';
 import { batchesOf } from '../../../lib/releases/release-request.js';
-import { releaseTasks, type DistributionJob, type HostOutcome, type HostStepEvent, type ReleaseState, type TaskHandler } from '../../../lib/releases/release-tasks.js';
+import {
+  releaseTasks,
+  type DistributionJob,
+  type HostOutcome,
+  type HostStepEvent,
+  type ReleaseState,
+  type TaskHandler,
+} from '../../../lib/releases/release-tasks.js';
 import { LOCAL_STATE_MACHINE_ARN, type ExecutionDescription } from '../../../lib/releases/step-functions-port.js';
 import { createRuntime } from '../../../lib/runtime.js';
 import { captureLogger, deferred } from '../helpers.js';
@@ -252,7 +259,9 @@ describe('the release state machine: batches and concurrency', () => {
 
   it('limits concurrency by $.strategy.batchSize even when a batch holds more hosts', async () => {
     const hosts = ['h1', 'h2', 'h3', 'h4'];
-    const plan = (limit: number) => (state: ReleaseState): ReleaseState => ({ ...state, batches: [hosts], batch: hosts, strategy: { ...state.strategy, batchSize: limit } });
+    const plan =
+      (limit: number) =>
+      (state: ReleaseState): ReleaseState => ({ ...state, batches: [hosts], batch: hosts, strategy: { ...state.strategy, batchSize: limit } });
     const limited = await run({ hosts, batchSize: 4, delayMs: 5, plan: plan(2) });
     expect(limited.peak()).toBe(2);
     for (const host of hosts) expect(limited.stepsOf(host)).toEqual(FULL);
@@ -321,20 +330,23 @@ describe('the release state machine: health checks and rollback', () => {
     ['CheckDistribution', 'update', 'check', ['stop', 'distribute']],
     ['Start', 'update', 'start', ['stop', 'distribute', 'check', 'check']],
     ['Commit', 'update', 'commit', ['stop', 'distribute', 'check', 'check', 'start', 'health']],
-  ] as Array<[string, 'new' | 'update', Step, Step[]]>)('rolls back a host failing at %s (mode %s), with the error in failure', async (_state, mode, failing, before) => {
-    const r = await run({
-      hosts: ['h1'],
-      batchSize: 1,
-      mode,
-      onStep: (e) => {
-        if (e.step === failing) throw new JobFailedError(`${failing} failed on ${e.host}`, e.host);
-        return undefined;
-      },
-    });
-    expect(r.stepsOf('h1')).toEqual([...before, failing, 'rollback']);
-    expect(r.eventsOf('h1', 'rollback')[0]!.failure).toEqual({ Error: 'JobFailedError', Cause: `${failing} failed on h1` });
-    expect(r.described.error).toBe('ReleaseRolledBack');
-  });
+  ] as Array<[string, 'new' | 'update', Step, Step[]]>)(
+    'rolls back a host failing at %s (mode %s), with the error in failure',
+    async (_state, mode, failing, before) => {
+      const r = await run({
+        hosts: ['h1'],
+        batchSize: 1,
+        mode,
+        onStep: (e) => {
+          if (e.step === failing) throw new JobFailedError(`${failing} failed on ${e.host}`, e.host);
+          return undefined;
+        },
+      });
+      expect(r.stepsOf('h1')).toEqual([...before, failing, 'rollback']);
+      expect(r.eventsOf('h1', 'rollback')[0]!.failure).toEqual({ Error: 'JobFailedError', Cause: `${failing} failed on h1` });
+      expect(r.described.error).toBe('ReleaseRolledBack');
+    },
+  );
 
   it('records a host left changed when its rollback fails (RollbackFailedError, not retried) and fails ReleaseLeftChanged', async () => {
     const r = await run({
@@ -567,11 +579,13 @@ describe('LocalStepFunctions: executions', () => {
 
   it('refuses an unknown execution ARN or state machine (ReleaseNotFoundError)', async () => {
     const { sfn } = blocked();
-    await expect(sfn.describeExecution({ executionArn: 'arn:aws:states:local:000000000000:execution:release:nope' })).rejects.toBeInstanceOf(ReleaseNotFoundError);
-    await expect(sfn.settled('arn:aws:states:local:000000000000:execution:release:nope')).rejects.toBeInstanceOf(ReleaseNotFoundError);
-    await expect(sfn.startExecution({ stateMachineArn: 'arn:aws:states:local:000000000000:stateMachine:other', name: 'x', input: '{}' })).rejects.toBeInstanceOf(
+    await expect(sfn.describeExecution({ executionArn: 'arn:aws:states:local:000000000000:execution:release:nope' })).rejects.toBeInstanceOf(
       ReleaseNotFoundError,
     );
+    await expect(sfn.settled('arn:aws:states:local:000000000000:execution:release:nope')).rejects.toBeInstanceOf(ReleaseNotFoundError);
+    await expect(
+      sfn.startExecution({ stateMachineArn: 'arn:aws:states:local:000000000000:stateMachine:other', name: 'x', input: '{}' }),
+    ).rejects.toBeInstanceOf(ReleaseNotFoundError);
   });
 
   it('refuses a definition whose Task names a function without a handler (ConfigError)', () => {
@@ -649,7 +663,12 @@ describe('forLocalRunner: ResultPath "$"', () => {
       StartAt: 'A',
       States: {
         A: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:a', ResultPath: '$', Next: 'B' },
-        B: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:b', Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$', Next: 'C' }], Next: 'C' },
+        B: {
+          Type: 'Task',
+          Resource: 'arn:aws:lambda:us-east-1:123456789012:function:b',
+          Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$', Next: 'C' }],
+          Next: 'C',
+        },
         C: { Type: 'Pass', End: true },
       },
     };

@@ -69,7 +69,10 @@ const TRANSIENT = [
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 describe('release.asl.json: the ASL itself', () => {
-  type Validator = (definition: unknown, options?: { checkPaths?: boolean; checkArn?: boolean }) => { isValid: boolean; errorsText: (separator?: string) => string };
+  type Validator = (
+    definition: unknown,
+    options?: { checkPaths?: boolean; checkArn?: boolean },
+  ) => { isValid: boolean; errorsText: (separator?: string) => string };
   const aslValidator = require('asl-validator') as Validator;
 
   it('passes asl-validator with path and ARN checks on', () => {
@@ -92,7 +95,11 @@ describe('release.asl.json: the ASL itself', () => {
     const map = asl.States['DeployBatch']!;
     expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.batch', MaxConcurrencyPath: '$.strategy.batchSize', ResultPath: '$.results', Next: 'Advance' });
     expect(map.ItemProcessor!.StartAt).toBe('IsUpdate');
-    expect(asl.States['MoreBatches']).toMatchObject({ Type: 'Choice', Default: 'Finish', Choices: [{ Variable: '$.done', BooleanEquals: false, Next: 'DeployBatch' }] });
+    expect(asl.States['MoreBatches']).toMatchObject({
+      Type: 'Choice',
+      Default: 'Finish',
+      Choices: [{ Variable: '$.done', BooleanEquals: false, Next: 'DeployBatch' }],
+    });
   });
 
   it('uses each state name once (the local runner maps task handlers by state name, Map bodies included)', () => {
@@ -165,7 +172,9 @@ describe('release.asl.json: error names', () => {
 
   const matched = [
     ...new Set(
-      states.flatMap(({ state }) => [...(state.Retry ?? []), ...(state.Catch ?? [])].flatMap((r) => r.ErrorEquals)).filter((n) => !n.startsWith('States.') && !n.startsWith('Lambda.')),
+      states
+        .flatMap(({ state }) => [...(state.Retry ?? []), ...(state.Catch ?? [])].flatMap((r) => r.ErrorEquals))
+        .filter((n) => !n.startsWith('States.') && !n.startsWith('Lambda.')),
     ),
   ];
 
@@ -182,8 +191,26 @@ describe('release.asl.json: error names', () => {
   });
 
   it('only uses States.* names the runtime defines', () => {
-    const known = new Set(['States.ALL', 'States.TaskFailed', 'States.Timeout', 'States.Runtime', 'States.HeartbeatTimeout', 'States.Permissions', 'States.ResultPathMatchFailure', 'States.ParameterPathFailure', 'States.BranchFailed', 'States.NoChoiceMatched', 'States.IntrinsicFailure', 'States.ExceedToleratedFailureThreshold', 'States.ItemReaderFailed', 'States.ResultWriterFailed', 'States.QueryEvaluationError']);
-    const used = states.flatMap(({ state }) => [...(state.Retry ?? []), ...(state.Catch ?? [])].flatMap((r) => r.ErrorEquals)).filter((n) => n.startsWith('States.'));
+    const known = new Set([
+      'States.ALL',
+      'States.TaskFailed',
+      'States.Timeout',
+      'States.Runtime',
+      'States.HeartbeatTimeout',
+      'States.Permissions',
+      'States.ResultPathMatchFailure',
+      'States.ParameterPathFailure',
+      'States.BranchFailed',
+      'States.NoChoiceMatched',
+      'States.IntrinsicFailure',
+      'States.ExceedToleratedFailureThreshold',
+      'States.ItemReaderFailed',
+      'States.ResultWriterFailed',
+      'States.QueryEvaluationError',
+    ]);
+    const used = states
+      .flatMap(({ state }) => [...(state.Retry ?? []), ...(state.Catch ?? [])].flatMap((r) => r.ErrorEquals))
+      .filter((n) => n.startsWith('States.'));
     expect(used.length).toBeGreaterThan(0);
     for (const name of used) expect(known).toContain(name);
   });
@@ -240,9 +267,12 @@ describe('release.asl.json: bounded, retried, rolled back', () => {
     expect(forward.map((t) => t.name).sort()).toEqual(['CheckDistribution', 'Commit', 'Distribute', 'EnsureUser', 'HealthCheck', 'Start', 'StopPrevious']);
   });
 
-  it.each(forward.map((t): [string, AslState] => [t.name, t.state]))('host Task %s catches everything into RollBack, keeping the error in $.failure', (_name, state) => {
-    expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'RollBack' }]);
-  });
+  it.each(forward.map((t): [string, AslState] => [t.name, t.state]))(
+    'host Task %s catches everything into RollBack, keeping the error in $.failure',
+    (_name, state) => {
+      expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'RollBack' }]);
+    },
+  );
 
   it('leaves no way for a Map iteration to fail: RollBack → RecordLeftChanged → LeftChangedUnrecorded', () => {
     const body = asl.States['DeployBatch']!.ItemProcessor!.States;

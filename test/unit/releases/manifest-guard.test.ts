@@ -120,9 +120,25 @@ describe('releaseTrigger refusals', () => {
     return { store, lines, trigger: releaseTrigger(rt) };
   };
   const manifest = (fields: Record<string, unknown> = {}) =>
-    Buffer.from(JSON.stringify({ name: 'app', packageKey: 'releases/app.tgz', destinationPath: '/srv/apps/app/', userName: 'app', startScript: 'bin/start.sh', targets: ['m1'], ...fields }));
+    Buffer.from(
+      JSON.stringify({
+        name: 'app',
+        packageKey: 'releases/app.tgz',
+        destinationPath: '/srv/apps/app/',
+        userName: 'app',
+        startScript: 'bin/start.sh',
+        targets: ['m1'],
+        ...fields,
+      }),
+    );
   const event = (bucket: string, key: string, principalId?: string) => ({
-    Records: [{ eventName: 'ObjectCreated:Put', ...(principalId && { userIdentity: { principalId } }), s3: { bucket: { name: bucket }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), eTag: '"e1"' } } }],
+    Records: [
+      {
+        eventName: 'ObjectCreated:Put',
+        ...(principalId && { userIdentity: { principalId } }),
+        s3: { bucket: { name: bucket }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), eTag: '"e1"' } },
+      },
+    ],
   });
   const resultOf = (store: MemoryStore, bucket: string, key: string) => {
     const data = store.read(bucket, key);
@@ -153,7 +169,11 @@ describe('releaseTrigger refusals', () => {
     expect(outcome.refused).toEqual(['releases/app.release.json']);
     expect(outcome.started).toEqual([]);
     expect(store.calls).toEqual(['put artifacts/releases/app.release-result.json']);
-    expect(resultOf(store, 'artifacts', 'releases/app.release-result.json')).toMatchObject({ status: 'REFUSED', manifest: 'releases/app.release.json', error: expect.stringContaining(reason) });
+    expect(resultOf(store, 'artifacts', 'releases/app.release-result.json')).toMatchObject({
+      status: 'REFUSED',
+      manifest: 'releases/app.release.json',
+      error: expect.stringContaining(reason),
+    });
     expect(lines.join('\n')).toContain('release manifest refused');
   });
 

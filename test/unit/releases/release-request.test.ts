@@ -94,13 +94,18 @@ describe('releaseInput: strategy', () => {
   it.each([
     [{ strategy: { batches: ['1', '100%'] } }, 'Parameter strategy.batches validation failed: unknown field, nothing was done (known: batchSize, maxFailures)'],
     [{ strategy: { batchsize: 1 } }, 'Parameter strategy.batchsize validation failed: unknown field, nothing was done (known: batchSize, maxFailures)'],
-    [{ strategy: { batchSize: 1, maxfailures: 1, canary: 1 } }, 'Parameter strategy.maxfailures, strategy.canary validation failed: unknown fields, nothing was done (known: batchSize, maxFailures)'],
+    [
+      { strategy: { batchSize: 1, maxfailures: 1, canary: 1 } },
+      'Parameter strategy.maxfailures, strategy.canary validation failed: unknown fields, nothing was done (known: batchSize, maxFailures)',
+    ],
   ])('refuses an unknown or misspelt strategy field by name: %j (not an all-at-once release)', (extra, message) => {
     expect(refusal({ ...base, ...extra })).toBe(message);
   });
 
   it('refuses an unknown top-level field by name, listing the known ones', () => {
-    expect(refusal({ ...base, batchSize: 1 })).toMatch(/^Parameter batchSize validation failed: unknown field, nothing was done \(known: guid, callbackParameter, name, mode, .*strategy\)$/);
+    expect(refusal({ ...base, batchSize: 1 })).toMatch(
+      /^Parameter batchSize validation failed: unknown field, nothing was done \(known: guid, callbackParameter, name, mode, .*strategy\)$/,
+    );
   });
 
   it.each([[-1], [100_001], [0.5]])('refuses maxFailures %j', (maxFailures) => {

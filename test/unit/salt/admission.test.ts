@@ -89,7 +89,9 @@ describe('SaltAdmission', () => {
     const held = await a.acquire(['m1'], far());
     const error = await a.acquire(['m1', 'm2'], { deadlineMs: Date.now() + 30 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SaltBusyError);
-    expect((error as SaltBusyError).message).toMatch(/^waited 0\.\d s for a salt slot and gave up at the deadline: 1 salt jobs in flight on m1 \(SALT_MAX_JOBS_PER_MINION 1\)$/);
+    expect((error as SaltBusyError).message).toMatch(
+      /^waited 0\.\d s for a salt slot and gave up at the deadline: 1 salt jobs in flight on m1 \(SALT_MAX_JOBS_PER_MINION 1\)$/,
+    );
     expect((error as SaltBusyError).hosts).toEqual(['m1', 'm2']);
     expect([a.running('m2'), a.waiting]).toEqual([0, 0]);
     held.release();
@@ -132,7 +134,11 @@ describe('SaltAdmission', () => {
 
   it('run() gives the slots back when the work throws, and a double release counts once', async () => {
     const a = new SaltAdmission({ perMinion: 1, total: 2 });
-    await expect(a.run(['m1'], far(), async () => { throw new Error('job failed'); })).rejects.toThrow('job failed');
+    await expect(
+      a.run(['m1'], far(), async () => {
+        throw new Error('job failed');
+      }),
+    ).rejects.toThrow('job failed');
     expect(a.running()).toBe(0);
     const s = await a.acquire(['m1'], far());
     s.release();

@@ -108,9 +108,7 @@ describe('buildMasterCall', () => {
 
 describe('callKey', () => {
   it('is equal for kwargs given in a different key order, nested objects included', () => {
-    expect(callKey({ fun: 'f', kwarg: { a: 1, b: { x: 1, y: 2 }, c: [1, 2] } })).toBe(
-      callKey({ fun: 'f', kwarg: { c: [1, 2], b: { y: 2, x: 1 }, a: 1 } }),
-    );
+    expect(callKey({ fun: 'f', kwarg: { a: 1, b: { x: 1, y: 2 }, c: [1, 2] } })).toBe(callKey({ fun: 'f', kwarg: { c: [1, 2], b: { y: 2, x: 1 }, a: 1 } }));
   });
 
   it('is equal for an absent and an empty arg list', () => {

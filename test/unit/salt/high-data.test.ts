@@ -15,13 +15,23 @@ describe('highData', () => {
     ).toEqual({
       copy: { file: ['managed', { name: '/a' }, { makedirs: true }, { order: 1 }], __env__: 'base', __sls__: 'wecube-plugin' },
       unpack: { archive: ['extracted', { name: '/s' }, { require: [{ file: 'copy' }] }, { order: 2 }], __env__: 'base', __sls__: 'wecube-plugin' },
-      undo: { module: ['run', { 'cmd.run_all': [{ cmd: ['true'] }] }, { onfail: [{ archive: 'unpack' }] }, { order: 3 }], __env__: 'base', __sls__: 'wecube-plugin' },
+      undo: {
+        module: ['run', { 'cmd.run_all': [{ cmd: ['true'] }] }, { onfail: [{ archive: 'unpack' }] }, { order: 3 }],
+        __env__: 'base',
+        __sls__: 'wecube-plugin',
+      },
       clean: { file: ['absent', { name: '/s' }, { order: 'last' }], __env__: 'base', __sls__: 'wecube-plugin' },
     });
   });
 
   it.each([
-    [[{ id: 'a', state: 'file.absent', args: {} }, { id: 'a', state: 'file.absent', args: {} }], 'duplicate state id a'],
+    [
+      [
+        { id: 'a', state: 'file.absent', args: {} },
+        { id: 'a', state: 'file.absent', args: {} },
+      ],
+      'duplicate state id a',
+    ],
     [[{ id: 'a', state: 'absent', args: {} }], 'bad state absent'],
   ])('refuses %j', (steps, message) => {
     expect(() => highData(steps)).toThrow(message);
@@ -38,7 +48,13 @@ const ret = {
     comment: 'Unable to manage file: HTTP error 403 reading http://s3/b/k?X-Amz-Algorithm=AWS4&X-Amz-Signature=deadbeef: Forbidden',
     changes: {},
   },
-  'archive_|-unpack_|-/s_|-extracted': { __id__: 'unpack', __run_num__: 1, result: false, comment: 'One or more requisite failed: wecube-plugin.copy', changes: {} },
+  'archive_|-unpack_|-/s_|-extracted': {
+    __id__: 'unpack',
+    __run_num__: 1,
+    result: false,
+    comment: 'One or more requisite failed: wecube-plugin.copy',
+    changes: {},
+  },
 };
 
 describe('state.high results', () => {

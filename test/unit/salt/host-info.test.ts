@@ -17,9 +17,7 @@ describe('summariseHost on the captured grains.items (081) and disk.usage (076)'
   });
 
   it('lists only the /dev* mounts, with their usage fields as strings', () => {
-    expect(info.diskMounts).toEqual([
-      { filesystem: '/dev/vda', '1K-blocks': '264212084', used: '27219880', available: '79171032', capacity: '26%' },
-    ]);
+    expect(info.diskMounts).toEqual([{ filesystem: '/dev/vda', '1K-blocks': '264212084', used: '27219880', available: '79171032', capacity: '26%' }]);
   });
 
   it('excludes lo from hwaddrInterfaces and sorts the names', () => {
@@ -58,12 +56,15 @@ describe('summariseHost with other shapes', () => {
   });
 
   it('skips disk.usage entries that are not objects and blocks that are not numbers', () => {
-    const info = summariseHost({}, {
-      '/': { filesystem: '/dev/sda1', '1K-blocks': '2048', used: '1', available: '1', capacity: '1%' },
-      '/broken': 'not a dict',
-      '/null': null,
-      '/odd': { filesystem: '/dev/sdb1', '1K-blocks': '-', used: null, available: false, capacity: '' },
-    });
+    const info = summariseHost(
+      {},
+      {
+        '/': { filesystem: '/dev/sda1', '1K-blocks': '2048', used: '1', available: '1', capacity: '1%' },
+        '/broken': 'not a dict',
+        '/null': null,
+        '/odd': { filesystem: '/dev/sdb1', '1K-blocks': '-', used: null, available: false, capacity: '' },
+      },
+    );
     expect(info.diskTotal).toBe(2);
     expect(info.diskMounts).toHaveLength(2);
     expect(info.diskMounts![1]).toEqual({ filesystem: '/dev/sdb1', '1K-blocks': '-', used: '', available: '', capacity: '' });
@@ -85,7 +86,11 @@ describe('host-info/query against a local fake salt-api', () => {
     new SaltClient({ url: server.url, eauth: 'pam', username: server.user, password: server.password, timeoutMs: 2000, loginTimeoutMs: 2000 });
   const ctx = () => ({ logger: captureLogger().logger, signal: new AbortController().signal, concurrency: 5 });
   type Chunk = { client: string; fun: string; tgt: string | string[] };
-  const funs = (server: FakeSaltApi) => server.lowstateCalls.map((c) => (c.body as Chunk[])[0]!).map((c) => `${c.fun} ${[c.tgt].flat().join(',')}`).sort();
+  const funs = (server: FakeSaltApi) =>
+    server.lowstateCalls
+      .map((c) => (c.body as Chunk[])[0]!)
+      .map((c) => `${c.fun} ${[c.tgt].flat().join(',')}`)
+      .sort();
 
   /** A fake whose master cache knows `cached` hosts; 10.0.0.2 is offline; replies after `delayMs`. */
   async function fakeMaster(cached: string[], delayMs = 0) {
@@ -125,11 +130,28 @@ describe('host-info/query against a local fake salt-api', () => {
   it('answers grains from the master cache without a grains job; fresh=true asks the minion', async () => {
     api = await fakeMaster(['10.0.0.1', '10.0.0.3']);
     const salt = clientOf(api);
-    const cachedOut = await runOperation(hostInfoQuery(() => salt), [{ guid: 'a', target: '10.0.0.1' }, { guid: 'b', target: '10.0.0.3' }], ctx());
+    const cachedOut = await runOperation(
+      hostInfoQuery(() => salt),
+      [
+        { guid: 'a', target: '10.0.0.1' },
+        { guid: 'b', target: '10.0.0.3' },
+      ],
+      ctx(),
+    );
     expect(funs(api)).toEqual(['cache.grains 10.0.0.1,10.0.0.3', 'disk.usage 10.0.0.1,10.0.0.3']);
-    expect(cachedOut.map((o) => [o['errorCode'], o['os']])).toEqual([['0', 'CachedOS 12'], ['0', 'CachedOS 12']]);
+    expect(cachedOut.map((o) => [o['errorCode'], o['os']])).toEqual([
+      ['0', 'CachedOS 12'],
+      ['0', 'CachedOS 12'],
+    ]);
     api.received.length = 0;
-    const freshOut = await runOperation(hostInfoQuery(() => salt), [{ guid: 'a', target: '10.0.0.1', fresh: 'true' }, { guid: 'b', target: '10.0.0.3' }], ctx());
+    const freshOut = await runOperation(
+      hostInfoQuery(() => salt),
+      [
+        { guid: 'a', target: '10.0.0.1', fresh: 'true' },
+        { guid: 'b', target: '10.0.0.3' },
+      ],
+      ctx(),
+    );
     expect(funs(api)).toEqual(['cache.grains 10.0.0.3', 'disk.usage 10.0.0.1,10.0.0.3', 'grains.items 10.0.0.1']);
     expect(freshOut.map((o) => o['os'])).toEqual(['Debian 12', 'CachedOS 12']);
   });
@@ -137,7 +159,11 @@ describe('host-info/query against a local fake salt-api', () => {
   it('a cached but offline host still fails: disk.usage is asked of the minion', async () => {
     api = await fakeMaster(['10.0.0.2']);
     const salt = clientOf(api);
-    const [out] = await runOperation(hostInfoQuery(() => salt), [{ guid: 'x', target: '10.0.0.2' }], ctx());
+    const [out] = await runOperation(
+      hostInfoQuery(() => salt),
+      [{ guid: 'x', target: '10.0.0.2' }],
+      ctx(),
+    );
     expect(out).toMatchObject({ errorCode: '1', errorType: 'E_NO_RETURN' });
   });
 
@@ -147,14 +173,31 @@ describe('host-info/query against a local fake salt-api', () => {
     const op = hostInfoQuery(() => salt);
     const outs = await Promise.all([
       runOperation(op, [{ guid: 'a', target: '10.0.0.1' }], ctx()),
-      runOperation(op, [{ guid: 'b', target: '10.0.0.1' }, { guid: 'c', target: '10.0.0.3' }], ctx()),
+      runOperation(
+        op,
+        [
+          { guid: 'b', target: '10.0.0.1' },
+          { guid: 'c', target: '10.0.0.3' },
+        ],
+        ctx(),
+      ),
       runOperation(op, [{ guid: 'd', target: '10.0.0.1' }], ctx()),
     ]);
     expect(outs.flat().map((o) => o['errorCode'])).toEqual(['0', '0', '0', '0']);
     const jobs = funs(api).filter((f) => !f.startsWith('cache.grains'));
     // 10.0.0.1 once for each function, whatever the number of requests; 10.0.0.3 joined later, on its own.
-    expect(jobs.filter((j) => j.startsWith('disk.usage')).join(' ').match(/10\.0\.0\.1/g)).toHaveLength(1);
-    expect(jobs.filter((j) => j.startsWith('grains.items')).join(' ').match(/10\.0\.0\.1/g)).toHaveLength(1);
+    expect(
+      jobs
+        .filter((j) => j.startsWith('disk.usage'))
+        .join(' ')
+        .match(/10\.0\.0\.1/g),
+    ).toHaveLength(1);
+    expect(
+      jobs
+        .filter((j) => j.startsWith('grains.items'))
+        .join(' ')
+        .match(/10\.0\.0\.1/g),
+    ).toHaveLength(1);
   });
 
   it('falls back to grains jobs when the master refuses the runner', async () => {
@@ -165,7 +208,11 @@ describe('host-info/query against a local fake salt-api', () => {
       return { body: { return: [{ '10.0.0.1': { ret: chunk.fun === 'grains.items' ? grains() : usage(), retcode: 0, jid: '1' } }] } };
     };
     const salt = clientOf(api);
-    const [out] = await runOperation(hostInfoQuery(() => salt), [{ guid: 'a', target: '10.0.0.1' }], ctx());
+    const [out] = await runOperation(
+      hostInfoQuery(() => salt),
+      [{ guid: 'a', target: '10.0.0.1' }],
+      ctx(),
+    );
     expect(out).toMatchObject({ errorCode: '0', os: 'Debian 12' });
   });
 });

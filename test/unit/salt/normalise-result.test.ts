@@ -31,21 +31,45 @@ const localRows: Row[] = [
   ['028', 'cmd.run_all exit 3', 'minion-a', {}, { ok: false, error: 'NONZERO_EXIT', retcode: 3, stdout: 'out', stderr: 'err', says: 'code 3' }],
   ['031', 'cmd.run_all exit 3 with full_return', 'minion-a', {}, { ok: false, error: 'NONZERO_EXIT', retcode: 3, stdout: 'out', stderr: 'err' }],
   ['037', 'cmd.script exit 7', 'minion-a', {}, { ok: false, error: 'NONZERO_EXIT', retcode: 7, stdout: 'about to fail', stderr: 'failure detail' }],
-  ['041', 'cmd.script exception (404 source) with full_return', 'minion-a', {}, {
-    ok: false,
-    error: 'FUNCTION_ERROR',
-    retcode: 1,
-    says: 'salt.exceptions.MinionError: Error: HTTP 404: File not found reading /does-not-exist.sh',
-  }],
+  [
+    '041',
+    'cmd.script exception (404 source) with full_return',
+    'minion-a',
+    {},
+    {
+      ok: false,
+      error: 'FUNCTION_ERROR',
+      retcode: 1,
+      says: 'salt.exceptions.MinionError: Error: HTTP 404: File not found reading /does-not-exist.sh',
+    },
+  ],
   ['042', 'cmd.script killed by its timeout kwarg', 'minion-a', {}, { ok: false, error: 'TIMEOUT', retcode: 1, says: '2 s' }],
-  ['051', 'a failed file.managed state (retcode 2)', 'minion-a', {}, { ok: false, error: 'FUNCTION_ERROR', retcode: 2, says: 'does not match actual checksum' }],
-  ['058', 'state.apply with a failed cmd.run state and a failed requisite (retcode 2)', 'minion-a', {}, {
-    ok: false,
-    error: 'FUNCTION_ERROR',
-    retcode: 2,
-    says: 'lab-cmd-fails',
-  }],
-  ['059', 'state.apply of a missing sls (list return, retcode 1)', 'minion-a', {}, { ok: false, error: 'FUNCTION_ERROR', retcode: 1, says: "No matching sls found for 'nope'" }],
+  [
+    '051',
+    'a failed file.managed state (retcode 2)',
+    'minion-a',
+    {},
+    { ok: false, error: 'FUNCTION_ERROR', retcode: 2, says: 'does not match actual checksum' },
+  ],
+  [
+    '058',
+    'state.apply with a failed cmd.run state and a failed requisite (retcode 2)',
+    'minion-a',
+    {},
+    {
+      ok: false,
+      error: 'FUNCTION_ERROR',
+      retcode: 2,
+      says: 'lab-cmd-fails',
+    },
+  ],
+  [
+    '059',
+    'state.apply of a missing sls (list return, retcode 1)',
+    'minion-a',
+    {},
+    { ok: false, error: 'FUNCTION_ERROR', retcode: 1, says: "No matching sls found for 'nope'" },
+  ],
   ['106', 'an unknown function', 'minion-a', {}, { ok: false, error: 'FUNCTION_ERROR', says: "'test.nope' is not available" }],
   ['107', 'an unknown module with full_return', 'minion-a', {}, { ok: false, error: 'FUNCTION_ERROR', retcode: 1, says: "'nosuchmod.fn' is not available" }],
   ['117', 'an accepted but offline minion (false)', 'offline-minion', {}, { ok: false, error: 'NO_RETURN', retcode: null }],
@@ -185,7 +209,11 @@ describe('normaliseLocalReturn', () => {
 
 describe('summariseSaltError', () => {
   it.each([
-    ['the last line of a traceback', 'The minion function caused an exception: Traceback (most recent call last):\n  File "x"\nValueError: bad', 'ValueError: bad'],
+    [
+      'the last line of a traceback',
+      'The minion function caused an exception: Traceback (most recent call last):\n  File "x"\nValueError: bad',
+      'ValueError: bad',
+    ],
     ['the first line of a plain error', "'test.nope' is not available.\nmore", "'test.nope' is not available."],
     ['a placeholder for an empty text', '\n  \n', 'empty error'],
   ])('gives %s', (_name, text, expected) => {

@@ -40,10 +40,20 @@ describe('runBatched with ids salt does not know', () => {
     const jid = '20261125000000000008';
     api.root = (chunks) => ({ body: { return: chunks.map(() => ({ jid, minions: ['h1', 'h2'] })) } });
     api.jobs = () => ({
-      body: { info: [{ jid, Minions: ['h1', 'h2'], Result: { h1: { return: ok, retcode: 0, success: true }, h2: { return: ok, retcode: 0, success: true } } }], return: [{}] },
+      body: {
+        info: [{ jid, Minions: ['h1', 'h2'], Result: { h1: { return: ok, retcode: 0, success: true }, h2: { return: ok, retcode: 0, success: true } } }],
+        return: [{}],
+      },
     });
     const salt = new SaltClient({ url: api.url, eauth: 'pam', username: api.user, password: api.password, timeoutMs: 2000, loginTimeoutMs: 2000 });
-    const results = await runBatched(salt, [{ host: 'h1', fun: 'test.x' }, { host: 'h2', fun: 'test.x' }], { deadlineMs: Date.now() + 5000, forceAsync: true });
+    const results = await runBatched(
+      salt,
+      [
+        { host: 'h1', fun: 'test.x' },
+        { host: 'h2', fun: 'test.x' },
+      ],
+      { deadlineMs: Date.now() + 5000, forceAsync: true },
+    );
     expect(api.lowstateCalls[0]!.body).toMatchObject([{ client: 'local_async', tgt: ['h1', 'h2'] }]);
     expect(results.map((r) => r.ok)).toEqual([true, true]);
   });

@@ -180,7 +180,7 @@ describe('SaltClient failures', () => {
     expect(error.message).toContain('ECONNREFUSED');
   });
 
-  it('gives SaltApiUnavailableError with salt-api\'s text for a 500 (master down, sample 178)', async () => {
+  it("gives SaltApiUnavailableError with salt-api's text for a 500 (master down, sample 178)", async () => {
     const api = await fake();
     api.root = () => ({ status: 500, body: loadSample('178').response.body });
     const error = await failure(client(api).lowstate(PING));
@@ -344,11 +344,29 @@ describe('SaltClient TLS', () => {
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'salt-tls-unit-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-    ], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'pipe' },
+    );
     tls = { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -395,7 +413,7 @@ describe('SaltClient admission and honest errors', () => {
     expect(peak).toBe(1);
   });
 
-  it('runs a job as async when another one is in flight on the same minion (salt\'s sync call stalls then)', async () => {
+  it("runs a job as async when another one is in flight on the same minion (salt's sync call stalls then)", async () => {
     const api = await fake();
     const chunksSeen: string[] = [];
     api.root = async (chunks) => {
@@ -405,7 +423,9 @@ describe('SaltClient admission and honest errors', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       return { body: { return: [{ 'minion-a': { ret: true, retcode: 0, jid: JID } }] } };
     };
-    api.jobs = () => ({ body: { info: [{ jid: JID, Minions: ['minion-a'], Result: { 'minion-a': { return: true, retcode: 0, success: true } } }], return: [{}] } });
+    api.jobs = () => ({
+      body: { info: [{ jid: JID, Minions: ['minion-a'], Result: { 'minion-a': { return: true, retcode: 0, success: true } } }], return: [{}] },
+    });
     const salt = client(api, { admission: new SaltAdmission({ perMinion: 2, total: 10 }) });
     const results = await Promise.all([salt.local({ fun: 'test.ping', tgt: ['minion-a'] }), salt.local({ fun: 'grains.items', tgt: ['minion-a'] })]);
     expect(results.flat().map((r) => r.ok)).toEqual([true, true]);
@@ -427,12 +447,24 @@ describe('SaltClient admission and honest errors', () => {
     const admission = new SaltAdmission({ perMinion: 1, total: 10 });
     const held = await admission.acquire(['minion-a'], { deadlineMs: Date.now() + 10_000 });
     const before = api.lowstateCalls.length;
-    const results = await runBatched(client(api, { admission }), [{ host: 'minion-a', fun: 'test.ping' }, { host: 'minion-b', fun: 'test.ping' }], {
-      deadlineMs: Date.now() + 150,
-      forceAsync: true,
-    });
-    expect(results.map((r) => [r.host, r.error])).toEqual([['minion-a', 'QUEUED'], ['minion-b', 'QUEUED']]);
-    expect(results[0]!.message).toMatch(/^Minion minion-a was not asked: waited 0\.\d s for a salt slot and gave up at the deadline: 1 salt jobs in flight on minion-a \(SALT_MAX_JOBS_PER_MINION 1\)$/);
+    const results = await runBatched(
+      client(api, { admission }),
+      [
+        { host: 'minion-a', fun: 'test.ping' },
+        { host: 'minion-b', fun: 'test.ping' },
+      ],
+      {
+        deadlineMs: Date.now() + 150,
+        forceAsync: true,
+      },
+    );
+    expect(results.map((r) => [r.host, r.error])).toEqual([
+      ['minion-a', 'QUEUED'],
+      ['minion-b', 'QUEUED'],
+    ]);
+    expect(results[0]!.message).toMatch(
+      /^Minion minion-a was not asked: waited 0\.\d s for a salt slot and gave up at the deadline: 1 salt jobs in flight on minion-a \(SALT_MAX_JOBS_PER_MINION 1\)$/,
+    );
     expect(hostError(results[0]!)).toBeInstanceOf(SaltBusyError);
     expect(api.lowstateCalls.length).toBe(before);
     held.release();

@@ -48,7 +48,12 @@ describe('buildScriptCall', () => {
   });
 
   it('gives cmd.script the presigned URL with a short extension fragment, args as a list for new salt', () => {
-    const call = buildScriptCall(s3Step(['a b', "it's"]), { runAs: 'root', timeoutS: 5, sourceUrl: 'http://s3/b/dir/deploy.py?X-Amz-Signature=1', argsForm: 'list' });
+    const call = buildScriptCall(s3Step(['a b', "it's"]), {
+      runAs: 'root',
+      timeoutS: 5,
+      sourceUrl: 'http://s3/b/dir/deploy.py?X-Amz-Signature=1',
+      argsForm: 'list',
+    });
     expect(call.fun).toBe('cmd.script');
     expect(call.kwarg).toEqual({
       source: 'http://s3/b/dir/deploy.py?X-Amz-Signature=1#script.py',

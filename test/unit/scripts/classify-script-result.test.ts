@@ -30,8 +30,14 @@ describe('classifyScriptResult', () => {
     ['Passed invalid arguments to cmd.script: uid should be integer, not str\n\n    Download a script...', 'user app not exist'],
     ["ERROR: User 'app' is not available", 'user app not exist'],
     ["ERROR: Specified cwd '/nope' either not absolute or does not exist", 'workDir /nope does not exist'],
-    ['The minion function caused an exception: Traceback...\nsalt.exceptions.MinionError: Error: HTTP 404: Not Found reading /b/x.sh', 'the host could not download the script (HTTP 404 Not Found)'],
-    [`ERROR: Unable to run command '['/x']' with the context '{'env': {'SECRET': 'leak'}}', reason: [Errno 13] Permission denied: '/x'`, "[Errno 13] Permission denied: '/x'"],
+    [
+      'The minion function caused an exception: Traceback...\nsalt.exceptions.MinionError: Error: HTTP 404: Not Found reading /b/x.sh',
+      'the host could not download the script (HTTP 404 Not Found)',
+    ],
+    [
+      `ERROR: Unable to run command '['/x']' with the context '{'env': {'SECRET': 'leak'}}', reason: [Errno 13] Permission denied: '/x'`,
+      "[Errno 13] Permission denied: '/x'",
+    ],
   ])('explains the salt error %j without the noise', (text, why) => {
     const r = classify({ ret: text, retcode: 1 });
     expect(r.ok).toBe(false);

@@ -10,7 +10,8 @@ const neverSalt = () => {
   throw new Error('validation must not reach salt');
 };
 const settings = { timeoutS: 600, outputMaxChars: 1000, bucket: 'b', tempPrefix: 't/', presignExpiresS: 900 };
-const run = (action: 'run' | 'run-s3') => hostScriptRun({ salt: neverSalt, store: () => new MemoryStore(), versions: new MinionVersions(neverSalt), settings }, action);
+const run = (action: 'run' | 'run-s3') =>
+  hostScriptRun({ salt: neverSalt, store: () => new MemoryStore(), versions: new MinionVersions(neverSalt), settings }, action);
 const ssh = hostScriptSshRun({
   store: () => new MemoryStore(),
   knownHosts: new MemoryKnownHosts(),
@@ -26,7 +27,10 @@ describe('host-script item validation (before anything runs)', () => {
     [{ ...base, endpointType: 'S3', endpoint: '' }, 'Parameter endpoint validation failed: endpoint can not empty when endpointType=S3'],
     [{ ...base, target: '' }, 'Parameter target can not empty.'],
     [{ ...base, runAs: null }, 'Parameter runAs can not empty.'],
-    [{ ...base, endpoint: 'x.sh' }, 'Parameter endpoint validation failed: script x.sh must be an absolute path (give an absolute path, or a workDir to resolve it in)'],
+    [
+      { ...base, endpoint: 'x.sh' },
+      'Parameter endpoint validation failed: script x.sh must be an absolute path (give an absolute path, or a workDir to resolve it in)',
+    ],
     [{ ...base, timeout: '0' }, 'Parameter timeout validation failed: must be a whole number of seconds between 1 and 86400'],
   ])('refuses %j with %j', (item, message) => {
     expect(() => validateItem(run('run').input, item)).toThrow(message);

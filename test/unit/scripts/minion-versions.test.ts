@@ -3,7 +3,15 @@ import type { HostResult } from '../../../lib/salt/normalise-result.js';
 import type { SaltClient } from '../../../lib/salt/salt-client.js';
 import { MinionVersions } from '../../../lib/scripts/minion-versions.js';
 
-const result = (host: string, ret: unknown, ok = true): HostResult => ({ host, ok, retcode: ok ? 0 : null, stdout: '', stderr: '', ret, ...(ok ? {} : { error: 'NO_RETURN', message: `${host} did not return` }) });
+const result = (host: string, ret: unknown, ok = true): HostResult => ({
+  host,
+  ok,
+  retcode: ok ? 0 : null,
+  stdout: '',
+  stderr: '',
+  ret,
+  ...(ok ? {} : { error: 'NO_RETURN', message: `${host} did not return` }),
+});
 
 /** A salt client whose `local` answers grains.item from a table, counting calls. */
 function fakeSalt(grains: Record<string, unknown>) {
@@ -22,7 +30,12 @@ describe('MinionVersions', () => {
     const { salt, calls } = fakeSalt({ a: { saltversion: '3007.8', username: 'root' }, b: { saltversion: '3006.9', username: 'salt' } });
     const versions = new MinionVersions(salt);
     const first = await versions.of(['a', 'b', 'a']);
-    expect(first).toEqual(new Map([['a', '3007.8'], ['b', '3006.9']]));
+    expect(first).toEqual(
+      new Map([
+        ['a', '3007.8'],
+        ['b', '3006.9'],
+      ]),
+    );
     expect(calls).toEqual([expect.objectContaining({ fun: 'grains.item', arg: ['saltversion', 'username'], tgt: ['a', 'b'] })]);
     expect(versions.userOf('a')).toBe('root');
     expect(versions.userOf('b')).toBe('salt');
@@ -35,7 +48,7 @@ describe('MinionVersions', () => {
     const versions = new MinionVersions(salt);
     const out = await versions.of(['down', 'odd']);
     expect((out.get('down') as HostResult).error).toBe('NO_RETURN');
-    expect((out.get('odd') as HostResult)).toMatchObject({ ok: false, error: 'BAD_SHAPE' });
+    expect(out.get('odd') as HostResult).toMatchObject({ ok: false, error: 'BAD_SHAPE' });
     expect(versions.userOf('down')).toBeUndefined();
     expect(versions.userOf('odd')).toBeUndefined();
     await versions.of(['down', 'odd']);

@@ -54,7 +54,9 @@ describe('planScripts', () => {
   });
 
   it('runs inline content, adding a #! line only when it has none', () => {
-    expect(planScripts(req({ endpointType: 'USER_PARAM', scriptContent: 'echo hi' }))).toMatchObject([{ source: { kind: 'inline', content: '#!/bin/sh\necho hi' } }]);
+    expect(planScripts(req({ endpointType: 'USER_PARAM', scriptContent: 'echo hi' }))).toMatchObject([
+      { source: { kind: 'inline', content: '#!/bin/sh\necho hi' } },
+    ]);
     expect(withShebang('#!/usr/bin/python3\nprint(1)')).toBe('#!/usr/bin/python3\nprint(1)');
   });
 });

@@ -33,7 +33,10 @@ describe('runScriptRounds', () => {
   it('runs the k-th script of every item in round k: the same script on many hosts is one round', async () => {
     const salt = fakeSalt();
     const hosts = ['h1', 'h2', 'h3'];
-    const results = await runScriptRounds(hosts.map((h) => job(h, step('/a.sh'), step('/b.sh'))), salt.deps);
+    const results = await runScriptRounds(
+      hosts.map((h) => job(h, step('/a.sh'), step('/b.sh'))),
+      salt.deps,
+    );
     expect(salt.rounds.map((r) => r.map((c) => `${c.host}:${(c.kwarg!['cmd'] as string[])[0]}`))).toEqual([
       ['h1:/a.sh', 'h2:/a.sh', 'h3:/a.sh'],
       ['h1:/b.sh', 'h2:/b.sh', 'h3:/b.sh'],

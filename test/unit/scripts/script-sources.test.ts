@@ -4,8 +4,7 @@ import { ScriptSources } from '../../../lib/scripts/script-sources.js';
 import { MemoryStore } from '../artifacts/memory-store.js';
 import { captureLogger } from '../helpers.js';
 
-const make = (store: MemoryStore, bucket: string | undefined = 'artifacts') =>
-  makeIn(store, bucket);
+const make = (store: MemoryStore, bucket: string | undefined = 'artifacts') => makeIn(store, bucket);
 const makeIn = (store: MemoryStore, bucket: string | undefined) =>
   new ScriptSources({ store, bucket, tempPrefix: 'tmp/host-script/', presignExpiresS: 900, logger: captureLogger().logger });
 

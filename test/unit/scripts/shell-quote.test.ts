@@ -4,7 +4,9 @@ import { shellJoin, shellQuote, shellWords, splitShellWords } from '../../../lib
 
 /** The words a real /bin/sh makes of a command line (printed NUL-terminated, so newlines survive). */
 const shellSplit = (line: string): string[] =>
-  execFileSync('/bin/sh', ['-c', `printf '%s\\000' ${line}`], { encoding: 'utf8' }).split('\0').slice(0, -1);
+  execFileSync('/bin/sh', ['-c', `printf '%s\\000' ${line}`], { encoding: 'utf8' })
+    .split('\0')
+    .slice(0, -1);
 
 const tricky = [
   'plain',
@@ -20,7 +22,7 @@ const tricky = [
   '$HOME',
   '*',
   '\\back\\slash',
-  "mixed ' \" ` $ ; | & < > ( ) { } [ ] ! # ~ %",
+  'mixed \' " ` $ ; | & < > ( ) { } [ ] ! # ~ %',
   'ünïcödé 中文',
 ];
 

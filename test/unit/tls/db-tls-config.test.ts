@@ -25,7 +25,11 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'db-tls-unit-'));
   caFile = join(dir, 'ca.pem');
   // A real CA certificate (the config parses every certificate of the file), made by the local openssl.
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=db-tls unit CA', '-keyout', join(dir, 'ca-key.pem'), '-out', caFile], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=db-tls unit CA', '-keyout', join(dir, 'ca-key.pem'), '-out', caFile],
+    { stdio: 'ignore' },
+  );
   caPem = readFileSync(caFile, 'utf8');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,7 +47,7 @@ describe.each(['MYSQL', 'REDIS'] as const)('%s_TLS', (db) => {
     },
   );
 
-  it('required without a CA file verifies against Node\'s public CAs', () => {
+  it("required without a CA file verifies against Node's public CAs", () => {
     expect(tlsOf({ [`${db}_TLS`]: 'required' })).toEqual({ ca: undefined, caFile: undefined });
   });
 
@@ -98,7 +102,7 @@ describe.each(['MYSQL', 'REDIS'] as const)('%s_TLS', (db) => {
   });
 });
 
-describe('the drivers\' TLS options never skip verification', () => {
+describe("the drivers' TLS options never skip verification", () => {
   it.each([
     ['a CA file', { ca: 'PEM', caFile: '/ca.pem' }, { ca: 'PEM' }],
     ['public CAs', { ca: undefined, caFile: undefined }, {}],

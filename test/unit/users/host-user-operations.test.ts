@@ -80,7 +80,8 @@ function fakeHosts(api: FakeSaltApi, existing: Record<string, number> = {}, path
     body: {
       return: (chunks as Array<Chunk & { client: string }>).map((chunk) => {
         const byHost = answer(chunk);
-        if (chunk.client === 'local') return Object.fromEntries(Object.entries(byHost).map(([h, v]) => [h, { ret: v, retcode: 0, jid: '20260101000000000001' }]));
+        if (chunk.client === 'local')
+          return Object.fromEntries(Object.entries(byHost).map(([h, v]) => [h, { ret: v, retcode: 0, jid: '20260101000000000001' }]));
         const jid = String(20260101000000000000n + BigInt(jobs.size + 2));
         jobs.set(jid, byHost);
         return { jid, minions: chunk.tgt };
@@ -114,10 +115,14 @@ describe('host-user operations against a local fake salt-api', () => {
   it('sends the password to hosts only as a SHA-512 crypt hash, returns it {cipher_a}-encrypted, never logs it', async () => {
     const { deps, ctx, lines, api } = await setup();
     const sealed = encodeCipherA('g1', 'seed1', PASSWORD);
-    const outputs = await runOperation(hostUserAdd(deps), [
-      { guid: 'g1', seed: 'seed1', target: '10.0.0.1', userName: 'app:apps', password: sealed },
-      { guid: 'g2', seed: 'seed1', target: '10.0.0.2', userName: 'app:apps', password: encodeCipherA('g2', 'seed1', PASSWORD) },
-    ], ctx);
+    const outputs = await runOperation(
+      hostUserAdd(deps),
+      [
+        { guid: 'g1', seed: 'seed1', target: '10.0.0.1', userName: 'app:apps', password: sealed },
+        { guid: 'g2', seed: 'seed1', target: '10.0.0.2', userName: 'app:apps', password: encodeCipherA('g2', 'seed1', PASSWORD) },
+      ],
+      ctx,
+    );
     expect(outputs.map((o) => o.errorCode)).toEqual(['0', '0']);
     expect(decodeCipherA('g1', 'seed1', String(outputs[0]!['password']))).toBe(PASSWORD);
     const wire = JSON.stringify(api.received);
@@ -138,12 +143,16 @@ describe('host-user operations against a local fake salt-api', () => {
 
   it('refuses system accounts and a generated password that could not be returned encrypted', async () => {
     const { deps, ctx, api } = await setup({ root: 0, daemon: 1, wheel: 10 });
-    const outputs = await runOperation(hostUserAdd(deps), [
-      { guid: 'g1', target: '10.0.0.1', userName: 'root', password: 'x1234567' },
-      { guid: 'g2', target: '10.0.0.1', userName: 'newbie', userGroup: 'wheel', password: 'x1234567' },
-      { guid: 'g3', target: '10.0.0.1', userName: 'newbie' },
-      { guid: 'g4', target: '10.0.0.1', userName: 'ok', userId: '0', password: 'x1234567' },
-    ], ctx);
+    const outputs = await runOperation(
+      hostUserAdd(deps),
+      [
+        { guid: 'g1', target: '10.0.0.1', userName: 'root', password: 'x1234567' },
+        { guid: 'g2', target: '10.0.0.1', userName: 'newbie', userGroup: 'wheel', password: 'x1234567' },
+        { guid: 'g3', target: '10.0.0.1', userName: 'newbie' },
+        { guid: 'g4', target: '10.0.0.1', userName: 'ok', userId: '0', password: 'x1234567' },
+      ],
+      ctx,
+    );
     expect(outputs.map((o) => o.errorMessage)).toEqual([
       'user root on 10.0.0.1 is a system account (uid 0 < 1000); host-user does not change it',
       'group wheel on 10.0.0.1 is a system account (gid 10 < 1000); host-user does not change it',
@@ -154,16 +163,20 @@ describe('host-user operations against a local fake salt-api', () => {
     expect(api.lowstateCalls.flatMap((c) => c.body as Chunk[])).toHaveLength(2);
   });
 
-  it('returns the caller\'s own plain password when there is no seed (upstream), and reports a missing user on password change', async () => {
+  it("returns the caller's own plain password when there is no seed (upstream), and reports a missing user on password change", async () => {
     const { deps, ctx } = await setup({ app: 1001 });
     const [added] = await runOperation(hostUserAdd(deps), [{ guid: 'g', target: '10.0.0.1', userName: 'app', password: 'Apps@2018!' }], ctx);
     expect(added).toMatchObject({ errorCode: '0', password: 'Apps@2018!' });
     expect(said(added)).toBe('user app updated on 10.0.0.1');
-    const outputs = await runOperation(hostUserPassword(deps), [
-      { guid: 'g', target: '10.0.0.1', userName: 'app', password: 'N3w-pass' },
-      { guid: 'g', target: '10.0.0.1', userName: 'ghost', password: 'N3w-pass' },
-      { guid: 'g', target: '10.0.0.1', userName: 'app' },
-    ], ctx);
+    const outputs = await runOperation(
+      hostUserPassword(deps),
+      [
+        { guid: 'g', target: '10.0.0.1', userName: 'app', password: 'N3w-pass' },
+        { guid: 'g', target: '10.0.0.1', userName: 'ghost', password: 'N3w-pass' },
+        { guid: 'g', target: '10.0.0.1', userName: 'app' },
+      ],
+      ctx,
+    );
     expect(outputs.map((o) => [o.errorCode, o.errorMessage])).toEqual([
       ['0', ''],
       ['1', 'user ghost not exist on 10.0.0.1'],
@@ -173,10 +186,14 @@ describe('host-user operations against a local fake salt-api', () => {
 
   it('deletes an existing user and reports an absent one as nothing to do', async () => {
     const { deps, ctx, api } = await setup({ app: 1001 });
-    const outputs = await runOperation(hostUserDelete(deps), [
-      { guid: 'a', target: '10.0.0.1', userName: 'app:apps' },
-      { guid: 'b', target: '10.0.0.1', userName: 'gone' },
-    ], ctx);
+    const outputs = await runOperation(
+      hostUserDelete(deps),
+      [
+        { guid: 'a', target: '10.0.0.1', userName: 'app:apps' },
+        { guid: 'b', target: '10.0.0.1', userName: 'gone' },
+      ],
+      ctx,
+    );
     expect(outputs.map(said)).toEqual(['user app deleted on 10.0.0.1', 'user gone does not exist on 10.0.0.1, nothing to delete']);
     // one job per item, the lookup and userdel in it
     const jobs = api.lowstateCalls.flatMap((c) => c.body as Chunk[]);
@@ -185,15 +202,22 @@ describe('host-user operations against a local fake salt-api', () => {
   });
 
   it('refuses rw paths owned by system accounts or leading into system trees, naming field, path and host, in one job per item', async () => {
-    const { deps, ctx, api } = await setup({ app: 1001 }, { '/data/app/etc': [0], '/data/app/ok': [1001], '/data/app/link/x': [1001, '/etc/x'], '/data/app/new': [1001, '/data/app/new'] });
-    const outputs = await runOperation(hostUserAdd(deps), [
-      { guid: 'g', target: '10.0.0.1', userName: 'app', rwDir: '/data/app/ok,/data/app/etc', password: 'x1234567' },
-      { guid: 'g', target: '10.0.0.1', userName: 'app', rwFile: '/data/app/link/x', password: 'x1234567' },
-      { guid: 'g', target: '10.0.0.1', userName: 'app', rwFile: '/etc/shadow', password: 'x1234567' },
-      { guid: 'g', target: '10.0.0.1', userName: 'app', rwDir: '/root/.ssh', password: 'x1234567' },
-      { guid: 'g', target: '10.0.0.1', userName: 'app', homeDir: '/usr/lib', password: 'x1234567' },
-      { guid: 'g', target: '10.0.0.1', userName: 'app', rwDir: '/data/app/ok', rwFile: '/data/app/fresh.pid', password: 'x1234567' },
-    ], ctx);
+    const { deps, ctx, api } = await setup(
+      { app: 1001 },
+      { '/data/app/etc': [0], '/data/app/ok': [1001], '/data/app/link/x': [1001, '/etc/x'], '/data/app/new': [1001, '/data/app/new'] },
+    );
+    const outputs = await runOperation(
+      hostUserAdd(deps),
+      [
+        { guid: 'g', target: '10.0.0.1', userName: 'app', rwDir: '/data/app/ok,/data/app/etc', password: 'x1234567' },
+        { guid: 'g', target: '10.0.0.1', userName: 'app', rwFile: '/data/app/link/x', password: 'x1234567' },
+        { guid: 'g', target: '10.0.0.1', userName: 'app', rwFile: '/etc/shadow', password: 'x1234567' },
+        { guid: 'g', target: '10.0.0.1', userName: 'app', rwDir: '/root/.ssh', password: 'x1234567' },
+        { guid: 'g', target: '10.0.0.1', userName: 'app', homeDir: '/usr/lib', password: 'x1234567' },
+        { guid: 'g', target: '10.0.0.1', userName: 'app', rwDir: '/data/app/ok', rwFile: '/data/app/fresh.pid', password: 'x1234567' },
+      ],
+      ctx,
+    );
     expect(outputs.map((o) => o.errorMessage)).toEqual([
       'Parameter rwDir validation failed: /data/app/etc exists and is owned by a system account (uid 0 < 1000) on 10.0.0.1',
       'Parameter rwFile validation failed: /data/app/link/x goes through a symbolic link: /etc/x is under the system tree /etc on 10.0.0.1',
@@ -204,7 +228,11 @@ describe('host-user operations against a local fake salt-api', () => {
     ]);
     // one submit of one job per item the host judges: no second round
     expect(api.lowstateCalls).toHaveLength(1);
-    const jobs = (api.lowstateCalls[0]!.body as Chunk[]).map((c) => String(c.kwarg!['stdin']).split('\n').filter((l) => l.startsWith('rw')));
+    const jobs = (api.lowstateCalls[0]!.body as Chunk[]).map((c) =>
+      String(c.kwarg!['stdin'])
+        .split('\n')
+        .filter((l) => l.startsWith('rw')),
+    );
     expect(jobs).toEqual([
       ['rwDir\t/data/app/ok', 'rwDir\t/data/app/etc'],
       ['rwFile\t/data/app/link/x'],
@@ -212,15 +240,20 @@ describe('host-user operations against a local fake salt-api', () => {
     ]);
   });
 
-  it('deletes the home only when it is the user\'s own below HOST_USER_HOME_ROOT', async () => {
+  it("deletes the home only when it is the user's own below HOST_USER_HOME_ROOT", async () => {
     const { deps, ctx, api } = await setup({ app: 1001, other: 1002 });
     const outside = { ...deps, config: { ...deps.config, hosts: { ...deps.config.hosts, userHomeRoot: '/srv/homes' } } };
     const [purged] = await runOperation(hostUserDelete(deps), [{ guid: 'a', target: '10.0.0.1', userName: 'app' }], ctx);
     const [kept] = await runOperation(hostUserDelete(outside), [{ guid: 'b', target: '10.0.0.1', userName: 'other' }], ctx);
     expect(said(purged)).toBe('user app deleted on 10.0.0.1');
     // upstream's detail: salt's response JSON of the job
-    expect(JSON.parse(String(purged!['detail']))).toEqual({ return: [{ '10.0.0.1': { pid: 1, retcode: 0, stderr: '', stdout: 'user app deleted on 10.0.0.1' } }] });
+    expect(JSON.parse(String(purged!['detail']))).toEqual({
+      return: [{ '10.0.0.1': { pid: 1, retcode: 0, stderr: '', stdout: 'user app deleted on 10.0.0.1' } }],
+    });
     expect(said(kept)).toBe('user other deleted on 10.0.0.1; home /home/other kept: it is not below the home root /srv/homes');
-    expect(api.lowstateCalls.flatMap((c) => c.body as Chunk[]).map((c) => String(c.kwarg!['stdin']))).toEqual(['1000\napp\n/home\n', '1000\nother\n/srv/homes\n']);
+    expect(api.lowstateCalls.flatMap((c) => c.body as Chunk[]).map((c) => String(c.kwarg!['stdin']))).toEqual([
+      '1000\napp\n/home\n',
+      '1000\nother\n/srv/homes\n',
+    ]);
   });
 });

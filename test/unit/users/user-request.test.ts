@@ -70,11 +70,13 @@ describe('ids, directories, lists', () => {
   });
 
   it('refuses a system path anywhere in an rw list', () => {
-    expect(() => parsePathList('/opt/app/logs,/var/lib/dpkg', 'rwDir', 'h1')).toThrow('Parameter rwDir validation failed: /var/lib/dpkg is under the system tree /var/lib on h1');
+    expect(() => parsePathList('/opt/app/logs,/var/lib/dpkg', 'rwDir', 'h1')).toThrow(
+      'Parameter rwDir validation failed: /var/lib/dpkg is under the system tree /var/lib on h1',
+    );
     expect(parsePathList('/opt/app/logs|/etcetera/x', 'rwDir', 'h1')).toEqual(['/opt/app/logs', '/etcetera/x']);
   });
 
-  it('drops upstream\'s [ ] & characters and splits on , and |', () => {
+  it("drops upstream's [ ] & characters and splits on , and |", () => {
     expect(parsePathList('[/data/a],/data/b|/data/a&', 'rwDir')).toEqual(['/data/a', '/data/b']);
     expect(parsePathList(undefined, 'rwDir')).toEqual([]);
     expect(() => parsePathList('/ok,relative', 'rwDir')).toThrow('Parameter rwDir validation failed: must be an absolute path');

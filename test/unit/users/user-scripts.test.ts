@@ -10,7 +10,16 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SYSTEM_DIRS, systemTreeProblem } from '../../../lib/files/system-paths.js';
-import { HOME_DECISION_FUNCTION, SYS_PROBLEM_FUNCTION, addUserCall, deleteUserCall, readAnswer, setPasswordCall, systemTableLines, type UserPlan } from '../../../lib/users/user-scripts.js';
+import {
+  HOME_DECISION_FUNCTION,
+  SYS_PROBLEM_FUNCTION,
+  addUserCall,
+  deleteUserCall,
+  readAnswer,
+  setPasswordCall,
+  systemTableLines,
+  type UserPlan,
+} from '../../../lib/users/user-scripts.js';
 
 let dir: string;
 let bin: string;
@@ -33,7 +42,10 @@ beforeAll(() => {
   for (const tool of TOOLS) {
     // argv joined with |, then stdin when the tool reads it; FAIL_<tool> makes it fail like the real one.
     const reads = tool === 'chpasswd' ? 'in=$(cat); ' : 'in=; ';
-    stub(tool, `${reads}(IFS='|'; printf '%s|%s%s\\n' "${tool}" "$*" "\${in:+ <<< $in}") >> "${db}/log"; v=FAIL_${tool}; [ -z "\${!v}" ] || { echo "${tool}: \${!v}" >&2; exit 4; }`);
+    stub(
+      tool,
+      `${reads}(IFS='|'; printf '%s|%s%s\\n' "${tool}" "$*" "\${in:+ <<< $in}") >> "${db}/log"; v=FAIL_${tool}; [ -z "\${!v}" ] || { echo "${tool}: \${!v}" >&2; exit 4; }`,
+    );
   }
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,7 +53,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Runs one of the calls as salt's cmd.run_all would (argv, stdin), with the stubs first on PATH. */
 function runCall(call: { arg: unknown[]; kwarg: { stdin: string } }, env: Record<string, string> = {}) {
   const [argv] = call.arg as [string[]];
-  const r = spawnSync(argv[0]!, argv.slice(1), { input: call.kwarg.stdin, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env['PATH']}`, ...env } });
+  const r = spawnSync(argv[0]!, argv.slice(1), {
+    input: call.kwarg.stdin,
+    encoding: 'utf8',
+    env: { ...process.env, PATH: `${bin}:${process.env['PATH']}`, ...env },
+  });
   const log = existsSync(join(db, 'log')) ? readFileSync(join(db, 'log'), 'utf8').split('\n').filter(Boolean) : [];
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, log, answer: readAnswer(r.stdout) };
 }
@@ -54,8 +70,24 @@ function accounts(passwd: string[] = [], group: string[] = [], memberships: stri
     mkdirSync(home, { recursive: true });
     return home;
   };
-  writeFileSync(join(db, 'passwd'), passwd.map((l) => { const [n = '', id, home] = l.split(':'); return `${n}:x:${id}:${id}::${home ?? homeOf(n)}:/bin/sh\n`; }).join(''));
-  writeFileSync(join(db, 'group'), group.map((l) => { const [n, id] = l.split(':'); return `${n}:x:${id}:\n`; }).join(''));
+  writeFileSync(
+    join(db, 'passwd'),
+    passwd
+      .map((l) => {
+        const [n = '', id, home] = l.split(':');
+        return `${n}:x:${id}:${id}::${home ?? homeOf(n)}:/bin/sh\n`;
+      })
+      .join(''),
+  );
+  writeFileSync(
+    join(db, 'group'),
+    group
+      .map((l) => {
+        const [n, id] = l.split(':');
+        return `${n}:x:${id}:\n`;
+      })
+      .join(''),
+  );
   writeFileSync(join(db, 'groups-of'), memberships.map((l) => l + '\n').join(''));
   rmSync(join(db, 'log'), { force: true });
 }
@@ -88,9 +120,36 @@ describe('the scripts are constant command lines: every value is on stdin', () =
 
 describe('sys_problem judges a resolved path exactly as systemTreeProblem does', () => {
   const paths = [
-    '/', '/etc', '/etc/x', '/etcetera', '/etc.d/x', '/usr/lib/x', '/opt', '/opt/app', '/var', '/var/lib', '/var/lib/app', '/var/libx',
-    '/var/log', '/var/log/app', '/home', '/home/app', '/srv/salt/top.sls', '/srv/app', '/tmp', '/tmp/a b', '/data/app', '/root', '/rootx',
-    '/lost+found/x', '/var/cache/salt/minion', '/var/cache/app', '/run/x', '/ETC/x', ...SYSTEM_DIRS.map((d) => d.path), ...SYSTEM_DIRS.map((d) => `${d.path}/child`),
+    '/',
+    '/etc',
+    '/etc/x',
+    '/etcetera',
+    '/etc.d/x',
+    '/usr/lib/x',
+    '/opt',
+    '/opt/app',
+    '/var',
+    '/var/lib',
+    '/var/lib/app',
+    '/var/libx',
+    '/var/log',
+    '/var/log/app',
+    '/home',
+    '/home/app',
+    '/srv/salt/top.sls',
+    '/srv/app',
+    '/tmp',
+    '/tmp/a b',
+    '/data/app',
+    '/root',
+    '/rootx',
+    '/lost+found/x',
+    '/var/cache/salt/minion',
+    '/var/cache/app',
+    '/run/x',
+    '/ETC/x',
+    ...SYSTEM_DIRS.map((d) => d.path),
+    ...SYSTEM_DIRS.map((d) => `${d.path}/child`),
   ];
   it.each(paths)('%s', (path) => {
     const script = `${SYS_PROBLEM_FUNCTION}
@@ -99,14 +158,19 @@ while IFS=$'\\t' read -r kind a b; do [ "$kind" = sys ] && { sys_kind+=("$a"); s
 if sys_problem "$1"; then printf '%s\\n' "$problem"; else echo none; fi`;
     const r = spawnSync('/bin/bash', ['-c', script, 'test', path.replace(/\/+/g, '/')], { input: systemTableLines().join('\n') + '\n', encoding: 'utf8' });
     const [kind, entry] = r.stdout.trim().split('\t');
-    const shell = kind === 'none' ? undefined : kind === 'dir' ? `${entry} is a system directory` : `${path.replace(/\/+/g, '/')} is under the system tree ${entry}`;
+    const shell =
+      kind === 'none' ? undefined : kind === 'dir' ? `${entry} is a system directory` : `${path.replace(/\/+/g, '/')} is under the system tree ${entry}`;
     expect(shell).toBe(systemTreeProblem(path));
   });
 });
 
 describe('home_decision (host-user/delete)', () => {
   const decide = (home: string, uid: number, root: string) => {
-    const r = spawnSync('/bin/bash', ['-c', `${HOME_DECISION_FUNCTION}\nhome_decision "$1" "$2" "$3"; printf '%s\\n' "$why"`, 'test', home, String(uid), root], { encoding: 'utf8' });
+    const r = spawnSync(
+      '/bin/bash',
+      ['-c', `${HOME_DECISION_FUNCTION}\nhome_decision "$1" "$2" "$3"; printf '%s\\n' "$why"`, 'test', home, String(uid), root],
+      { encoding: 'utf8' },
+    );
     return r.stdout.replace(/\n$/, '');
   };
   it('purges only a real directory of the user strictly below the root, both resolved', () => {
@@ -137,7 +201,21 @@ describe('host-user/add script', () => {
     accounts();
     const base = join(dir, 'add-new');
     mkdirSync(base);
-    const r = runCall(addUserCall(plan({ group: 'apps', uid: 1500, gid: 1600, home: `${base}/home`, rwPaths: [{ field: 'rwDir', path: `${base}/rw/logs` }, { field: 'rwFile', path: `${base}/rw/app.pid` }] }), 1000));
+    const r = runCall(
+      addUserCall(
+        plan({
+          group: 'apps',
+          uid: 1500,
+          gid: 1600,
+          home: `${base}/home`,
+          rwPaths: [
+            { field: 'rwDir', path: `${base}/rw/logs` },
+            { field: 'rwFile', path: `${base}/rw/app.pid` },
+          ],
+        }),
+        1000,
+      ),
+    );
     expect([r.code, r.answer]).toEqual([0, { kind: 'done', fields: ['created', '1'] }]);
     expect(r.log).toEqual([
       'groupadd|-g|1600|--|apps',
@@ -169,7 +247,10 @@ describe('host-user/add script', () => {
     const cases: Array<[UserPlan, string[]]> = [
       [plan({ user: 'root' }), ['system', 'user', '0']],
       [plan({ group: 'wheel' }), ['system', 'group', '10']],
-      [plan({ rwPaths: [{ field: 'rwFile', path: `${base}/etc-link/never-made` }] }), ['tree', 'rwFile', `${base}/etc-link/never-made`, '/etc/never-made', 'under', '/etc']],
+      [
+        plan({ rwPaths: [{ field: 'rwFile', path: `${base}/etc-link/never-made` }] }),
+        ['tree', 'rwFile', `${base}/etc-link/never-made`, '/etc/never-made', 'under', '/etc'],
+      ],
       [plan({ rwPaths: [{ field: 'rwDir', path: '/' }] }), ['owner', 'rwDir', '/', '0']],
     ];
     for (const [p, refusal] of cases) {
@@ -217,7 +298,10 @@ describe('host-user/password and delete scripts', () => {
     expect(purge.log).toEqual([uid === me ? 'userdel|-f|-r|--|app' : 'userdel|-f|--|app']);
     accounts([`app:${uid}:${homes}/app`]);
     const kept = runCall(deleteUserCall('app', '/srv/homes', 1000));
-    expect([kept.answer, kept.log]).toEqual([{ kind: 'done', fields: ['0', uid === me ? 'outside' : 'owner', ...(uid === me ? [] : [String(me)]), `${homes}/app`] }, ['userdel|-f|--|app']]);
+    expect([kept.answer, kept.log]).toEqual([
+      { kind: 'done', fields: ['0', uid === me ? 'outside' : 'owner', ...(uid === me ? [] : [String(me)]), `${homes}/app`] },
+      ['userdel|-f|--|app'],
+    ]);
     accounts([`app:${uid}:${homes}/app`]);
     expect(runCall(deleteUserCall('ghost', homes, 1000))).toMatchObject({ code: 0, answer: { kind: 'absent' }, log: [] });
     accounts(['root:0:/root']);

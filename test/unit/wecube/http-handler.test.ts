@@ -39,13 +39,13 @@ describe('makeHttpHandler with AUTH_MODE=off', () => {
   const call = async (path: string, body: string | undefined) =>
     (await setup().handler(httpEvent(path, body), lambdaContext())) as APIGatewayProxyStructuredResultV2;
 
-  it('answers 404 with upstream\'s text for an unknown plugin', async () => {
+  it("answers 404 with upstream's text for an unknown plugin", async () => {
     const result = await call('/saltstack/v1/nope/run', '{"inputs":[]}');
     expect(result.statusCode).toBe(404);
     expect(bodyOf(result)['resultMessage']).toBe('plugin[nope] not found');
   });
 
-  it('answers 404 with upstream\'s text for an unknown action of a known plugin', async () => {
+  it("answers 404 with upstream's text for an unknown action of a known plugin", async () => {
     const result = await call('/saltstack/v1/password/sshkeygen', '{"inputs":[]}');
     expect(result.statusCode).toBe(404);
     expect(bodyOf(result)['resultMessage']).toBe('password plugin, action = sshkeygen not found');
@@ -95,7 +95,10 @@ describe('makeHttpHandler with AUTH_MODE=off', () => {
 
   it('decodes a base64-encoded body', async () => {
     const { handler } = setup();
-    const event = httpEvent('/saltstack/v1/password/decode', Buffer.from('{"inputs":[{"guid":"1234","seed":"abc12345","password":"251f54c3f5be75e171ae1eb516dbacd9"}]}').toString('base64'));
+    const event = httpEvent(
+      '/saltstack/v1/password/decode',
+      Buffer.from('{"inputs":[{"guid":"1234","seed":"abc12345","password":"251f54c3f5be75e171ae1eb516dbacd9"}]}').toString('base64'),
+    );
     event.isBase64Encoded = true;
     const result = (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2;
     expect(bodyOf(result)).toMatchObject({ resultCode: '0', results: { outputs: [{ password: 'qq123456' }] } });
@@ -123,7 +126,10 @@ describe('MAX_ITEMS_PER_REQUEST', () => {
 
   it('refuses a request with more inputs as a whole (400) and runs none of them', async () => {
     const { op, runtime, ran } = counting();
-    const result = (await makeHttpHandler([op], runtime)(httpEvent('/saltstack/v1/password/decode', JSON.stringify({ inputs: inputs(4) })), lambdaContext())) as APIGatewayProxyStructuredResultV2;
+    const result = (await makeHttpHandler([op], runtime)(
+      httpEvent('/saltstack/v1/password/decode', JSON.stringify({ inputs: inputs(4) })),
+      lambdaContext(),
+    )) as APIGatewayProxyStructuredResultV2;
     expect(result.statusCode).toBe(400);
     expect(bodyOf(result)).toEqual({
       resultCode: '1',
@@ -135,7 +141,10 @@ describe('MAX_ITEMS_PER_REQUEST', () => {
 
   it('runs a request at the cap', async () => {
     const { op, runtime, ran } = counting();
-    const result = (await makeHttpHandler([op], runtime)(httpEvent('/saltstack/v1/password/decode', JSON.stringify({ inputs: inputs(3) })), lambdaContext())) as APIGatewayProxyStructuredResultV2;
+    const result = (await makeHttpHandler([op], runtime)(
+      httpEvent('/saltstack/v1/password/decode', JSON.stringify({ inputs: inputs(3) })),
+      lambdaContext(),
+    )) as APIGatewayProxyStructuredResultV2;
     expect(result.statusCode).toBe(200);
     expect(ran.map((items) => items.length)).toEqual([3]);
   });

@@ -16,9 +16,7 @@ const key = new Uint8Array(randomBytes(64));
 const otherKey = new Uint8Array(randomBytes(64));
 const now = () => Math.floor(Date.now() / 1000);
 
-async function token(
-  options: { alg?: 'HS256' | 'HS384' | 'HS512'; claims?: JWTPayload; exp?: number | null; signWith?: Uint8Array } = {},
-): Promise<string> {
+async function token(options: { alg?: 'HS256' | 'HS384' | 'HS512'; claims?: JWTPayload; exp?: number | null; signWith?: Uint8Array } = {}): Promise<string> {
   const jwt = new SignJWT({ authority: ['SUB_SYSTEM'], ...options.claims })
     .setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' })
     .setSubject('SYS_PLATFORM')
@@ -28,8 +26,7 @@ async function token(
 }
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-const unsignedToken = () =>
-  `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: 'SYS_PLATFORM', authority: ['SUB_SYSTEM'], exp: now() + 3600 })}.`;
+const unsignedToken = () => `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: 'SYS_PLATFORM', authority: ['SUB_SYSTEM'], exp: now() + 3600 })}.`;
 
 describe('parseAuthorities', () => {
   it.each([
@@ -86,7 +83,7 @@ describe('verifyPlatformToken', () => {
     else await expect(verifying).rejects.toThrow(new AuthError('token rejected: ERR_JOSE_ALG_NOT_ALLOWED'));
   });
 
-  it('refuses every token when the key is shorter than 32 bytes (upstream\'s 20-byte default key)', async () => {
+  it("refuses every token when the key is shorter than 32 bytes (upstream's 20-byte default key)", async () => {
     const shortKey = new Uint8Array(Buffer.from('Platform+Auth+Server+Secret', 'base64'));
     expect(shortKey.length).toBe(20);
     const jwt = await token({ alg: 'HS256', signWith: shortKey, claims: { authority: '[SUB_SYSTEM]' } });
@@ -106,10 +103,13 @@ describe('verifyPlatformToken', () => {
     ['a token without an authority claim', async () => `Bearer ${await token({ claims: { authority: undefined } })}`],
     ['a token signed with another key', async () => `Bearer ${await token({ signWith: otherKey })}`],
     ['an unsigned token (alg none)', async () => `Bearer ${unsignedToken()}`],
-    ['a tampered payload', async () => {
-      const [h, , s] = (await token({ claims: { authority: ['ADMIN'] } })).split('.');
-      return `Bearer ${h}.${b64url({ sub: 'x', authority: ['SUB_SYSTEM'], exp: now() + 3600 })}.${s}`;
-    }],
+    [
+      'a tampered payload',
+      async () => {
+        const [h, , s] = (await token({ claims: { authority: ['ADMIN'] } })).split('.');
+        return `Bearer ${h}.${b64url({ sub: 'x', authority: ['SUB_SYSTEM'], exp: now() + 3600 })}.${s}`;
+      },
+    ],
     ['a header that is `Bearer` alone', async () => 'Bearer'],
     ['a header that is `Bearer ` with a space', async () => 'Bearer '],
     ['a token without the Bearer scheme', async () => await token()],
@@ -161,8 +161,7 @@ describe('the JWT middleware in makeHttpHandler', () => {
     handler = makeHttpHandler([passwordDecode(config)] as Operation[], runtime);
   });
 
-  const call = async (headers: Record<string, string>) =>
-    (await handler(httpEvent(path, body, headers), lambdaContext())) as APIGatewayProxyStructuredResultV2;
+  const call = async (headers: Record<string, string>) => (await handler(httpEvent(path, body, headers), lambdaContext())) as APIGatewayProxyStructuredResultV2;
 
   it.each([
     ['an expired token', async () => ({ authorization: `Bearer ${await token({ exp: now() - 5 })}` })],

@@ -8,9 +8,14 @@ import { operationsFor } from '../../../scripts/lib/load-operations.js';
 const ops = await operationsFor(createRuntime(loadConfig({ AUTH_MODE: 'off' })));
 const doc = buildOpenApi(ops, '1.2.3') as { openapi: string; paths: Record<string, any>; components: Record<string, any> };
 /** Follows a `#/components/...` reference. */
-const deref = (node: { $ref?: string }) => (node.$ref ? node.$ref.slice(2).split('/').reduce((n: any, k) => n[k], doc) : node);
-const itemSchema = (path: string) =>
-  deref(doc.paths[path].post.requestBody).content['application/json'].schema.properties.inputs.items;
+const deref = (node: { $ref?: string }) =>
+  node.$ref
+    ? node.$ref
+        .slice(2)
+        .split('/')
+        .reduce((n: any, k) => n[k], doc)
+    : node;
+const itemSchema = (path: string) => deref(doc.paths[path].post.requestBody).content['application/json'].schema.properties.inputs.items;
 
 describe('the OpenAPI document', () => {
   it('is OpenAPI 3.1 with the given version', () => {
@@ -33,14 +38,15 @@ describe('the OpenAPI document', () => {
   });
 
   it('describes the output fields of an operation', () => {
-    const outputs = deref(doc.paths['/saltstack/v1/host-info/query'].post.responses['200']).content['application/json'].schema.properties.results.properties.outputs;
+    const outputs = deref(doc.paths['/saltstack/v1/host-info/query'].post.responses['200']).content['application/json'].schema.properties.results.properties
+      .outputs;
     expect(Object.keys(outputs.items.allOf[0].properties)).toEqual(
       expect.arrayContaining(['numCpus', 'memTotal', 'diskTotal', 'os', 'kernel', 'diskMounts', 'hwaddrInterfaces']),
     );
   });
 });
 
-describe('the document\'s references', () => {
+describe("the document's references", () => {
   it('resolve, and every operationId is unique', () => {
     const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
     expect(refs.length).toBeGreaterThan(ops.length * 3);

@@ -73,7 +73,7 @@ describe('eachItem', () => {
     expect(work.stats().maxActive).toBe(1);
   });
 
-  it('turns a thrown error into that item\'s failure and still runs every other item', async () => {
+  it("turns a thrown error into that item's failure and still runs every other item", async () => {
     const boom = new JobFailedError('exit 3 on 10.0.0.2', '10.0.0.2');
     const seen: number[] = [];
     const outcomes = await eachItem(async (item: number) => {
@@ -104,7 +104,12 @@ describe('eachItem', () => {
       ['b', 1, true, 3],
       ['c', 2, true, 3],
     ]);
-    expect(lines.map((l) => JSON.parse(l) as { item: number; guid: string }).map((l) => [l.item, l.guid]).sort()).toEqual([
+    expect(
+      lines
+        .map((l) => JSON.parse(l) as { item: number; guid: string })
+        .map((l) => [l.item, l.guid])
+        .sort(),
+    ).toEqual([
       [1, 'a'],
       [2, 'b'],
       [3, 'c'],

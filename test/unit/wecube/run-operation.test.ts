@@ -42,13 +42,7 @@ describe('runOperation', () => {
     const { op, batches } = fakeOperation();
     const outputs = await runOperation(
       op,
-      [
-        { guid: 'g1', target: 'a' },
-        'not an object',
-        { guid: 'g3' },
-        { guid: 'g4', target: 'job-failed' },
-        { guid: 'g5', target: 'b', port: 3306 },
-      ],
+      [{ guid: 'g1', target: 'a' }, 'not an object', { guid: 'g3' }, { guid: 'g4', target: 'job-failed' }, { guid: 'g5', target: 'b', port: 3306 }],
       context().ctx,
     );
     expect(outputs).toEqual([
@@ -127,7 +121,14 @@ describe('runOperation', () => {
 
   it('logs failures with the guid and the item number', async () => {
     const { ctx, lines } = context();
-    await runOperation(fakeOperation().op, [{ guid: 'g-ok', target: 'a' }, { guid: 'g-fail', target: 'job-failed' }], ctx);
+    await runOperation(
+      fakeOperation().op,
+      [
+        { guid: 'g-ok', target: 'a' },
+        { guid: 'g-fail', target: 'job-failed' },
+      ],
+      ctx,
+    );
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'warn', item: 2, guid: 'g-fail', error: { name: 'JobFailedError' } });
   });

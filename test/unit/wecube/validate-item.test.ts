@@ -66,8 +66,6 @@ describe('validateItem', () => {
   });
 
   it('passes safeToken messages through with the field name', () => {
-    expect(() => validateItem(schema, { ...good, target: '1.2.3.4`id`' })).toThrow(
-      'Parameter target validation failed: target contains an illegal character',
-    );
+    expect(() => validateItem(schema, { ...good, target: '1.2.3.4`id`' })).toThrow('Parameter target validation failed: target contains an illegal character');
   });
 });
