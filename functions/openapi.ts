@@ -3,7 +3,7 @@ import document from '../openapi.json' with { type: 'json' };
 
 const body = JSON.stringify(document);
 
-/** GET /saltstack/v1/openapi.json: the API reference, generated from the handlers' schemas (npm run openapi). */
+/** GET /saltstack/v1/openapi.json: the API reference, generated from the handlers' schemas (npm run generate). */
 export const handler = async (): Promise<APIGatewayProxyStructuredResultV2> => ({
   statusCode: 200,
   headers: { 'content-type': 'application/json' },
