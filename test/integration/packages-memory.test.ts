@@ -41,7 +41,8 @@ describe('a 1 GiB package', () => {
       timeout: 240_000,
     });
     const result = JSON.parse(stdout.trim().split('\n').pop()!) as { s3PkgPath: string; maxRssMb: number; ms: number };
-    expect(result.s3PkgPath).toMatch(new RegExp(`/${BUCKET}/[0-9a-f]{32}_huge-${RUN}_\\d{14}_[0-9a-z]{4}\\.tgz$`));
+    // in the source package's folder (upstream)
+    expect(result.s3PkgPath).toMatch(new RegExp(`/${BUCKET}/${RUN}/[0-9a-f]{32}_huge-${RUN}_\\d{14}_[0-9a-z]{4}\\.tgz$`));
     expect(result.maxRssMb).toBeGreaterThan(0);
     expect(result.maxRssMb).toBeLessThan(RSS_LIMIT_MB);
 
