@@ -1,6 +1,5 @@
 import type { Runtime } from '../runtime-types.js';
-import { MemoryKnownHosts, type KnownHosts } from '../ssh/host-key-policy.js';
-import { S3KnownHosts } from '../ssh/s3-known-hosts.js';
+import { knownHostsOf } from '../ssh/s3-known-hosts.js';
 import type { AgentDeps } from './agent-install.js';
 
 /**
@@ -8,14 +7,13 @@ import type { AgentDeps } from './agent-install.js';
  * settings are read when first used (getters), not here: the runtime may be a deferred one.
  */
 export function agentDeps(rt: Runtime): AgentDeps {
-  let knownHosts: KnownHosts | undefined;
+  const knownHosts = knownHostsOf(rt);
   let settings: AgentDeps['settings'] | undefined;
   return {
     salt: rt.salt,
     store: rt.store,
     get knownHosts() {
-      const { s3, ssh } = rt.config;
-      return (knownHosts ??= s3.bucket ? new S3KnownHosts(rt.store, s3.bucket, ssh.knownHostsPrefix) : new MemoryKnownHosts());
+      return knownHosts();
     },
     get encryptSeed() {
       return rt.config.encryptSeed;

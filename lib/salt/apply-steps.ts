@@ -1,4 +1,4 @@
-import { JobFailedError, TargetNoReturnError, type PluginError } from '../errors.js';
+import { JobFailedError, type PluginError } from '../errors.js';
 import { firstFailure, highData, stripSignatures, type StateStep } from './high-data.js';
 import { hostError } from './host-error.js';
 import { unanswered, type HostResult } from './normalise-result.js';
@@ -30,9 +30,6 @@ export function applySteps(salt: SaltClient, calls: readonly StepsCall[], option
  * JobFailedError `<what> failed on <host>: <state id>: <salt's comment>`.
  */
 export function stepsError(result: HostResult, what: string): PluginError {
-  if (result.error === 'NO_RETURN' && !result.unknown) {
-    return new TargetNoReturnError(`Cannot connect to target ${result.host}. ${result.message ?? ''}`.trim(), result.host);
-  }
   if (unanswered(result)) return hostError(result);
   const reason = firstFailure(result.ret) ?? stripSignatures(result.message ?? 'salt reported a failure');
   return new JobFailedError(`${what} failed on ${result.host}: ${reason}`, result.host);

@@ -29,17 +29,8 @@ export interface HostResult {
 }
 
 /** A host the master does not know (no accepted key for the id): NO_RETURN with upstream's salt_api_target_error text. */
-export const unknownMinion = (host: string): HostResult => ({
-  host,
-  ok: false,
-  retcode: null,
-  stdout: '',
-  stderr: '',
-  ret: undefined,
-  error: 'NO_RETURN',
-  unknown: true,
-  message: `Salt-master can not recognize ${host}, please check if salt-minion installed on this target.`,
-});
+export const unknownMinion = (host: string): HostResult =>
+  failedResult(host, 'NO_RETURN', `Salt-master can not recognize ${host}, please check if salt-minion installed on this target.`, { unknown: true });
 
 /** The host gave no result of the function: not reached, still running at the deadline, or never asked. */
 export const unanswered = (r: Pick<HostResult, 'error'>): boolean => r.error === 'NO_RETURN' || r.error === 'BUSY' || r.error === 'QUEUED';
@@ -67,7 +58,8 @@ export function summariseSaltError(text: string): string {
   return lines[0]!.slice(0, 500);
 }
 
-function fail(host: string, kind: HostErrorKind, message: string, fields: Partial<HostResult> = {}): HostResult {
+/** A host's failed result: nothing returned, `kind` and `message` saying why. */
+export function failedResult(host: string, kind: HostErrorKind, message: string, fields: Partial<HostResult> = {}): HostResult {
   return { host, ok: false, retcode: null, stdout: '', stderr: '', ret: undefined, ...fields, error: kind, message };
 }
 
@@ -77,14 +69,14 @@ function commandResult(host: string, ret: Record<string, unknown>): HostResult {
   const stderr = typeof ret['stderr'] === 'string' ? ret['stderr'] : '';
   const base = { host, retcode, stdout, stderr, ret };
   if (stdout === TRIMMED || stderr === TRIMMED) {
-    return fail(host, 'TRIMMED', `Output from ${host} exceeded salt's max_event_size and was trimmed`, base);
+    return failedResult(host, 'TRIMMED', `Output from ${host} exceeded salt's max_event_size and was trimmed`, base);
   }
   const timedOut = TIMED_OUT.exec(stdout);
   if (timedOut && retcode !== 0) {
-    return fail(host, 'TIMEOUT', `Command on ${host} was killed after its ${timedOut[1]} s timeout`, base);
+    return failedResult(host, 'TIMEOUT', `Command on ${host} was killed after its ${timedOut[1]} s timeout`, base);
   }
   if (retcode !== 0) {
-    return fail(host, 'NONZERO_EXIT', `Command on ${host} exited with code ${retcode}`, base);
+    return failedResult(host, 'NONZERO_EXIT', `Command on ${host} exited with code ${retcode}`, base);
   }
   return { ...base, ok: true };
 }
@@ -102,7 +94,7 @@ function stateFailures(ret: Record<string, unknown>): string[] {
  */
 export function normaliseHostReturn(host: string, value: unknown, options: NormaliseOptions = {}): HostResult {
   if (value === undefined || value === false) {
-    return fail(host, 'NO_RETURN', `Minion ${host} did not return`);
+    return failedResult(host, 'NO_RETURN', `Minion ${host} did not return`);
   }
   let ret: unknown = value;
   let jobRetcode: number | null = null;
@@ -113,10 +105,10 @@ export function normaliseHostReturn(host: string, value: unknown, options: Norma
     out = value['out'];
   }
   if (out === 'no_return' || (typeof ret === 'string' && NO_RETURN_TEXT.test(ret))) {
-    return fail(host, 'NO_RETURN', `Minion ${host} did not return (not connected, or no accepted key for this id)`);
+    return failedResult(host, 'NO_RETURN', `Minion ${host} did not return (not connected, or no accepted key for this id)`);
   }
   if (ret === TRIMMED) {
-    return fail(host, 'TRIMMED', `Return from ${host} exceeded salt's max_event_size and was trimmed`, { retcode: jobRetcode });
+    return failedResult(host, 'TRIMMED', `Return from ${host} exceeded salt's max_event_size and was trimmed`, { retcode: jobRetcode });
   }
   if (isObject(ret) && 'retcode' in ret && ('stdout' in ret || 'stderr' in ret)) {
     return commandResult(host, ret);
@@ -124,24 +116,24 @@ export function normaliseHostReturn(host: string, value: unknown, options: Norma
   if (typeof ret === 'string') {
     if (SALT_ERROR_TEXT.test(ret) || (options.expectObject && (jobRetcode ?? 0) === 0)) {
       const kind: HostErrorKind = SALT_ERROR_TEXT.test(ret) || jobRetcode ? 'FUNCTION_ERROR' : 'BAD_SHAPE';
-      return fail(host, kind, `Salt function failed on ${host}: ${summariseSaltError(ret)}`, { retcode: jobRetcode, ret });
+      return failedResult(host, kind, `Salt function failed on ${host}: ${summariseSaltError(ret)}`, { retcode: jobRetcode, ret });
     }
     if (jobRetcode !== null && jobRetcode !== 0) {
       // cmd.run with full_return: the text is the command's output and the job retcode its exit code.
-      return fail(host, 'NONZERO_EXIT', `Command on ${host} exited with code ${jobRetcode}`, { retcode: jobRetcode, stdout: ret, ret });
+      return failedResult(host, 'NONZERO_EXIT', `Command on ${host} exited with code ${jobRetcode}`, { retcode: jobRetcode, stdout: ret, ret });
     }
   }
   if (isObject(ret)) {
     const failures = stateFailures(ret);
     if (failures.length || (jobRetcode !== null && jobRetcode !== 0 && Object.keys(ret).some((k) => k.includes('_|-')))) {
-      return fail(host, 'FUNCTION_ERROR', `State failed on ${host}: ${failures.join('; ').slice(0, 500) || 'see result'}`, {
+      return failedResult(host, 'FUNCTION_ERROR', `State failed on ${host}: ${failures.join('; ').slice(0, 500) || 'see result'}`, {
         retcode: jobRetcode,
         ret,
       });
     }
   }
   if (Array.isArray(ret) && jobRetcode !== null && jobRetcode !== 0) {
-    return fail(host, 'FUNCTION_ERROR', `Salt function failed on ${host}: ${ret.map(String).join('; ').slice(0, 500)}`, {
+    return failedResult(host, 'FUNCTION_ERROR', `Salt function failed on ${host}: ${ret.map(String).join('; ').slice(0, 500)}`, {
       retcode: jobRetcode,
       ret,
     });

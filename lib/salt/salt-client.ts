@@ -3,7 +3,7 @@ import { SaltApiAuthError, SaltApiRequestError, SaltApiUnavailableError, SaltBus
 import type { Logger } from '../log/logger.js';
 import type { SaltAdmission, Slot } from './admission.js';
 import { buildLocal, buildMasterCall, type LocalCall, type Lowstate } from './build-lowstate.js';
-import { normaliseHostReturn, normaliseLocalReturn, unknownMinion, type HostResult, type NormaliseOptions } from './normalise-result.js';
+import { failedResult, normaliseHostReturn, normaliseLocalReturn, unknownMinion, type HostResult, type NormaliseOptions } from './normalise-result.js';
 
 export interface SaltClientOptions {
   url: string;
@@ -295,16 +295,7 @@ export class SaltClient {
     } catch (error) {
       if (!(error instanceof SaltBusyError)) throw error;
       this.options.logger?.warn('salt job not started: no salt slot before the deadline', { hosts: hosts.length, message: error.message });
-      return [...new Set(hosts)].map((host) => ({
-        host,
-        ok: false,
-        retcode: null,
-        stdout: '',
-        stderr: '',
-        ret: undefined,
-        error: 'QUEUED' as const,
-        message: `Minion ${host} was not asked: ${error.message}`,
-      }));
+      return [...new Set(hosts)].map((host) => failedResult(host, 'QUEUED', `Minion ${host} was not asked: ${error.message}`));
     }
     if (slot.waitedMs >= 1000) this.options.logger?.info('salt slot granted after a wait', { hosts: hosts.length, waitedMs: slot.waitedMs });
     try {

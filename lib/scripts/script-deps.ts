@@ -1,6 +1,5 @@
 import type { Runtime } from '../runtime-types.js';
-import { MemoryKnownHosts, type KnownHosts } from '../ssh/host-key-policy.js';
-import { S3KnownHosts } from '../ssh/s3-known-hosts.js';
+import { knownHostsOf } from '../ssh/s3-known-hosts.js';
 import type { HostScriptDeps, HostScriptSettings } from './host-script-run.js';
 import { MinionVersions } from './minion-versions.js';
 import type { SshRunDeps } from './ssh-run.js';
@@ -29,13 +28,12 @@ export function hostScriptDeps(rt: Runtime): HostScriptDeps {
 
 /** The clients and settings of host-script/ssh-run: host keys recorded in the artifact bucket (memory without one). */
 export function sshRunDeps(rt: Runtime): SshRunDeps {
-  let knownHosts: KnownHosts | undefined;
+  const knownHosts = knownHostsOf(rt);
   let settings: SshRunDeps['settings'] | undefined;
   return {
     store: rt.store,
     get knownHosts() {
-      const { s3, ssh } = rt.config;
-      return (knownHosts ??= s3.bucket ? new S3KnownHosts(rt.store, s3.bucket, ssh.knownHostsPrefix) : new MemoryKnownHosts());
+      return knownHosts();
     },
     get encryptSeed() {
       return rt.config.encryptSeed;

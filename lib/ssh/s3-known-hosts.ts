@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { ArtifactNotFoundError } from '../errors.js';
-import type { KnownHosts } from './host-key-policy.js';
+import type { Runtime } from '../runtime-types.js';
+import { MemoryKnownHosts, type KnownHosts } from './host-key-policy.js';
 
 /**
  * Host keys recorded on first use, one small object per `host:port` under a prefix of the artifact
@@ -38,4 +39,16 @@ export class S3KnownHosts implements KnownHosts {
   async record(id: string, fingerprint: string): Promise<void> {
     await this.store().put(this.ref(id), Readable.from([Buffer.from(`${fingerprint}\n`)]));
   }
+}
+
+/**
+ * The host-key store of a runtime, built on first use: the artifact bucket (shared by agent/* and ssh-run)
+ * or memory without one. Read when called, not before: the runtime may be a deferred one.
+ */
+export function knownHostsOf(rt: Pick<Runtime, 'config' | 'store'>): () => KnownHosts {
+  let knownHosts: KnownHosts | undefined;
+  return () => {
+    const { s3, ssh } = rt.config;
+    return (knownHosts ??= s3.bucket ? new S3KnownHosts(rt.store, s3.bucket, ssh.knownHostsPrefix) : new MemoryKnownHosts());
+  };
 }
