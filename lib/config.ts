@@ -95,6 +95,13 @@ const envFields = z.object({
   // A request with more inputs is refused whole, before any host is touched (WeCube sends one per instance).
   MAX_ITEMS_PER_REQUEST: int(1000),
 
+  // Server mode (lib/server/main.ts, what the WeCube plugin image runs): where it listens, how long a stop
+  // waits for requests in flight, and the one override that lets it run with AUTH_MODE=off.
+  SERVER_HOST: text('0.0.0.0'),
+  SERVER_PORT: port,
+  SERVER_SHUTDOWN_GRACE_S: int(25, 0),
+  SERVER_INSECURE_ALLOW_NO_AUTH: flag(false),
+
   SALT_API_URL: url('https://127.0.0.1:8080'),
   SALT_API_EAUTH: choice(['pam', 'file', 'sharedsecret', 'ldap', 'auto'], 'pam'),
   SALT_API_USER: text('saltapi'),
@@ -311,6 +318,15 @@ function toConfig(e: Env) {
     itemConcurrency: e.API_CONCURRENT_NUM,
     /** Inputs one request may carry (MAX_ITEMS_PER_REQUEST); more are refused before anything runs. */
     maxItemsPerRequest: e.MAX_ITEMS_PER_REQUEST,
+    /** Server mode only (lib/server/main.ts); the Lambdas and `npm start` ignore it. */
+    server: {
+      host: e.SERVER_HOST,
+      port: e.SERVER_PORT ?? 8082,
+      /** Seconds a SIGTERM waits for requests in flight before the process exits. */
+      shutdownGraceS: e.SERVER_SHUTDOWN_GRACE_S,
+      /** AUTH_MODE=off is refused by the server unless this is set (and STAGE=local, as everywhere). */
+      insecureAllowNoAuth: e.SERVER_INSECURE_ALLOW_NO_AUTH,
+    },
     salt: {
       url: e.SALT_API_URL,
       eauth: e.SALT_API_EAUTH,

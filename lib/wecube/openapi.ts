@@ -28,7 +28,8 @@ const envelopeSchema = (outputItem: Record<string, unknown>) => ({
   },
 });
 
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+/** One item's JSON Schema (`required` as the handler decides it); the OpenAPI document and register.xml both read it. */
+export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
   if (io === 'input' && schema instanceof z.ZodObject) {
     // WeCube fields accept null/absent at the type level; the refinements decide: a field is required
