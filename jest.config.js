@@ -1,4 +1,4 @@
-/** Two projects: unit (no network) and integration (the real local stack from scripts/stack.sh). */
+/** Two projects: unit (no network) and integration (the real local stack from scripts/stack/). */
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },

@@ -41,24 +41,24 @@ shift || true
 case "$cmd" in
   start)
     ensure_node_modules
-    bash scripts/stack.sh up
+    tsx scripts/stack/cli.ts up
     exec tsx scripts/serve.ts
     ;;
   stack)
     ensure_node_modules
-    exec bash scripts/stack.sh "$@"
+    exec tsx scripts/stack/cli.ts "$@"
     ;;
   test)
     ensure_node_modules
     started_stack=0
-    if ! bash scripts/stack.sh status >/dev/null 2>&1; then started_stack=1; fi
+    if ! tsx scripts/stack/cli.ts status >/dev/null 2>&1; then started_stack=1; fi
     if [ "$started_stack" = 1 ] && [ "${STACK_KEEP:-0}" != 1 ]; then
-      trap 'bash scripts/stack.sh down >/dev/null 2>&1 || true' EXIT
+      trap 'tsx scripts/stack/cli.ts down >/dev/null 2>&1 || true' EXIT
     fi
     echo "== typecheck"; npm run --silent typecheck
     echo "== lint and format (biome)"; biome check .
     echo "== package"; npm run --silent package >/dev/null
-    echo "== stack"; bash scripts/stack.sh up
+    echo "== stack"; tsx scripts/stack/cli.ts up
     reports=$(mktemp -d)
     status=0
     echo "== unit tests"
@@ -70,7 +70,7 @@ case "$cmd" in
     ;;
   bench)
     ensure_node_modules
-    bash scripts/stack.sh up
+    tsx scripts/stack/cli.ts up
     exec tsx scripts/bench.ts "$@"
     ;;
   *)

@@ -1,5 +1,6 @@
 /**
- * `npm start`: serves every function's real handler on http://127.0.0.1:$PORT against the local stack.
+ * `npm start`: serves every function's real handler on http://127.0.0.1:$PORT (default 8082, or the next free
+ * port when another checkout serves there) against the local stack.
  * Reads the stack's env file first; AUTH_MODE defaults to off here (local only), jwt when asked.
  * PORT, LOCAL_ALLOWED_ORIGINS and LOCAL_ALLOWED_HOSTS are read here, not in lib/config.ts: they configure
  * this dev-only server, which no deployed function runs.
@@ -7,7 +8,21 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
 import { readEnvFile } from './lib/env-file.js';
+
+/** 8082, or the next free port when another checkout's `npm start` holds it (PORT=n asks for exactly n). */
+async function firstFreePort(host: string, from: number, to: number): Promise<number> {
+  for (let port = from; port <= to; port++) {
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free port in ${from}..${to} on ${host}: set PORT`);
+}
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stackEnv = readEnvFile(process.env['STACK_ENV_FILE'] ?? join(root, '.stack', 'stack.env'));
@@ -15,8 +30,8 @@ for (const [key, value] of Object.entries(stackEnv)) process.env[key] ??= value;
 process.env['STAGE'] ??= 'local';
 process.env['AUTH_MODE'] ??= 'off';
 
-const port = Number(process.env['PORT'] ?? 8082);
 const host = '127.0.0.1';
+const port = process.env['PORT'] ? Number(process.env['PORT']) : await firstFreePort(host, 8082, 8182);
 const { parseAllowedHosts, parseAllowedOrigins } = await import('./lib/local-request-guard.js');
 const allowedOrigins = parseAllowedOrigins(process.env['LOCAL_ALLOWED_ORIGINS']);
 const allowedHosts = parseAllowedHosts(process.env['LOCAL_ALLOWED_HOSTS']);

@@ -7,7 +7,7 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Brings the local stack to `minions` minions (ids 127.0.0.1..127.0.0.N); the benchmarks' extra hosts. */
 export function stackUp(minions: number): void {
   console.log(`stack: up with ${minions} minions...`);
-  execFileSync('bash', [join(root, 'scripts', 'stack.sh'), 'up'], {
+  execFileSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'scripts', 'stack', 'cli.ts'), 'up'], {
     cwd: root,
     env: { ...process.env, STACK_MINION_COUNT: String(minions) },
     stdio: ['ignore', 'ignore', 'inherit'],

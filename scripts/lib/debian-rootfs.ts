@@ -1,7 +1,7 @@
 /**
  * A minimal Debian root filesystem as a tar, built from Debian's packages without a container engine
  * (mmdebstrap, as root), cached by everything that goes into it: a second image build reuses it.
- * mmdebstrap is installed with apt-get when missing, as scripts/stack.sh installs the stack's packages.
+ * mmdebstrap is installed with apt-get when missing, as scripts/stack/system-packages.ts installs the stack's packages.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

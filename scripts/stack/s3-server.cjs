@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 /*
- * The stack's S3 (scripts/stack.sh): s3rver started programmatically, so that its events can be relayed.
+ * The stack's S3 (scripts/stack/services/s3.ts): s3rver started programmatically, so that its events can be relayed.
  *
  *   node s3-server.cjs --directory <dir> --port <n> --hooks <dir> [--address 127.0.0.1] [--bucket artifacts]...
  *

@@ -23,6 +23,10 @@ describe('agent/install and agent/uninstall on a separate host (network namespac
   let rt: Runtime;
   let web: Server;
   const s3Port = Number(new URL(env['S3_ENDPOINT']!).port);
+  // this checkout's master ports (the stack chooses them per checkout: .stack/ports.json)
+  const masterPort = Number(env['AGENT_MINION_MASTER_PORT']);
+  const publishPort = Number(env['AGENT_MINION_PUBLISH_PORT']);
+  let webPort = 0;
   const bundleKey = `it-agent/${rand()}/minion-bundle.tar.gz`;
   const preMarker = `/tmp/agent-pre-${rand()}`;
   const keys = async () => (await rt.salt().wheel('key.list_all')) as Keys;
@@ -32,13 +36,14 @@ describe('agent/install and agent/uninstall on a separate host (network namespac
 
   beforeAll(async () => {
     // the master's ports and S3 are reached from the namespace through forwarders on the gateway address
-    host = await startNetnsHost([14505, 14506, s3Port]);
+    host = await startNetnsHost([publishPort, masterPort, s3Port]);
     // a stand-in for the salt bootstrap script, served on the gateway: records its arguments and whether the pre-command ran first
     web = createServer((req, res) => {
       if (req.url !== '/bootstrap-salt.sh') return void res.writeHead(404).end();
       res.end(`#!/bin/sh\n{ echo "args: $*"; [ -f ${preMarker} ] && echo pre-command-first; id -u; } > ${host.dir}/bootstrap-ran\n`);
     });
-    await new Promise<void>((resolve) => web.listen(18099, NETNS_GATEWAY_IP, resolve));
+    await new Promise<void>((resolve) => web.listen(0, NETNS_GATEWAY_IP, resolve));
+    webPort = (web.address() as { port: number }).port;
     // the seed's ciphertext decrypts to qq123456: that is the sudo user's password
     execFileSync('chpasswd', [], { input: `${host.sudoUser.name}:${SEED_PASSWORD}\n` });
     host.sudoUser.password = SEED_PASSWORD;
@@ -47,8 +52,8 @@ describe('agent/install and agent/uninstall on a separate host (network namespac
     server = await startServer({
       AUTH_MODE: 'off',
       AGENT_MINION_MASTERS: '10.123.45.1',
-      AGENT_MINION_MASTER_PORT: '14506',
-      AGENT_MINION_PUBLISH_PORT: '14505',
+      AGENT_MINION_MASTER_PORT: String(masterPort),
+      AGENT_MINION_PUBLISH_PORT: String(publishPort),
       AGENT_MINION_CONFIG_DIR: host.minionDir,
       AGENT_MINION_BIN: `${env['SALT_VENV']}/bin/salt-minion`,
       AGENT_INSTALL_METHOD: 'preinstalled',
@@ -56,7 +61,7 @@ describe('agent/install and agent/uninstall on a separate host (network namespac
       AGENT_PING_WAIT_S: '45',
       AGENT_COMMAND_TIMEOUT_S: '60',
       SSH_CONNECT_TIMEOUT_MS: '3000',
-      AGENT_BOOTSTRAP_URL: `http://${NETNS_GATEWAY_IP}:18099/bootstrap-salt.sh`,
+      AGENT_BOOTSTRAP_URL: `http://${NETNS_GATEWAY_IP}:${webPort}/bootstrap-salt.sh`,
       AGENT_BUNDLE_URL: `s3://artifacts/${bundleKey}`,
       S3_ENDPOINT: `http://${NETNS_GATEWAY_IP}:${s3Port}`,
       SSH_KNOWN_HOSTS_PREFIX: `it-agent-known-hosts/${rand()}/`,
@@ -105,7 +110,7 @@ describe('agent/install and agent/uninstall on a separate host (network namespac
     expect(execFileSync('ip', ['netns', 'identify', String(pid)], { encoding: 'utf8' }).trim()).toBe('saltagent-it');
     const config = execFileSync('cat', [`${host.minionDir}/minion`], { encoding: 'utf8' });
     expect(config).toContain(`id: "${host.ip}"`);
-    expect(config).toContain('master_port: 14506');
+    expect(config).toContain(`master_port: ${masterPort}`);
 
     // accepted by fingerprint: the master's copy has the fingerprint the operation read from the host
     expect(await keyStates(host.ip)).toEqual(['minions']);

@@ -1,7 +1,7 @@
 /**
  * The test application of the release tests: a .tgz (no top-level directory) with a tiny unix-socket
  * server and its start/stop/health scripts, meant to be unpacked under /srv/stack-apps/<name>/ on the
- * stack's minions. Every minion sees its own /srv/stack-apps (scripts/stack.sh: a bind mount of
+ * stack's minions. Every minion sees its own /srv/stack-apps (scripts/stack/services/minions.ts: a bind mount of
  * .stack/hosts/<id>/apps in the minion's mount namespace), so the same destination on two minions is two
  * separate installs, which this process reaches through hostPath().
  *
@@ -241,7 +241,7 @@ export async function buildReleaseApp(version: string): Promise<Buffer> {
 function appsLayout(): { mount: string; hostsDir: string } {
   const env = stackEnv();
   const hostsDir = env['STACK_HOSTS_DIR'];
-  if (!hostsDir) throw new Error('the stack env has no STACK_HOSTS_DIR: run "bash scripts/stack.sh up" again');
+  if (!hostsDir) throw new Error('the stack env has no STACK_HOSTS_DIR: run "npm run stack -- up" again');
   return { mount: env['STACK_APPS_MOUNT'] || '/srv/stack-apps', hostsDir };
 }
 

@@ -11,7 +11,7 @@ import { readEnvFile } from '../../scripts/lib/env-file.js';
 export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const envFile = process.env['STACK_ENV_FILE'] ?? join(projectRoot, '.stack', 'stack.env');
 
-/** The connection settings the stack wrote (scripts/stack.sh up). */
+/** The connection settings the stack wrote (`npm run stack -- up`). */
 export function stackEnv(): Record<string, string> {
   const env = readEnvFile(envFile);
   if (!env['SALT_API_URL']) throw new Error(`no stack env at ${envFile}: run "npm run stack -- up" first`);
@@ -38,9 +38,9 @@ export function stackRuntime(overrides: Record<string, string> = {}): Runtime {
   return createRuntime(stackConfig(overrides), captureLogger());
 }
 
-/** Runs `scripts/stack.sh <args>` (e.g. restart salt-api). */
+/** Runs the stack command (`npm run stack -- <args>`, e.g. restart salt-api). */
 export async function stackCommand(...args: string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)('bash', [join(projectRoot, 'scripts', 'stack.sh'), ...args], {
+  const { stdout } = await promisify(execFile)(join(projectRoot, 'node_modules', '.bin', 'tsx'), [join(projectRoot, 'scripts', 'stack', 'cli.ts'), ...args], {
     cwd: projectRoot,
     timeout: 180_000,
   });
