@@ -5,17 +5,18 @@
  * checked against it by test/unit/registry.test.ts, which fails on any drift:
  *   - `functions/<plugin>-<action>.ts`: one per operation (the handler binding its core; the test checks that
  *     it exports this operation and that no other function file exists);
- *   - the HTTP routes (lib/wecube/routes.ts) and the serverless function declarations
- *     (`serverless/functions.yml`, written by `npm run generate`);
+ *   - the HTTP routes (lib/wecube/routes.ts), which the router (functions/router.ts) serves too, and the
+ *     serverless function declarations (`serverless/functions.yml`, written by `npm run generate`);
  *   - `openapi.json` (also `npm run generate`), one path per route, schemas as `$ref` components.
  *
  * Adding an operation: its core and WeCube adapter under lib/<domain>/, one line here, its
- * functions/<plugin>-<action>.ts (four lines like its neighbours), then `npm run generate`.
+ * functions/<plugin>-<action>.ts (four lines like its neighbours), its import in lib/server/function-table.ts
+ * (the one-bundle server and the router serve that list), then `npm run generate`.
  */
 
 /** The serverless file section an entry is declared in (one per domain, in this order). */
 export const GROUPS = {
-  foundation: 'Foundation: password helpers, host-info, salt-api passthrough, the OpenAPI document.',
+  foundation: 'Foundation: password helpers, host-info, salt-api passthrough, the OpenAPI document, the router (one Function URL serving every route).',
   databases:
     'Databases: SQL scripts and queries, MySQL schemas and accounts, Redis ACL users (DB_CONNECT_TIMEOUT_MS / DB_QUERY_TIMEOUT_MS bound each connection and statement).',
   packages: 'Packages: placeholder substitution in S3 packages, package browsing.',
@@ -29,10 +30,11 @@ export const GROUPS = {
 export type Group = keyof typeof GROUPS;
 
 /**
- * - `quick`: bounded work that is not salt's (crypto, one database or S3 call): the HTTP API route only,
- *   inside API Gateway's 30 s.
+ * - `quick`: bounded work that is not salt's (crypto, one database or S3 call): fits API Gateway's 30 s.
  * - `long`: may outlast 30 s (salt jobs, which may also queue behind others under load; packages; SQL
- *   scripts; SSH): a Function URL too (15 min), or call it as a Step Functions task.
+ *   scripts; SSH): call it through the router's Function URL (15 min) or as a Step Functions task; its
+ *   HTTP API route cuts it at 30 s.
+ * Every operation has its HTTP API routes and is served by the router whatever its class.
  */
 export type TimeoutClass = 'quick' | 'long';
 
@@ -48,9 +50,12 @@ export interface OperationEntry {
   aliases: readonly string[];
 }
 
-/** A function that is not a WeCube operation. */
+/**
+ * A function that is not a WeCube operation. `router`: the one Function URL (15 min) serving every route
+ * of every operation and the OpenAPI document in-process (functions/router.ts), for callers with one base URL.
+ */
 export interface FunctionEntry {
-  kind: 'openapi' | 'release-trigger' | 'release-task';
+  kind: 'openapi' | 'router' | 'release-trigger' | 'release-task';
   /** Its file under functions/ (without .ts) and its serverless name. */
   file: string;
   group: Group;
@@ -115,6 +120,7 @@ export const REGISTRY: readonly RegistryEntry[] = [
   op('release', 'start', 'releases', { timeout: 'quick' }),
   op('release', 'status', 'releases', { timeout: 'quick' }),
   { kind: 'openapi', file: 'openapi', group: 'foundation' },
+  { kind: 'router', file: 'router', group: 'foundation' },
   { kind: 'release-trigger', file: 'release-trigger', group: 'releases' },
   { kind: 'release-task', file: 'release-prepare', group: 'releases' },
   { kind: 'release-task', file: 'release-host-step', group: 'releases' },

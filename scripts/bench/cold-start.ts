@@ -41,7 +41,10 @@ export async function run(): Promise<boolean> {
       load.push(timeNode(`await import(${JSON.stringify(pathToFileURL(file).href)})`, env));
     }
     const importMs = median(load) - median(base);
-    const pass = size < 1.5 * 1024 * 1024 && importMs < 150;
+    // The router holds every operation (one Function URL for every route): its own 3 MB size budget. Its
+    // modules load on their route's first call, so its import time keeps the common 150 ms budget.
+    const sizeBudget = (zip === 'router.zip' ? 3 : 1.5) * 1024 * 1024;
+    const pass = size < sizeBudget && importMs < 150;
     ok &&= pass;
     console.log(`${zip.padEnd(28)} ${(size / 1024).toFixed(0).padStart(6)} KiB  import ${importMs.toFixed(0).padStart(4)} ms  ${pass ? 'ok' : 'OVER BUDGET'}`);
   }

@@ -7,10 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import yauzl from 'yauzl';
+import { currentPath, OPERATIONS } from '../../lib/registry.js';
+import { FUNCTION_LOADERS } from '../../lib/router/function-loaders.js';
+import { lazyRouteTable } from '../../lib/router/lazy-route-table.js';
+import { resolveRoute } from '../../lib/wecube/routes.js';
 import { projectRoot } from '../support/stack.js';
 
 interface Template {
   Resources: Record<string, { Type: string; Properties: Record<string, any> }>;
+  Outputs: Record<string, { Value: unknown }>;
 }
 
 /** Uncompressed size of every entry of a zip. */
@@ -92,11 +97,15 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     expect(routes).toContain('GET /saltstack/v1/openapi.json');
   });
 
-  it('keeps every bundled function under 1.5 MB of code (source maps aside)', async () => {
+  it('keeps every bundled function under 1.5 MB of code (source maps aside), the router under 3 MB', async () => {
     // custom-resources.zip is serverless's own helper for the notification of an existing bucket
     const zips = readdirSync(dir).filter((f) => f.endsWith('.zip') && f !== 'custom-resources.zip');
     expect(zips.length).toBe(functionFiles.length);
-    for (const zip of zips) {
+    // The router bundles every operation (it is their union: about 2.2 MB); it evaluates each one on its
+    // route's first request only, so its import stays as quick as one function's.
+    const router = await codeSizes(join(dir, 'router.zip'));
+    expect([...router].filter(([name]) => !name.endsWith('.map')).reduce((sum, [, size]) => sum + size, 0)).toBeLessThan(3 * 1024 * 1024);
+    for (const zip of zips.filter((z) => z !== 'router.zip')) {
       const sizes = await codeSizes(join(dir, zip));
       const code = [...sizes].filter(([name]) => !name.endsWith('.map')).reduce((sum, [, size]) => sum + size, 0);
       expect([zip, code < 1.5 * 1024 * 1024]).toEqual([zip, true]);
@@ -166,7 +175,8 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     const salty = functionFiles
       .filter((f) => /^(host-file|host-user|disk|host-script|agent|apply-deployment|host-info|salt-api)-/.test(f) && f !== 'host-script-ssh-run.ts')
       .map((f) => [logicalId(camel(f)), 7]);
-    expect(reserved.sort()).toEqual(salty.sort());
+    // the router runs those operations too: bounded like them
+    expect(reserved.sort()).toEqual([...salty, ['RouterLambdaFunction', 7]].sort());
   });
 
   it('lets the functions start and read executions of the release state machine only', () => {
@@ -177,5 +187,74 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     expect(JSON.stringify(start!.Resource)).not.toContain('"*"');
     const describe = statements.find((s) => s.Action.includes('states:DescribeExecution'));
     expect(JSON.stringify(describe!.Resource)).toContain('execution');
+  });
+
+  describe('the router: one Function URL serving every route (issue 16)', () => {
+    const routeKeys = () =>
+      Object.values(template.Resources)
+        .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+        .map((r) => r.Properties['RouteKey'] as string);
+
+    it("has the stack's only Function URL, on a function whose timeout is above API Gateway's 30 s", () => {
+      const urls = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Url');
+      expect(urls.map(([id]) => id)).toEqual(['RouterLambdaFunctionUrl']);
+      const [, url] = urls[0]!;
+      expect(url.Properties['TargetFunctionArn']).toEqual({ 'Fn::GetAtt': ['RouterLambdaFunction', 'Arn'] });
+      // NONE: WeCube cannot SigV4-sign; every operation handler checks the platform JWT (AUTH_MODE=jwt below)
+      expect(url.Properties['AuthType']).toBe('NONE');
+      const fn = template.Resources['RouterLambdaFunction']!;
+      expect(fn.Properties['Handler']).toBe('functions/router.handler');
+      expect(fn.Properties['Timeout']).toBe(900);
+      expect(fn.Properties['Environment']['Variables']['AUTH_MODE']).toBe('jwt');
+      // no other function may be invoked through a public URL
+      const urlPermissions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Permission' && r.Properties['FunctionUrlAuthType']);
+      expect(urlPermissions.map((r) => r.Properties['FunctionName'])).toEqual([{ 'Fn::GetAtt': ['RouterLambdaFunction', 'Arn'] }]);
+      expect(template.Outputs['RouterUrl']!.Value).toEqual({ 'Fn::GetAtt': ['RouterLambdaFunctionUrl', 'FunctionUrl'] });
+    });
+
+    it("serves every route of the HTTP API: its route table equals lib/wecube/routes.ts's", () => {
+      const table = lazyRouteTable(FUNCTION_LOADERS);
+      const posted = routeKeys()
+        .filter((k) => k.startsWith('POST '))
+        .map((k) => k.slice('POST '.length));
+      expect(posted.sort()).toEqual(OPERATIONS.flatMap((op) => [currentPath(op), ...op.aliases]).sort());
+      const served = new Set(posted.map((path) => `${resolveRoute(path)!.plugin}/${resolveRoute(path)!.action}`));
+      expect([...table.byRoute.keys()].sort()).toEqual([...served].sort());
+      expect(routeKeys()).toContain('GET /saltstack/v1/openapi.json');
+    });
+
+    it('answers every route from the packaged bundle: each reaches its operation (401 without a token), the document 200', async () => {
+      const bundle = await extractBundle(join(dir, 'router.zip'), join(dir, 'router-probe'));
+      const paths = routeKeys()
+        .filter((k) => k.startsWith('POST '))
+        .map((k) => k.slice('POST '.length));
+      const env = {
+        PATH: process.env['PATH'],
+        NODE_PATH: join(projectRoot, 'node_modules'),
+        STAGE: 'ci',
+        AUTH_MODE: 'jwt',
+        JWT_SIGNING_KEY: Buffer.alloc(64, 7).toString('base64'),
+        LOG_LEVEL: 'error',
+      };
+      const script = `
+        const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
+        const event = (method, rawPath) => ({ version: '2.0', routeKey: '$default', rawPath, rawQueryString: '', headers: { 'content-type': 'application/json' },
+          body: '{"inputs":[]}', isBase64Encoded: false, requestContext: { requestId: 'probe', http: { method, path: rawPath } } });
+        const context = { awsRequestId: 'probe', getRemainingTimeInMillis: () => 60000 };
+        const out = {};
+        for (const path of ${JSON.stringify(paths)}) out[path] = (await handler(event('POST', path), context)).statusCode;
+        out['GET /saltstack/v1/openapi.json'] = (await handler(event('GET', '/saltstack/v1/openapi.json'), context)).statusCode;
+        out['POST /nowhere'] = (await handler(event('POST', '/nowhere'), context)).statusCode;
+        process.stdout.write('\\nREPORT ' + JSON.stringify(out) + '\\n');`;
+      const probe = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8', timeout: 60_000 });
+      const line = probe.stdout.split('\n').find((l) => l.startsWith('REPORT '));
+      expect([probe.status, line ? 'report' : probe.stderr.slice(-500)]).toEqual([0, 'report']);
+      const statuses = JSON.parse(line!.slice('REPORT '.length)) as Record<string, number>;
+      expect(statuses).toEqual({
+        ...Object.fromEntries(paths.map((p) => [p, 401])),
+        'GET /saltstack/v1/openapi.json': 200,
+        'POST /nowhere': 404,
+      });
+    }, 90_000);
   });
 });

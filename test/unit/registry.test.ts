@@ -18,6 +18,7 @@ const ops = await loadOperations();
 interface Declared {
   handler: string;
   url?: boolean;
+  timeout?: number;
   reservedConcurrency?: string;
   events?: Array<{ httpApi?: { method: string; path: string }; s3?: unknown }>;
 }
@@ -56,12 +57,29 @@ describe('serverless/functions.yml', () => {
     expect(Object.keys(declared).sort()).toEqual(REGISTRY.map(functionName).sort());
   });
 
-  it.each(OPERATIONS.map((o) => [`${o.plugin}/${o.action}`, o] as const))('%s: its routes, Function URL and reserved concurrency', (_name, entry) => {
-    const fn = declared[functionName(entry)]!;
-    expect(fn.handler).toBe(`functions/${functionFile(entry)}.handler`);
-    expect(fn.events!.map((e) => e.httpApi)).toEqual([currentPath(entry), ...entry.aliases].map((path) => ({ method: 'POST', path })));
-    expect(fn.url === true).toBe(entry.timeout === 'long');
-    expect(fn.reservedConcurrency !== undefined).toBe(entry.salt);
+  it.each(OPERATIONS.map((o) => [`${o.plugin}/${o.action}`, o] as const))(
+    '%s: its routes, no Function URL of its own, reserved concurrency',
+    (_name, entry) => {
+      const fn = declared[functionName(entry)]!;
+      expect(fn.handler).toBe(`functions/${functionFile(entry)}.handler`);
+      expect(fn.events!.map((e) => e.httpApi)).toEqual([currentPath(entry), ...entry.aliases].map((path) => ({ method: 'POST', path })));
+      // the router's one URL serves it (issue 14: no public URL where one serves)
+      expect(fn.url).toBeUndefined();
+      expect(fn.reservedConcurrency !== undefined).toBe(entry.salt);
+    },
+  );
+
+  it('gives the router, and nothing else, a Function URL: 900 s, salt-bounded, no HTTP API event', () => {
+    const withUrl = Object.entries(declared).filter(([, fn]) => fn.url !== undefined);
+    expect(withUrl.map(([name]) => name)).toEqual(['router']);
+    const router = declared['router']!;
+    expect(router).toEqual({
+      handler: 'functions/router.handler',
+      timeout: 900,
+      reservedConcurrency: '${self:custom.saltFunctionConcurrency, null}',
+      url: true,
+    });
+    expect(REGISTRY.filter((e) => e.kind === 'router').map(functionFile)).toEqual(['router']);
   });
 
   it('is the only functions file serverless.yml reads', () => {
