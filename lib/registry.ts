@@ -10,8 +10,8 @@
  *   - `openapi.json` (also `npm run generate`), one path per route, schemas as `$ref` components.
  *
  * Adding an operation: its core and WeCube adapter under lib/<domain>/, one line here, its
- * functions/<plugin>-<action>.ts (four lines like its neighbours), its import in lib/server/function-table.ts
- * (the one-bundle server and the router serve that list), then `npm run generate`.
+ * functions/<plugin>-<action>.ts (four lines like its neighbours), then `npm run generate` (which also writes
+ * lib/router/function-loaders.ts, the list the router and the one-bundle server load operations from).
  */
 
 /** The serverless file section an entry is declared in (one per domain, in this order). */

@@ -7,9 +7,9 @@
  */
 import { ConfigError } from '../errors.js';
 import { getRuntime, type Runtime } from '../runtime.js';
-import { SERVER_FUNCTIONS } from './function-table.js';
+import { FUNCTION_LOADERS } from '../router/function-loaders.js';
+import { lazyRouteTable } from '../router/lazy-route-table.js';
 import { createHttpServer, drain, listen, sendJson } from './http-server.js';
-import { routeTableOf } from './route-table.js';
 import { checkServerAuth } from './server-auth.js';
 
 export const HEALTH_PATH = '/healthz';
@@ -32,7 +32,9 @@ function startUp(): Runtime {
 
 const runtime = startUp();
 const { logger, config } = runtime;
-const routes = routeTableOf(SERVER_FUNCTIONS);
+// The router's table (generated from the registry, literal imports: the bundler sees every module), each
+// operation's module loaded on its route's first call.
+const routes = lazyRouteTable(FUNCTION_LOADERS);
 const server = createHttpServer({
   routes,
   // Liveness for the container platform, before any auth: it says nothing but whether the process serves
