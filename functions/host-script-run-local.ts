@@ -1,4 +1,4 @@
-import { hostScriptRun } from '../lib/scripts/host-script-run.js';
+import { hostScriptRun } from '../lib/scripts/host-script-run-operation.js';
 import { hostScriptDeps } from '../lib/scripts/script-deps.js';
 import { serveOperation } from '../lib/wecube/serve-operation.js';
 

@@ -4,7 +4,7 @@ import { DEFAULT_PREFIXES, parseEscapeList, parsePrefixList, prefixProblem } fro
 import { ConfigError } from './errors.js';
 import { fromWeCubeEnvironment } from './wecube-environment.js';
 import { DB_TLS_MODES, parseDbTls } from './tls/db-tls.js';
-import { HMAC_MIN_KEY_BYTES, MIN_JWT_KEY_BYTES } from './wecube/hmac-key-size.js';
+import { HMAC_MIN_KEY_BYTES, MIN_JWT_KEY_BYTES } from './crypto/hmac-key-size.js';
 
 // Value parsers. Blank (unset, or serverless.yml's `${env:X, ''}`) means the default, so each default is
 // stated once, here. Messages leave the variable out: it is the issue's path, printed as `VARIABLE: message`.

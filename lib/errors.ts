@@ -264,6 +264,12 @@ export class ReleaseNotFoundError extends PluginError {
   readonly code = 'E_RELEASE_NOT_FOUND';
 }
 
+/** release/stop was asked for: a host step refuses to begin, and the host is put back (state machine: RollBack). */
+export class StopRequestedError extends PluginError {
+  override readonly name = 'StopRequestedError';
+  readonly code = 'E_RELEASE_STOPPED';
+}
+
 /** Step Functions refused or failed a call other than "exists" / "not found" (permissions, throttling, network). */
 export class StepFunctionsError extends PluginError {
   override readonly name = 'StepFunctionsError';

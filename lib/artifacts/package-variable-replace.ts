@@ -3,14 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { z } from 'zod';
 import type { Config } from '../config.js';
 import { decodeCipherA, resolveSeed } from '../crypto/cipher-a.js';
 import { InputError, SecretError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { commonFields, looseString, requiredString } from '../wecube/fields.js';
-import { defineOperation, eachItem } from '../wecube/operation.js';
-import { splitList } from '../wecube/split-list.js';
+import { splitList } from '../text/split-list.js';
 import type { ArtifactStore } from './artifact-store.js';
 import { parseRsaKeyPair, type RsaKeyPair } from './encrypt-variable.js';
 import { confinePath } from './entry-guard.js';
@@ -222,27 +219,3 @@ export async function replacePackageVariables(
     }
   }
 }
-
-const unresolvedVariable = z.object({ file: z.string(), line: z.string(), key: z.string(), type: z.string() });
-
-/** package-variable/replace (and the old `/v1/deploy/variable/replace`). */
-export const packageVariableReplace = (deps: PackageVariableDeps) =>
-  defineOperation({
-    plugin: 'package-variable',
-    action: 'replace',
-    summary:
-      'Substitute [<prefix><name>] placeholders in the confFiles of a zip/tar/tgz package in S3, re-pack it and upload it as <md5>_<name>_<timestamp>_<rand4><ext>',
-    input: z.object({
-      ...commonFields,
-      endpoint: requiredString(),
-      confFiles: looseString().describe('paths inside the package, separated by , or |; a leading / is the package root'),
-      variableList: looseString().describe('legacy \\x01 form, JSON [{"key","value"}], or name=value, name2="v, 2"'),
-      seed: looseString(),
-      appPublicKey: looseString(),
-      sysPrivateKey: looseString(),
-      fileReplacePrefix: looseString().describe('accepted and ignored, as upstream (prefixes come from config)'),
-      variableNullCheck: looseString().describe('Y: an unresolved placeholder fails the item (also VARIABLE_NULL_CHECK)'),
-    }),
-    output: z.object({ s3PkgPath: z.string(), unresolvedVariables: z.array(unresolvedVariable) }),
-    run: eachItem((item, ctx) => replacePackageVariables(item, deps, ctx)),
-  });

@@ -1,7 +1,7 @@
 import { decodeCipherA } from '../crypto/cipher-a.js';
 import { InputError, SecretError } from '../errors.js';
 import { isSecretKey } from '../log/redactor.js';
-import { locateJsonProblem, shownName } from '../wecube/json-problem.js';
+import { locateJsonProblem, shownName } from '../text/json-problem.js';
 import type { Prefix } from './placeholder-prefixes.js';
 
 const KEY_VALUE = '\x01=\x01';

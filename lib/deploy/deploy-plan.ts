@@ -1,8 +1,8 @@
 import { InputError } from '../errors.js';
 import { absolutePathProblem, accountNameProblem, normalisePath } from '../files/host-path.js';
-import { pathProblem } from '../scripts/script-fields.js';
+import { pathProblem } from '../scripts/script-path.js';
 import { shellJoin, shellWords } from '../scripts/shell-quote.js';
-import { splitList } from '../wecube/split-list.js';
+import { splitList } from '../text/split-list.js';
 
 /** The application user and its group (`user:group`; a bare user is its own group, as upstream). */
 export interface AppUser {

@@ -18,9 +18,9 @@ import { runScripts, type HostScriptDeps, type ScriptsRequest } from '../scripts
 import { planScripts } from '../scripts/plan-scripts.js';
 import { shellWords } from '../scripts/shell-quote.js';
 import { hostScriptDeps } from '../scripts/script-deps.js';
-import { addUsers, type AddUserRequest } from '../users/host-user-operations.js';
+import { addUsers, type AddUserRequest } from '../users/host-users.js';
 import { parsePathList } from '../users/user-request.js';
-import type { ItemOutcome, RunContext } from '../wecube/operation.js';
+import type { ItemOutcome, RunContext } from '../outcome.js';
 import type { AppUser, InstallDir } from './deploy-plan.js';
 import { commitStep, restoreCall, snapshotStep } from './install-steps.js';
 

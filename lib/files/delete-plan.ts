@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 import type { StateStep } from '../salt/high-data.js';
-import { splitList } from '../wecube/split-list.js';
+import { splitList } from '../text/split-list.js';
 import { absolutePathProblem, depthOf, isWithin, nameOf, normalisePath, parentOf } from './host-path.js';
 import { systemDeletionProblem } from './system-paths.js';
 

@@ -2,7 +2,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { Config } from '../config.js';
 import type { BatchOptions } from '../salt/run-batched.js';
 import type { SaltClient } from '../salt/salt-client.js';
-import type { RunContext } from '../wecube/operation.js';
+import type { RunContext } from '../outcome.js';
 
 /** What the host operations (files, users, disks) need: salt, the artifact store, the config. */
 export interface HostDeps {

@@ -1,31 +1,28 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import { normalisedRef, readPackage, type PackageRead } from '../artifacts/normalise-package.js';
 import { archiveType, type ArchiveFormat } from '../artifacts/package-name.js';
 import { baseName, parseEndpoint, type ParsedEndpoint } from '../artifacts/parse-endpoint.js';
 import { InputError } from '../errors.js';
+import type { ItemOutcome, RunContext } from '../outcome.js';
 import { applySteps, stepsError } from '../salt/apply-steps.js';
-import { commonFields, requiredString, safeToken } from '../wecube/fields.js';
-import { defineOperation, type ItemOutcome, type RunContext } from '../wecube/operation.js';
 import { copySteps, md5Detail } from './copy-states.js';
 import { batchOptions, type HostDeps } from './deps.js';
-import { absolutePathProblem, destinationFile, normalisePath } from './host-path.js';
-import { flagField, hostPathField, ownerField } from './path-fields.js';
+import { absolutePathProblem, destinationFile, normalisePath, type Owner } from './host-path.js';
 
-const input = z.object({
-  ...commonFields,
-  endpoint: requiredString(),
-  target: safeToken('target'),
-  destinationPath: hostPathField(),
-  unpack: flagField(),
-  fileOwner: ownerField(),
-});
-type CopyItem = z.output<typeof input>;
 /** One copy: the typed input of copyFiles (apply-deployment and releases call it too). */
-export type CopyRequest = Pick<CopyItem, 'target' | 'endpoint' | 'destinationPath' | 'unpack' | 'fileOwner'>;
+export interface CopyRequest {
+  target: string;
+  endpoint: string;
+  destinationPath: string;
+  unpack: boolean;
+  fileOwner?: Owner | undefined;
+}
 
-const output = z.object({ detail: z.string().describe('{"return": [{"<target>": "<md5 of the file>"}]}, as upstream') });
-type CopyOutput = z.output<typeof output>;
+/** What one copy produced (a type, not an interface: operation outputs must be assignable to Record<string, unknown>). */
+export type CopyOutput = {
+  /** `{"return": [{"<target>": "<md5 of the file>"}]}`, as upstream. */
+  detail: string;
+};
 
 interface Prepared {
   item: CopyRequest;
@@ -141,14 +138,3 @@ export async function copyFiles(deps: HostDeps, items: readonly CopyRequest[], c
   });
   return outcomes;
 }
-
-/** host-file/copy: the WeCube adapter of copyFiles. */
-export const hostFileCopy = (deps: HostDeps) =>
-  defineOperation({
-    plugin: 'host-file',
-    action: 'copy',
-    summary: 'Copy an S3 object to hosts (sha256-verified), optionally unpack zip/tar/tar.gz/tgz and chown to fileOwner',
-    input,
-    output,
-    run: (items, ctx: RunContext) => copyFiles(deps, items, ctx),
-  });

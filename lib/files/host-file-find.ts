@@ -1,21 +1,10 @@
-import { z } from 'zod';
 import { InputError, JobFailedError } from '../errors.js';
+import type { ItemOutcome, RunContext } from '../outcome.js';
 import { hostError } from '../salt/host-error.js';
 import { runBatched, type HostCall } from '../salt/run-batched.js';
-import { commonFields, requiredString, safeToken } from '../wecube/fields.js';
-import { defineOperation, type ItemOutcome, type RunContext } from '../wecube/operation.js';
 import { batchOptions, type HostDeps } from './deps.js';
 import { globToRegex } from './glob-regex.js';
 import { absolutePathProblem, nameOf, normalisePath, parentOf } from './host-path.js';
-
-const input = z.object({
-  ...commonFields,
-  target: safeToken('target'),
-  filePath: requiredString(),
-  filePattern: requiredString(),
-});
-
-const output = z.object({ files: z.string().describe('matching paths joined with ",", "" when none') });
 
 /**
  * Upstream's search (§7.3): `filePath` joined with `filePattern`, then file.find of the last segment as a
@@ -38,9 +27,15 @@ export interface FindRequest {
   filePattern: string;
 }
 
+/** What one search found (a type, not an interface: operation outputs must be assignable to Record<string, unknown>). */
+export type FindOutput = {
+  /** The matching paths joined with ",", "" when none. */
+  files: string;
+};
+
 /** host-file/find's core: glob searches on hosts; requests with the same search share one file.find job. */
-export async function findFiles(deps: HostDeps, items: readonly FindRequest[], ctx: RunContext): Promise<ItemOutcome<z.output<typeof output>>[]> {
-  const outcomes = new Array<ItemOutcome<z.output<typeof output>>>(items.length);
+export async function findFiles(deps: HostDeps, items: readonly FindRequest[], ctx: RunContext): Promise<ItemOutcome<FindOutput>[]> {
+  const outcomes = new Array<ItemOutcome<FindOutput>>(items.length);
   const calls: Array<HostCall & { index: number }> = [];
   items.forEach((item, index) => {
     try {
@@ -62,14 +57,3 @@ export async function findFiles(deps: HostDeps, items: readonly FindRequest[], c
   });
   return outcomes;
 }
-
-/** host-file/find: the WeCube adapter of findFiles. */
-export const hostFileFind = (deps: HostDeps) =>
-  defineOperation({
-    plugin: 'host-file',
-    action: 'find',
-    summary: 'Find files on hosts by glob (filePath + filePattern); returns the paths joined with ","',
-    input,
-    output,
-    run: (items, ctx) => findFiles(deps, items, ctx),
-  });

@@ -4,7 +4,7 @@ import { openSecret } from '../crypto/secret-fields.js';
 import { DatabaseError, DatabaseUnavailableError } from '../errors.js';
 import { EMPTY, looseString } from '../wecube/fields.js';
 import { defineOperation, eachItem, eachOutcome, type ItemOutcome, type RunContext } from '../wecube/operation.js';
-import { splitList } from '../wecube/split-list.js';
+import { splitList } from '../text/split-list.js';
 import { adminConnectionFields, scrubbed, type MysqlDeps } from './admin-session.js';
 import { optionalDatabaseNameField } from './mysql-database-operations.js';
 import type { MysqlTarget, SqlResultSet } from './mysql-session.js';

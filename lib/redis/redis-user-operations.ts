@@ -8,7 +8,7 @@ import { looseString, requiredString } from '../wecube/fields.js';
 import type { RunContext } from '../wecube/operation.js';
 import { defineOperation, eachItem } from '../wecube/operation.js';
 import { hostField, portField } from '../wecube/server-fields.js';
-import { splitList } from '../wecube/split-list.js';
+import { splitList } from '../text/split-list.js';
 import { aclSetUserRules, patternIsIllegal } from './acl-rules.js';
 import { withRedis, type RedisConnector, type RedisSession } from './redis-session.js';
 

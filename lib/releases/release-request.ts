@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { looseString, requiredString } from '../wecube/fields.js';
-import { splitList } from '../wecube/split-list.js';
+import { splitList } from '../text/split-list.js';
 import { clearPaths, parseAppUser, parseInstallDir, scriptPaths, type AppUser, type InstallDir } from '../deploy/deploy-plan.js';
 
 const HOST = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,252}$/;

@@ -3,7 +3,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { PutOptions } from '../artifacts/artifact-store.js';
 import { ArtifactNotFoundError, ArtifactStoreError, ConfigError } from '../errors.js';
 import type { PackageFacts } from '../deploy/host-steps.js';
-import { describeJsonProblem } from '../wecube/json-problem.js';
+import { describeJsonProblem } from '../text/json-problem.js';
 import type { Runtime } from '../runtime-types.js';
 import type { ReleaseInput, ReleasePlan } from './release-request.js';
 

@@ -5,7 +5,7 @@ import { ArtifactStoreError, HealthCheckFailedError, InputError, publicMessage, 
 import type { Logger } from '../log/logger.js';
 import type { Redactor } from '../log/redactor.js';
 import type { Runtime } from '../runtime-types.js';
-import type { ItemOutcome, RunContext } from '../wecube/operation.js';
+import type { ItemOutcome, RunContext } from '../outcome.js';
 import { validateItem } from '../wecube/validate-item.js';
 import { batchesOf, planRelease, releaseInput, type ReleaseInput } from './release-request.js';
 import { releaseStoreOf, type HostRecord, type ReleaseRecord, type ReleaseResult, type ReleaseStatus } from './release-store.js';

@@ -1,18 +1,14 @@
-import { z } from 'zod';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import type { ItemOutcome, RunContext } from '../outcome.js';
 import { hostError } from '../salt/host-error.js';
 import type { HostResult } from '../salt/normalise-result.js';
 import { runBatched, type HostCall } from '../salt/run-batched.js';
 import type { SaltClient } from '../salt/salt-client.js';
-import { commonFields, looseString } from '../wecube/fields.js';
-import { defineOperation, type ItemOutcome, type RunContext } from '../wecube/operation.js';
-import { hostField } from '../wecube/server-fields.js';
 import { argsFormFor, buildScriptCall, type ArgsForm } from './build-script-call.js';
 import { formatDetail } from './format-detail.js';
 import type { MinionVersions } from './minion-versions.js';
-import { planScripts, type ScriptStep } from './plan-scripts.js';
+import type { ScriptStep } from './plan-scripts.js';
 import { runScriptRounds, type ScriptJob } from './run-script-rounds.js';
-import { argsField, endpointTypeField, runAsField, timeoutField, workDirField, type EndpointType } from './script-fields.js';
 import { ScriptSources } from './script-sources.js';
 
 export interface HostScriptSettings {
@@ -34,56 +30,14 @@ export interface HostScriptDeps {
   settings: HostScriptSettings;
 }
 
-export type ScriptAction = 'run' | 'run-local' | 'run-s3' | 'run-user-param';
-
-/** register.xml fills endpointType per action; a caller that leaves it out gets the action's type. */
-const ACTION_TYPE: Record<ScriptAction, EndpointType | undefined> = {
-  run: undefined,
-  'run-local': 'LOCAL',
-  'run-s3': 'S3',
-  'run-user-param': 'USER_PARAM',
+/** What one host's scripts produced (a type, not an interface: operation outputs must be assignable to Record<string, unknown>). */
+export type ScriptOutput = {
+  target: string;
+  /** The script's exit code (124: killed by its timeout; 126: could not be started). */
+  retCode: number;
+  /** stdout then stderr; several scripts: "script <i> result: <out>" joined with " | "; capped. */
+  detail: string;
 };
-
-/** The fields of a script item shared by run* and ssh-run. */
-export const scriptFields = (action: ScriptAction | 'ssh-run', defaultTimeoutS?: number) => ({
-  ...commonFields,
-  endpointType: endpointTypeField(action === 'ssh-run' ? undefined : ACTION_TYPE[action]),
-  endpoint: looseString(),
-  scriptContent: looseString(),
-  target: hostField(),
-  runAs: runAsField(),
-  args: argsField(),
-  workDir: workDirField(),
-  timeout: timeoutField(defaultTimeoutS),
-});
-
-type ScriptItemFields = {
-  endpointType: EndpointType;
-  endpoint?: string | undefined;
-  scriptContent?: string | undefined;
-  args: string[];
-  workDir?: string | undefined;
-};
-
-/** The item's scripts; validation already proved that planning succeeds. */
-export const stepsOf = (item: ScriptItemFields): ScriptStep[] => {
-  const plan = planScripts({ ...item, endpoint: item.endpoint, scriptContent: item.scriptContent, workDir: item.workDir });
-  if ('field' in plan) throw new Error(`unplannable item passed validation: ${plan.message}`);
-  return plan;
-};
-
-/** Refines a script item schema: the endpoint / scriptContent must plan into scripts. */
-export const planRefinement = (item: ScriptItemFields, ctx: z.RefinementCtx) => {
-  const plan = planScripts({ ...item, endpoint: item.endpoint, scriptContent: item.scriptContent, workDir: item.workDir });
-  if ('field' in plan) ctx.addIssue({ code: 'custom', path: [plan.field], message: plan.message });
-};
-
-export const scriptOutput = z.object({
-  target: z.string(),
-  retCode: z.number().int().describe("the script's exit code (124: killed by its timeout; 126: could not be started)"),
-  detail: z.string().describe('stdout then stderr; several scripts: "script <i> result: <out>" joined with " | "; capped'),
-});
-type ScriptOutput = z.infer<typeof scriptOutput>;
 
 const needsArgsForm = (steps: readonly ScriptStep[]) => steps.some((s) => s.source.kind !== 'local' && s.args.length > 0);
 
@@ -163,27 +117,3 @@ export async function runScripts(deps: HostScriptDeps, requests: readonly Script
   }
   return outcomes.map((o) => o!);
 }
-
-/**
- * host-script/run, run-local, run-s3, run-user-param over salt (runScripts): the WeCube adapter, whose
- * schema plans each item's scripts.
- */
-export const hostScriptRun = (deps: HostScriptDeps, action: ScriptAction) => {
-  const input = z.object(scriptFields(action)).superRefine(planRefinement);
-  return defineOperation({
-    plugin: 'host-script',
-    action,
-    summary:
-      action === 'run'
-        ? 'Run scripts on hosts through salt: LOCAL paths, S3 objects or inline content, as a user, with args and workDir'
-        : `Run ${ACTION_TYPE[action]} scripts on hosts through salt (endpointType defaults to ${ACTION_TYPE[action]})`,
-    input,
-    output: scriptOutput,
-    run: (items, ctx: RunContext) =>
-      runScripts(
-        deps,
-        items.map((item) => ({ host: item.target, steps: stepsOf(item), runAs: item.runAs.user, timeoutS: item.timeout ?? deps.settings.timeoutS })),
-        ctx,
-      ),
-  });
-};

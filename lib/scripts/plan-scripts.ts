@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { parseEndpoint, type ParsedEndpoint } from '../artifacts/parse-endpoint.js';
-import { splitList } from '../wecube/split-list.js';
-import { pathProblem, type EndpointType } from './script-fields.js';
+import { splitList } from '../text/split-list.js';
+import { pathProblem } from './script-path.js';
 import { shellWords } from './shell-quote.js';
 
 /** Where one script comes from. */
@@ -16,6 +16,10 @@ export interface ScriptStep {
   /** Absolute working directory; undefined = the run-as user's home (salt's and sshd's default). */
   cwd: string | undefined;
 }
+
+/** The endpointType values a script item may carry. */
+export const ENDPOINT_TYPES = ['LOCAL', 'S3', 'USER_PARAM'] as const;
+export type EndpointType = (typeof ENDPOINT_TYPES)[number];
 
 export interface ScriptRequest {
   endpointType: EndpointType;

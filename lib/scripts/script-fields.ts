@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { looseString, requiredString } from '../wecube/fields.js';
+import { ENDPOINT_TYPES, type EndpointType } from './plan-scripts.js';
+import { pathProblem } from './script-path.js';
 import { shellWords } from './shell-quote.js';
-
-export const ENDPOINT_TYPES = ['LOCAL', 'S3', 'USER_PARAM'] as const;
-export type EndpointType = (typeof ENDPOINT_TYPES)[number];
 
 /** `LOCAL`, `S3` or `USER_PARAM` (case and spaces forgiven); absent means the action's own type. */
 export const endpointTypeField = (fallback: EndpointType | undefined) =>
@@ -35,18 +34,6 @@ export const runAsField = () =>
     }
     return { user, group };
   });
-
-// Characters allowed in paths: letters and digits of any script, and _ . / @ % + = : , ~ - and space.
-const PATH_CHARS = /^[\p{L}\p{N}_./@%+=:,~ -]+$/u;
-
-/** Why a path is refused, or undefined when it is acceptable (absolute, allow-listed characters, no `..`). */
-export function pathProblem(path: string): string | undefined {
-  if (!path.startsWith('/')) return 'must be an absolute path';
-  if (!PATH_CHARS.test(path)) return 'may only contain letters, digits, spaces and _ . / @ % + = : , ~ -';
-  if (path.split('/').includes('..')) return 'must not contain ..';
-  if (path.length > 4096) return 'is too long';
-  return undefined;
-}
 
 /** An optional absolute directory (the script's working directory). */
 export const workDirField = () =>

@@ -1,7 +1,7 @@
 import { InputError } from '../errors.js';
 import { absolutePathProblem, accountNameProblem, normalisePath } from '../files/host-path.js';
 import { systemTreeProblem } from '../files/system-paths.js';
-import { splitList } from '../wecube/split-list.js';
+import { splitList } from '../text/split-list.js';
 
 /** `user` or `user:group` as WeCube sends userName, with userGroup taking precedence (upstream panicked here). */
 export function splitUserName(userName: string, userGroup?: string): { user: string; group: string | undefined } {

@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js';
-import { describeJsonProblem } from './json-problem.js';
+import { describeJsonProblem } from '../text/json-problem.js';
 
 export interface ItemOutput {
   guid?: string;

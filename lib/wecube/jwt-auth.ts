@@ -2,7 +2,7 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { AuthError } from '../errors.js';
-import { hmacAlgorithmsFor, MIN_JWT_KEY_BYTES } from './hmac-key-size.js';
+import { hmacAlgorithmsFor, MIN_JWT_KEY_BYTES } from '../crypto/hmac-key-size.js';
 
 const REQUIRED_ROLE = 'SUB_SYSTEM';
 

@@ -1,15 +1,7 @@
 import type { z } from 'zod';
-import type { Logger } from '../log/logger.js';
+import type { ItemOutcome, RunContext } from '../outcome.js';
 
-/** What one item produced: its output fields, or the error that stopped it (with any partial output). */
-export type ItemOutcome<O> = { ok: true; output: O } | { ok: false; error: unknown; output?: Partial<O> };
-
-export interface RunContext {
-  logger: Logger;
-  signal: AbortSignal;
-  /** Item concurrency limit for per-item work (API_CONCURRENT_NUM). */
-  concurrency: number;
-}
+export type { ItemOutcome, RunContext } from '../outcome.js';
 
 /**
  * One WeCube operation. `run` receives every valid item of a request at once so that it can batch

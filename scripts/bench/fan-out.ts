@@ -30,7 +30,7 @@ async function measure(): Promise<boolean> {
   const { loadConfig } = await import('../../lib/config.js');
   const { createRuntime } = await import('../../lib/runtime.js');
   const { createLogger } = await import('../../lib/log/logger.js');
-  const { hostScriptRun } = await import('../../lib/scripts/host-script-run.js');
+  const { hostScriptRun } = await import('../../lib/scripts/host-script-run-operation.js');
   const { hostScriptDeps } = await import('../../lib/scripts/script-deps.js');
   const { runOperation } = await import('../../lib/wecube/run-operation.js');
 

@@ -14,7 +14,7 @@ import { existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { applyDeploymentNew, applyDeploymentUpdate } from '../../lib/deploy/apply-deployment.js';
-import { hostFileCopy } from '../../lib/files/host-file-copy.js';
+import { hostFileCopy } from '../../lib/files/host-file-copy-operation.js';
 import type { LocalStepFunctions } from '../../lib/releases/local-step-functions.js';
 import { releaseStart, releaseStatus } from '../../lib/releases/release-api.js';
 import { runOperation } from '../../lib/wecube/run-operation.js';

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import { encodeCipherA } from '../../lib/crypto/cipher-a.js';
 import type { Runtime } from '../../lib/runtime.js';
 import { sshRunDeps } from '../../lib/scripts/script-deps.js';
-import { hostScriptSshRun } from '../../lib/scripts/ssh-run.js';
+import { hostScriptSshRun } from '../../lib/scripts/ssh-run-operation.js';
 import { runOperation } from '../../lib/wecube/run-operation.js';
 import { addUser, canary, putScript, rand, removeObject, removeUser, scratchDir, writeScript } from '../support/host-script.js';
 import { postJson, startServer } from '../support/server.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { Runtime } from '../../lib/runtime.js';
-import { hostScriptRun, type ScriptAction } from '../../lib/scripts/host-script-run.js';
+import { hostScriptRun, type ScriptAction } from '../../lib/scripts/host-script-run-operation.js';
 import { hostScriptDeps } from '../../lib/scripts/script-deps.js';
 import { runOperation } from '../../lib/wecube/run-operation.js';
 import { addUser, canary, putScript, rand, removeObject, removeUser, scratchDir, userExists, writeScript } from '../support/host-script.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
-import { hostFileCopy } from '../../lib/files/host-file-copy.js';
-import { hostScriptRun } from '../../lib/scripts/host-script-run.js';
+import { hostFileCopy } from '../../lib/files/host-file-copy-operation.js';
+import { hostScriptRun } from '../../lib/scripts/host-script-run-operation.js';
 import { hostScriptDeps } from '../../lib/scripts/script-deps.js';
 import { hostUserAdd, hostUserDelete } from '../../lib/users/host-user-operations.js';
 import { run, runItems, s3, uniqueName } from '../support/hosts.js';

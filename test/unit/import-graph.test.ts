@@ -92,6 +92,18 @@ describe('the import graph of lib/', () => {
     expect(cycle?.map(rel).join(' -> ') ?? 'no cycle').toBe('no cycle');
   });
 
+  it('the typed cores deploy and releases call (lib/deploy/host-steps.ts and all it imports) reach no lib/wecube module', () => {
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const next of graph.get(file) ?? []) visit(next);
+    };
+    visit(join(ROOT, 'lib', 'deploy', 'host-steps.ts'));
+    expect(seen.size).toBeGreaterThan(10);
+    expect([...seen].map(rel).filter((f) => f.startsWith('lib/wecube/'))).toEqual([]);
+  });
+
   it.each([...libFiles, ...sourcesUnder(join(ROOT, 'functions'))].map((f) => [rel(f)]))('%s has no non-literal import()', (file) => {
     expect(nonLiteralImports(readFileSync(join(ROOT, file), 'utf8'))).toEqual([]);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { combinedPrefixes, escapeMatcher, parseEscapeList, parsePrefixList, prefixProblem } from '../../../lib/artifacts/placeholder-prefixes.js';
 import { loadConfig } from '../../../lib/config.js';
 import { ConfigError } from '../../../lib/errors.js';
-import { splitList } from '../../../lib/wecube/split-list.js';
+import { splitList } from '../../../lib/text/split-list.js';
 
 const base = { STAGE: 'local', AUTH_MODE: 'off' };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { hostScriptRun } from '../../../lib/scripts/host-script-run.js';
+import { hostScriptRun } from '../../../lib/scripts/host-script-run-operation.js';
 import { MinionVersions } from '../../../lib/scripts/minion-versions.js';
-import { hostScriptSshRun } from '../../../lib/scripts/ssh-run.js';
+import { hostScriptSshRun } from '../../../lib/scripts/ssh-run-operation.js';
 import { MemoryKnownHosts } from '../../../lib/ssh/host-key-policy.js';
 import { validateItem } from '../../../lib/wecube/validate-item.js';
 import { MemoryStore } from '../artifacts/memory-store.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { argsField, endpointTypeField, pathProblem, runAsField, timeoutField, workDirField } from '../../../lib/scripts/script-fields.js';
+import { argsField, endpointTypeField, runAsField, timeoutField, workDirField } from '../../../lib/scripts/script-fields.js';
+import { pathProblem } from '../../../lib/scripts/script-path.js';
 
 describe('runAsField', () => {
   it.each([

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { InputError } from '../../../lib/errors.js';
 import { parseEnvelope } from '../../../lib/wecube/envelope.js';
-import { describeJsonProblem, locateJsonProblem } from '../../../lib/wecube/json-problem.js';
+import { describeJsonProblem, locateJsonProblem } from '../../../lib/text/json-problem.js';
 import { validateItem } from '../../../lib/wecube/validate-item.js';
 import { releaseInput } from '../../../lib/releases/release-request.js';
 
