@@ -230,7 +230,11 @@ export function run(
         resolve({ code, stdout, stderr: stderr || (error && !stdout ? String(error.message) : '') });
       },
     );
-    child.stdin?.end(opts.input ?? '');
+    // A program that exits without reading its input (or is not there) closes the pipe: EPIPE on stdin
+    // is not an error of ours; its exit code and output are what the caller judges.
+    child.stdin?.on('error', () => {});
+    if (opts.input === undefined) child.stdin?.end();
+    else child.stdin?.end(opts.input);
   });
 }
 
