@@ -9,6 +9,7 @@ import { defineOperation, eachItem } from '../wecube/operation.js';
 import { validateItem } from '../wecube/validate-item.js';
 import { executionName, planRelease, releaseIdProblem, releaseInput, type ReleaseInput } from './release-request.js';
 import { checkManifestBuckets, isManifest, MANIFEST_SUFFIX, uploaderRefusal, type ManifestPolicy } from './manifest-guard.js';
+import { planRollout, planSummary } from './release-plan.js';
 import { releaseStoreOf, type HostState } from './release-store.js';
 import { executionArnOf } from './step-functions-port.js';
 
@@ -18,13 +19,15 @@ const storeOf = releaseStoreOf;
  * Starts a release: validates the request and its host plan, keeps the request in the release records
  * (the execution input is only its key: variables and passwords stay out of the execution history), and
  * starts the state machine under the release id. A package named by `packageKey` is read from `bucket`.
+ * Returns the rollout plan too (batch sizes, budgets in hosts): what Prepare will compute again from the request.
  */
 export async function startRelease(
   rt: Runtime,
   request: ReleaseInput,
   options: { id: string; bucket: string; logger: Logger; onlyBucket?: string },
-): Promise<{ releaseId: string; executionArn: string }> {
+): Promise<{ releaseId: string; executionArn: string; plan: ReturnType<typeof planSummary> }> {
   planRelease(options.id, request); // refuse a bad plan before anything is stored
+  const rollout = planRollout(request.targets, request.strategy);
   await refuseUnknownTargets(rt, request.targets, options.logger);
   const records = storeOf(rt);
   const ref = records.requestRef(options.id);
@@ -36,8 +39,9 @@ export async function startRelease(
     release: { id: options.id, bucket: ref.bucket, key: ref.key, ...(options.onlyBucket && { onlyBucket: options.onlyBucket }) },
   });
   const { executionArn } = await port.startExecution({ stateMachineArn, name: options.id, input });
-  options.logger.info('release started', { release: options.id, hosts: request.targets.length, mode: request.mode });
-  return { releaseId: options.id, executionArn };
+  const plan = planSummary(rollout);
+  options.logger.info('release started', { release: options.id, hosts: request.targets.length, mode: request.mode, batches: plan.batches });
+  return { releaseId: options.id, executionArn, plan };
 }
 
 /**
@@ -68,7 +72,18 @@ export const releaseStart = (rt: Runtime) =>
     action: 'start',
     summary: 'Start a rolling release (state machine): package prepared once, host batches, health checks, rollback per host',
     input: releaseInput,
-    output: z.object({ releaseId: z.string(), executionArn: z.string() }),
+    output: z.object({
+      releaseId: z.string(),
+      executionArn: z.string(),
+      plan: z
+        .object({
+          hosts: z.number().describe('targets'),
+          batches: z.array(z.number()).describe('the number of hosts of each batch, in order'),
+          maxFailures: z.number().describe('failed hosts tolerated (no further batch once more have failed)'),
+          minHealthy: z.number().describe('hosts that must stay healthy (no batch starts that would leave fewer)'),
+        })
+        .describe('what the release will do, computed from targets and strategy before it started'),
+    }),
     run: eachItem(async (item, ctx) => {
       const bucket = rt.config.s3.bucket;
       if (!bucket && !item.endpoint?.trim()) throw new InputError('Parameter endpoint can not empty. (packageKey needs S3_BUCKET)');
@@ -79,7 +94,7 @@ export const releaseStart = (rt: Runtime) =>
 
 const hostOutput = z.object({
   host: z.string(),
-  state: z.enum(['pending', 'running', 'succeeded', 'failed', 'rolled-back', 'skipped']),
+  state: z.enum(['pending', 'running', 'succeeded', 'failed', 'rolled-back', 'skipped']).describe('failed: left changed (its rollback failed)'),
   step: z.string().optional().describe('the step running, or the step that failed'),
   error: z.string().optional(),
   rollback: z.string().optional().describe('what was put back on a failed host'),
@@ -95,7 +110,8 @@ export const releaseStatus = (rt: Runtime) =>
     output: z.object({
       releaseId: z.string(),
       status: z.string().describe('RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED (the execution); UNKNOWN when only its records are left'),
-      result: z.string().optional().describe('SUCCEEDED, ROLLED_BACK, LEFT_CHANGED, PREPARE_FAILED once finished'),
+      result: z.string().optional().describe('SUCCEEDED, ROLLED_BACK, LEFT_CHANGED, STOPPED, PREPARE_FAILED once finished'),
+      stopRequestedAt: z.string().optional().describe('when release/stop was asked for'),
       summary: z.string().optional(),
       hosts: z.array(hostOutput),
     }),
@@ -105,12 +121,13 @@ export const releaseStatus = (rt: Runtime) =>
       if (problem) throw new InputError(`Parameter releaseId validation failed: ${problem}`);
       const records = storeOf(rt);
       const { port, stateMachineArn } = await rt.releaseRunner();
-      const [described, release, result] = await Promise.all([
+      const [described, release, result, stop] = await Promise.all([
         port
           .describeExecution({ executionArn: executionArnOf(stateMachineArn, id) })
           .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
         records.getRelease(id),
         records.getResult(id),
+        records.getStop(id),
       ]);
       // An execution the runner no longer knows (a local one after a restart) is still told by its records.
       if (described instanceof Error && !(described instanceof ReleaseNotFoundError && (release || result))) throw described;
@@ -133,9 +150,53 @@ export const releaseStatus = (rt: Runtime) =>
         releaseId: id,
         status: execution.status,
         ...(result && { result: result.status, summary: result.summary }),
+        ...(stop && { stopRequestedAt: stop.requestedAt }),
         ...(!result && execution.status === 'FAILED' && { summary: `${execution.error ?? ''}: ${execution.cause ?? ''}` }),
         hosts,
       };
+    }),
+  });
+
+/**
+ * release/stop: asks a running release to stop, by a stop record the release's tasks read before each host
+ * step and each batch (the same on AWS and locally: StopExecution would kill tasks in flight mid-step). No
+ * new host starts; a host in flight finishes its step and is put back; the result is STOPPED. Asking again
+ * keeps the first request; a release that has ended is left as it is and its result returned.
+ */
+export const releaseStop = (rt: Runtime) =>
+  defineOperation({
+    plugin: 'release',
+    action: 'stop',
+    summary: 'Stop a release: no new host starts, hosts in flight finish their step and are put back; its result becomes STOPPED',
+    input: z.object({ ...commonFields, releaseId: requiredString() }),
+    output: z.object({
+      releaseId: z.string(),
+      status: z.string().describe('STOPPING (asked; release/status tells when it has ended), or ENDED when it had ended already'),
+      result: z.string().optional().describe('the result of a release that had ended (nothing changed)'),
+      stopRequestedAt: z.string().optional(),
+    }),
+    run: eachItem(async (item, ctx) => {
+      const id = item.releaseId.trim();
+      const problem = releaseIdProblem(id);
+      if (problem) throw new InputError(`Parameter releaseId validation failed: ${problem}`);
+      const records = storeOf(rt);
+      const { port, stateMachineArn } = await rt.releaseRunner();
+      const [described, release, result, stop] = await Promise.all([
+        port.describeExecution({ executionArn: executionArnOf(stateMachineArn, id) }).catch((error: unknown) => {
+          if (error instanceof ReleaseNotFoundError) return undefined;
+          throw error;
+        }),
+        records.getRelease(id),
+        records.getResult(id),
+        records.getStop(id),
+      ]);
+      if (result) return { releaseId: id, status: 'ENDED', result: result.status, ...(stop && { stopRequestedAt: stop.requestedAt }) };
+      if (described && described.status !== 'RUNNING') return { releaseId: id, status: 'ENDED', result: described.status };
+      if (!described && !release) throw new ReleaseNotFoundError(`Release ${id} not found`);
+      const requestedAt = stop?.requestedAt ?? new Date().toISOString();
+      if (!stop) await records.putStop(id, { requestedAt });
+      ctx.logger.info('release stop requested', { release: id });
+      return { releaseId: id, status: 'STOPPING', stopRequestedAt: requestedAt };
     }),
   });
 
@@ -201,6 +262,7 @@ export function releaseTrigger(rt: Runtime) {
         if (raw === undefined) throw new InputError(`manifest s3://${bucket}/${key} is gone`);
         request = validateItem(releaseInput, raw);
         planRelease(id, request);
+        planRollout(request.targets, request.strategy);
       } catch (error) {
         if (!(error instanceof InputError) && !(error instanceof SyntaxError)) throw error; // S3 trouble: let the event be retried
         const message = error instanceof SyntaxError ? `manifest is not JSON: ${error.message}` : error.message;

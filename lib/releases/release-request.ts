@@ -1,24 +1,10 @@
 import { z } from 'zod';
 import { looseString, requiredString } from '../wecube/fields.js';
 import { splitList } from '../text/split-list.js';
+import { strategyField } from './release-plan.js';
 import { clearPaths, parseAppUser, parseInstallDir, scriptPaths, type AppUser, type InstallDir } from '../deploy/deploy-plan.js';
 
 const HOST = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,252}$/;
-
-const count = (fallback: number, min: number, max: number) =>
-  z
-    .union([z.number(), z.string()])
-    .optional()
-    .nullable()
-    .transform((v, ctx) => {
-      if (v === undefined || v === null || v === '') return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
 
 /** Release targets: a JSON array of minion ids or a `,`/`|` list; duplicates dropped, order kept. */
 const targetsField = () =>
@@ -65,17 +51,7 @@ export const releaseInput = z
     args: looseString(),
     clearPath: looseString(),
     targets: targetsField(),
-    strategy: z
-      .object({
-        batchSize: count(0, 0, 1000).describe('hosts deployed at a time; 0 = all at once'),
-        maxFailures: count(0, 0, 100_000).describe('failed hosts tolerated before no further batch starts'),
-      })
-      // A field the caller believes in and we would ignore is the most dangerous bad input of a release
-      // (a misspelt `batchsize` would start an all-at-once release): unknown fields are refused by name.
-      .strict()
-      .optional()
-      .nullable()
-      .transform((s) => s ?? { batchSize: 0, maxFailures: 0 }),
+    strategy: strategyField(),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -111,14 +87,6 @@ export function planRelease(id: string, r: ReleaseInput): ReleasePlan {
     clear: clearPaths(r.clearPath, dir),
     args: r.args,
   };
-}
-
-/** The batches of a release: `batchSize` hosts each (0 = one batch of all). */
-export function batchesOf(targets: readonly string[], batchSize: number): string[][] {
-  const size = batchSize > 0 ? batchSize : targets.length;
-  const batches: string[][] = [];
-  for (let i = 0; i < targets.length; i += size) batches.push(targets.slice(i, i + size));
-  return batches;
 }
 
 const NAME_CHARS = /[^A-Za-z0-9_-]+/g;

@@ -6,6 +6,7 @@ import type { PackageFacts } from '../deploy/host-steps.js';
 import { describeJsonProblem } from '../text/json-problem.js';
 import type { Runtime } from '../runtime-types.js';
 import type { ReleaseInput, ReleasePlan } from './release-request.js';
+import type { Strategy } from './release-plan.js';
 
 /** Where a host is in a release. */
 export type HostState = 'pending' | 'running' | 'succeeded' | 'failed' | 'rolled-back' | 'skipped';
@@ -37,7 +38,10 @@ export interface ReleaseRecord {
   request: { bucket: string; key: string };
   targets: string[];
   batches: string[][];
-  strategy: { batchSize: number; maxFailures: number };
+  /** The strategy as given (validated), and its failure budget and health floor in hosts. */
+  strategy: Strategy;
+  maxFailures: number;
+  minHealthy: number;
   guid: string;
   rwDir: string | undefined;
   rwFile: string | undefined;
@@ -73,7 +77,12 @@ export interface ReleaseResult {
  * (the others run the new version or were not touched). LEFT_CHANGED: at least one failed host could not be
  * put back. PREPARE_FAILED: the package or the request was refused; no host was touched.
  */
-export type ReleaseStatus = 'SUCCEEDED' | 'ROLLED_BACK' | 'LEFT_CHANGED' | 'PREPARE_FAILED';
+export type ReleaseStatus = 'SUCCEEDED' | 'ROLLED_BACK' | 'LEFT_CHANGED' | 'PREPARE_FAILED' | 'STOPPED';
+
+/** A stop asked for by release/stop: the tasks read it before each forward step and before each batch. */
+export interface StopRequest {
+  requestedAt: string;
+}
 
 const encodeHost = (host: string) => encodeURIComponent(host);
 
@@ -175,5 +184,13 @@ export class ReleaseStore {
 
   getResult(id: string) {
     return this.getJson<ReleaseResult>(this.ref(id, 'result.json'));
+  }
+
+  putStop(id: string, stop: StopRequest) {
+    return this.putJson(this.ref(id, 'stop.json'), stop);
+  }
+
+  getStop(id: string) {
+    return this.getJson<StopRequest>(this.ref(id, 'stop.json'));
   }
 }

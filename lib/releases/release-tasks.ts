@@ -1,36 +1,84 @@
 import { randomBytes } from 'node:crypto';
 import { resolveSeed } from '../crypto/cipher-a.js';
 import { dropPackage, HostSteps, outcomeError, preparePackage, type DistributeRequest } from '../deploy/host-steps.js';
-import { ArtifactStoreError, HealthCheckFailedError, InputError, publicMessage, RollbackFailedError, SaltApiUnavailableError } from '../errors.js';
+import {
+  ArtifactStoreError,
+  HealthCheckFailedError,
+  InputError,
+  publicMessage,
+  RollbackFailedError,
+  SaltApiUnavailableError,
+  StopRequestedError,
+} from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Redactor } from '../log/redactor.js';
 import type { Runtime } from '../runtime-types.js';
 import type { ItemOutcome, RunContext } from '../outcome.js';
 import { validateItem } from '../wecube/validate-item.js';
-import { batchesOf, planRelease, releaseInput, type ReleaseInput } from './release-request.js';
+import { planRelease, releaseInput, type ReleaseInput } from './release-request.js';
+import { nextBatchRefusal, planRollout } from './release-plan.js';
 import { releaseStoreOf, type HostRecord, type ReleaseRecord, type ReleaseResult, type ReleaseStatus } from './release-store.js';
 import { registerRequestSecrets } from './request-secrets.js';
 
 /** What the state machine carries between states: ids and counters, never logs or package data. */
 export interface ReleaseState {
   release: { id: string; mode: 'new' | 'update'; health: boolean };
-  strategy: { batchSize: number; maxFailures: number };
+  /** The failure budget and the health floor in hosts, and the number of targets (planRollout). */
+  strategy: { maxFailures: number; minHealthy: number; hosts: number };
+  /** Every batch's hosts, as planned before the release started. */
   batches: string[][];
   cursor: number;
   /** The hosts of the batch being deployed (the Map's items). */
   batch: string[];
+  /** The Map's MaxConcurrency: the size of the batch being deployed, all of its hosts at once. */
+  concurrency: number;
   tally: { succeeded: number; rolledBack: number; failed: number };
   done: boolean;
-  /** The error budget was exhausted: later batches were not started. */
+  /** Later batches were not started (the error budget, minHealthy or release/stop)... */
   stoppedEarly?: boolean;
+  /** ...and why. */
+  haltReason?: string;
   /** A batch's outcomes (Map result), consumed by releaseAdvance. */
   results?: HostOutcome[];
+}
+
+/**
+ * A batch's outcomes added to the tally, and whether the next batch starts: not once release/stop was asked
+ * for, nor when the failures exceed maxFailures, nor when deploying it would leave fewer than minHealthy
+ * hosts healthy. Pure (releaseAdvance reads the stop record).
+ */
+export function advanceRelease(state: ReleaseState, stopRequested: boolean): ReleaseState {
+  const { results = [], stoppedEarly: _s, haltReason: _h, ...rest } = state;
+  const tally = { ...state.tally };
+  for (const r of results) {
+    if (r.state === 'succeeded') tally.succeeded++;
+    else if (r.state === 'rolled-back') tally.rolledBack++;
+    else if (r.state === 'failed') tally.failed++;
+  }
+  const cursor = state.cursor + 1;
+  const next = state.batches[cursor];
+  const haltReason = !next
+    ? undefined
+    : stopRequested
+      ? 'the release was stopped (release/stop)'
+      : nextBatchRefusal(state.strategy, state.strategy.hosts, tally.rolledBack + tally.failed, next.length);
+  const done = !next || haltReason !== undefined;
+  return {
+    ...rest,
+    tally,
+    cursor,
+    batch: done ? [] : next,
+    concurrency: done ? 0 : next.length,
+    done,
+    ...(haltReason !== undefined && { stoppedEarly: true, haltReason }),
+  };
 }
 
 /** One host's end of a release (the Map iteration's output). */
 export interface HostOutcome {
   host: string;
-  state: 'succeeded' | 'rolled-back' | 'failed';
+  /** skipped: release/stop came before the host's first step, which did not run. */
+  state: 'succeeded' | 'rolled-back' | 'failed' | 'skipped';
   step?: string | undefined;
   error?: string | undefined;
 }
@@ -145,7 +193,8 @@ export function releaseTasks(rt: Runtime) {
       },
       context(logger),
     );
-    const batches = batchesOf(request.targets, request.strategy.batchSize);
+    const rollout = planRollout(request.targets, request.strategy);
+    const { batches } = rollout;
     await records.putRelease(id, {
       plan,
       pkg: prepared.facts,
@@ -155,6 +204,8 @@ export function releaseTasks(rt: Runtime) {
       targets: request.targets,
       batches,
       strategy: request.strategy,
+      maxFailures: rollout.maxFailures,
+      minHealthy: rollout.minHealthy,
       guid,
       rwDir: request.rwDir,
       rwFile: request.rwFile,
@@ -163,10 +214,11 @@ export function releaseTasks(rt: Runtime) {
     logger.info('release prepared', { hosts: request.targets.length, batches: batches.length, package: prepared.s3PkgPath });
     return {
       release: { id, mode: plan.mode, health: !!plan.health },
-      strategy: { batchSize: batches[0]!.length, maxFailures: request.strategy.maxFailures },
+      strategy: { maxFailures: rollout.maxFailures, minHealthy: rollout.minHealthy, hosts: request.targets.length },
       batches,
       cursor: 0,
       batch: batches[0]!,
+      concurrency: batches[0]!.length,
       tally: { succeeded: 0, rolledBack: 0, failed: 0 },
       done: false,
     };
@@ -192,9 +244,14 @@ export function releaseTasks(rt: Runtime) {
       return { host, state: 'failed', step: record.step, error } satisfies HostOutcome;
     }
 
-    if (step !== 'check') await save({ state: 'running', step, error: undefined });
     const started = Date.now();
     try {
+      // A distribution being polled finishes (its salt job runs on); every other step refuses to begin once
+      // release/stop was asked for, and the Catch puts the host back. Read each time: never cached.
+      if (step !== 'check' && (await records.getStop(id))) {
+        throw new StopRequestedError(`release ${id} was stopped (release/stop) before ${step} on ${host}`);
+      }
+      if (step !== 'check') await save({ state: 'running', step, error: undefined });
       let result: unknown = null;
       switch (step) {
         case 'ensure-user': {
@@ -287,6 +344,10 @@ export function releaseTasks(rt: Runtime) {
     const { host } = event;
     const failedStep = record.step;
     const error = causeOf(event.failure);
+    if (event.failure?.Error === 'StopRequestedError' && failedStep === undefined && !record.done.length) {
+      await save({ state: 'skipped', error: 'not started: the release was stopped (release/stop)', rollback: undefined });
+      return { host, state: 'skipped' };
+    }
     const attempted = new Set([...record.done, ...(failedStep ? [failedStep] : [])]);
     // `step` keeps naming the failed step while the rollback runs: a retried rollback reads it again
     await save({ state: 'running', error, rollback: 'in progress' });
@@ -320,21 +381,18 @@ export function releaseTasks(rt: Runtime) {
     return { host, state: 'rolled-back', step: failedStep, error };
   }
 
-  /** Adds a batch's outcomes to the tally; stops the release when the failures exceed maxFailures. */
+  /** Adds a batch's outcomes to the tally; no further batch when stopped, over the budget or under minHealthy. */
   const releaseAdvance = async (state: ReleaseState): Promise<ReleaseState> => {
-    const { results = [], ...rest } = state;
-    const tally = { ...state.tally };
-    for (const r of results) {
-      if (r.state === 'succeeded') tally.succeeded++;
-      else if (r.state === 'rolled-back') tally.rolledBack++;
-      else tally.failed++;
-    }
-    const cursor = state.cursor + 1;
-    const overBudget = tally.rolledBack + tally.failed > state.strategy.maxFailures;
-    const done = overBudget || cursor >= state.batches.length;
-    const stoppedEarly = overBudget && cursor < state.batches.length;
-    rt.logger.info('release batch done', { release: state.release.id, batch: cursor, of: state.batches.length, ...tally, stoppedEarly });
-    return { ...rest, tally, cursor, batch: done ? [] : state.batches[cursor]!, done, ...(stoppedEarly && { stoppedEarly }) };
+    const stopped = state.cursor + 1 < state.batches.length && !!(await records.getStop(state.release.id));
+    const next = advanceRelease(state, stopped);
+    rt.logger.info('release batch done', {
+      release: state.release.id,
+      batch: next.cursor,
+      of: state.batches.length,
+      ...next.tally,
+      ...(next.stoppedEarly && { stoppedEarly: true, reason: next.haltReason }),
+    });
+    return next;
   };
 
   /** Every host's outcome (hosts never started are marked skipped), the release status, the result record. */
@@ -347,6 +405,7 @@ export function releaseTasks(rt: Runtime) {
   ): Promise<{ status: ReleaseStatus; summary: string; cause: string; hosts: ReleaseResult['hosts'] }> => {
     const { id } = state.release;
     const release = state.prepareError ? undefined : await records.getRelease(id);
+    const stop = release ? await records.getStop(id) : undefined;
     // a refused request's secrets too: the refusal's cause is built from what it said
     await requestOf(id).catch(() => undefined);
     let result: ReleaseResult;
@@ -358,7 +417,8 @@ export function releaseTasks(rt: Runtime) {
         release.targets.map(async (host) => {
           let record = await records.getHost(id, host);
           if (!record || record.state === 'pending') {
-            record = { host, state: 'skipped', done: [], updatedAt: new Date().toISOString(), error: 'not started: the error budget was exhausted' };
+            const error = `not started: ${state.haltReason ?? (stop ? 'the release was stopped (release/stop)' : 'the release ended before it')}`;
+            record = { host, state: 'skipped', done: [], updatedAt: new Date().toISOString(), error };
             await records.putHost(id, record);
           }
           const text = (t: string | undefined) => (t === undefined ? undefined : redactor.redactText(t));
@@ -366,13 +426,21 @@ export function releaseTasks(rt: Runtime) {
         }),
       );
       const count = (s: string) => hosts.filter((h) => h.state === s).length;
-      const status: ReleaseStatus =
-        count('failed') || count('running') ? 'LEFT_CHANGED' : count('rolled-back') ? 'ROLLED_BACK' : count('skipped') ? 'ROLLED_BACK' : 'SUCCEEDED';
+      // A stop that came too late to change anything (every host released) is no stop.
+      const stopped = !!stop && count('succeeded') < hosts.length;
+      const status: ReleaseStatus = stopped
+        ? 'STOPPED'
+        : count('failed') || count('running')
+          ? 'LEFT_CHANGED'
+          : count('rolled-back') || count('skipped')
+            ? 'ROLLED_BACK'
+            : 'SUCCEEDED';
       const failures = hosts
         .filter((h) => h.state !== 'succeeded' && h.state !== 'skipped')
         .map((h) => `${h.host} ${h.state} at ${h.step ?? '?'}: ${h.error ?? ''}`);
       const summary =
         (state.internalError ? `the release stopped on an internal error (${causeOf(state.internalError)}) | ` : '') +
+        (stopped ? `stopped by release/stop at ${stop.requestedAt} | ` : state.haltReason ? `no further batch started: ${state.haltReason} | ` : '') +
         `${hosts.length} host(s): ${count('succeeded')} succeeded, ${count('rolled-back')} rolled back, ${count('failed') + count('running')} failed and left changed, ${count('skipped')} skipped` +
         (failures.length ? ` | ${failures.join(' | ')}` : '');
       result = { status, summary: summary.slice(0, 20_000), hosts, finishedAt: new Date().toISOString() };

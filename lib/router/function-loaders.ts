@@ -41,5 +41,6 @@ export const FUNCTION_LOADERS: ReadonlyArray<readonly [file: string, load: () =>
   ['apply-deployment-delete', () => import('../../functions/apply-deployment-delete.js')],
   ['release-start', () => import('../../functions/release-start.js')],
   ['release-status', () => import('../../functions/release-status.js')],
+  ['release-stop', () => import('../../functions/release-stop.js')],
   ['openapi', () => import('../../functions/openapi.js')],
 ];

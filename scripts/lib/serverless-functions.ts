@@ -7,8 +7,25 @@
  */
 import { currentPath, functionFile, functionName, GROUPS, REGISTRY, type Group, type RegistryEntry } from '../../lib/registry.js';
 
+/**
+ * Reaches salt-api, a database or a host over SSH: runs in the stage's VPC when it gives one (null
+ * otherwise: no VpcConfig). The others reach only AWS APIs (S3, Step Functions).
+ */
+function inVpc(entry: RegistryEntry): boolean {
+  switch (entry.kind) {
+    case 'operation':
+      return entry.salt || entry.group === 'databases' || entry.group === 'agent' || (entry.plugin === 'host-script' && entry.action === 'ssh-run');
+    case 'router':
+    case 'release-task':
+      return true;
+    default:
+      return false;
+  }
+}
+
 function declaration(entry: RegistryEntry): string[] {
   const lines = [`${functionName(entry)}:`, `  handler: functions/${functionFile(entry)}.handler`];
+  if (inVpc(entry)) lines.push('  vpc: ${self:custom.vpc, null}');
   switch (entry.kind) {
     case 'operation':
       if (entry.salt) lines.push('  reservedConcurrency: ${self:custom.saltFunctionConcurrency, null}');
@@ -31,12 +48,18 @@ function declaration(entry: RegistryEntry): string[] {
       lines.push(
         '  events:',
         '    - s3:',
-        '        bucket: ${self:custom.artifactBucket}',
+        // provider.s3.artifacts (created with the stack) or the existing bucket given by parameter
+        '        bucket: ${self:custom.artifactBucketEvent.bucket}',
         '        event: s3:ObjectCreated:*',
         '        rules:',
         '          - prefix: ${self:custom.releaseManifestPrefix}',
         '          - suffix: .release.json',
-        '        existing: true',
+        '        existing: ${self:custom.artifactBucketEvent.existing}',
+        // S3 invokes it asynchronously: an event that still fails after Lambda's two retries is kept there.
+        '  destinations:',
+        '    onFailure:',
+        '      type: sqs',
+        "      arn: { 'Fn::GetAtt': [ReleaseTriggerFailures, Arn] }",
       );
       break;
     case 'release-task':

@@ -78,6 +78,8 @@ describe('serverless/functions.yml', () => {
       timeout: 900,
       reservedConcurrency: '${self:custom.saltFunctionConcurrency, null}',
       url: true,
+      // it runs salt and database operations: in the stage's VPC when it gives one
+      vpc: '${self:custom.vpc, null}',
     });
     expect(REGISTRY.filter((e) => e.kind === 'router').map(functionFile)).toEqual(['router']);
   });

@@ -1,12 +1,11 @@
 /**
  * The release state machine's logic, run for real: state-machines/release.asl.json executed by
  * LocalStepFunctions (aws-local-stepfunctions) with fake task handlers that record every call and answer
- * as the real ones do. releaseAdvance is the real one (pure but for a log line).
+ * as the real ones do. Advance is the real tally (advanceRelease: pure), the stop record a scenario flag.
  */
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig } from '../../../lib/config.js';
 import {
   ArtifactStoreError,
   ConfigError,
@@ -17,11 +16,12 @@ import {
   ReleaseNotFoundError,
   RollbackFailedError,
   SaltApiUnavailableError,
+  StopRequestedError,
 } from '../../../lib/errors.js';
 import { forLocalRunner, LocalStepFunctions, RELEASE_ASL_PATH, taskResources } from '../../../lib/releases/local-step-functions.js';
-import { batchesOf } from '../../../lib/releases/release-request.js';
+import { planRollout, type Amount } from '../../../lib/releases/release-plan.js';
 import {
-  releaseTasks,
+  advanceRelease,
   type DistributionJob,
   type HostOutcome,
   type HostStepEvent,
@@ -29,14 +29,10 @@ import {
   type TaskHandler,
 } from '../../../lib/releases/release-tasks.js';
 import { LOCAL_STATE_MACHINE_ARN, type ExecutionDescription } from '../../../lib/releases/step-functions-port.js';
-import { createRuntime } from '../../../lib/runtime.js';
-import { captureLogger, deferred } from '../helpers.js';
+import { deferred } from '../helpers.js';
 
 type Definition = ConstructorParameters<typeof LocalStepFunctions>[0];
 const loadAsl = (): Definition => JSON.parse(readFileSync(RELEASE_ASL_PATH, 'utf8')) as Definition;
-
-/** The real releaseAdvance (no network: it only adds up a batch and logs). */
-const realAdvance = releaseTasks(createRuntime(loadConfig({ STAGE: 'local', AUTH_MODE: 'off', S3_BUCKET: 'b' }), captureLogger().logger)).releaseAdvance;
 
 /** No waiting between retries in these tests: every Task state's retriers wait 0 ms. */
 const NO_RETRY_WAIT = Object.fromEntries([...taskResources(loadAsl()).keys()].map((state) => [state, 0]));
@@ -48,7 +44,12 @@ type FinishOutput = { status: string; summary: string; cause: string; hosts: Arr
 interface Scenario {
   hosts: string[];
   batchSize: number;
+  /** An explicit plan instead of batchSize (planRollout, as Prepare). */
+  batches?: Amount[];
   maxFailures?: number;
+  minHealthy?: number;
+  /** release/stop asked for once this returns true (read as the real tasks read the stop record). */
+  stopped?: () => boolean;
   mode?: 'new' | 'update';
   health?: boolean;
   /** Pause in every host step (concurrency tests). */
@@ -87,13 +88,19 @@ function fakeTasks(s: Scenario) {
     log.push({ seq: seq++, fn: 'releasePrepare', phase: 'start' });
     const custom = s.onPrepare?.(calls.prepare);
     if (custom !== undefined) return custom;
-    const batches = batchesOf(s.hosts, s.batchSize);
+    const plan = planRollout(s.hosts, {
+      ...(s.batches ? { batches: s.batches } : { batchSize: s.batchSize }),
+      maxFailures: s.maxFailures ?? 0,
+      minHealthy: s.minHealthy ?? 0,
+    });
+    const { batches } = plan;
     const state: ReleaseState = {
       release: { id: event.release.id, mode: s.mode ?? 'new', health: s.health ?? true },
-      strategy: { batchSize: batches[0]!.length, maxFailures: s.maxFailures ?? 0 },
+      strategy: { maxFailures: plan.maxFailures, minHealthy: plan.minHealthy, hosts: s.hosts.length },
       batches,
       cursor: 0,
       batch: batches[0]!,
+      concurrency: batches[0]!.length,
       tally: { succeeded: 0, rolledBack: 0, failed: 0 },
       done: false,
     };
@@ -112,6 +119,11 @@ function fakeTasks(s: Scenario) {
         outcomes.set(host, 'succeeded');
         return { host, state: 'succeeded' } satisfies HostOutcome;
       case 'rollback':
+        // as the real one: a host stopped before its first step ran is skipped, not rolled back
+        if (event.failure?.Error === 'StopRequestedError' && hostEvents.filter((e) => e.host === host && e.step !== 'rollback').length === 1) {
+          outcomes.set(host, 'skipped');
+          return { host, state: 'skipped' } satisfies HostOutcome;
+        }
         outcomes.set(host, 'rolled-back');
         return { host, state: 'rolled-back', step: 'x', error: `${event.failure?.Error}: ${event.failure?.Cause}` } satisfies HostOutcome;
       case 'left-changed':
@@ -133,6 +145,10 @@ function fakeTasks(s: Scenario) {
     try {
       if (event.step === 'rollback') outcomes.set(event.host, 'running');
       if (s.delayMs) await sleep(s.delayMs);
+      // the real host step: every step but a distribution being polled refuses to begin once stopped
+      if (s.stopped?.() && !['check', 'rollback', 'left-changed'].includes(event.step)) {
+        throw new StopRequestedError(`release r1 was stopped (release/stop) before ${event.step} on ${event.host}`);
+      }
       const custom = s.onStep?.(event, attempt);
       return custom !== undefined ? custom : defaultStep(event, attempt);
     } finally {
@@ -144,7 +160,7 @@ function fakeTasks(s: Scenario) {
   const releaseAdvance = async (state: ReleaseState): Promise<unknown> => {
     calls.advance.push(structuredClone(state));
     log.push({ seq: seq++, fn: 'releaseAdvance', phase: 'start' });
-    return realAdvance(state);
+    return advanceRelease(state, state.cursor + 1 < state.batches.length && !!s.stopped?.());
   };
 
   const releaseFinish = async (state: FinishInput): Promise<FinishOutput> => {
@@ -156,8 +172,10 @@ function fakeTasks(s: Scenario) {
     }
     const hosts = s.hosts.map((host) => ({ host, state: outcomes.get(host) ?? 'skipped' }));
     const count = (st: string) => hosts.filter((h) => h.state === st).length;
+    const stopped = !!s.stopped?.() && count('succeeded') < hosts.length;
     const status =
-      s.finishStatus ?? (count('failed') || count('running') ? 'LEFT_CHANGED' : count('rolled-back') || count('skipped') ? 'ROLLED_BACK' : 'SUCCEEDED');
+      s.finishStatus ??
+      (stopped ? 'STOPPED' : count('failed') || count('running') ? 'LEFT_CHANGED' : count('rolled-back') || count('skipped') ? 'ROLLED_BACK' : 'SUCCEEDED');
     const summary = `${hosts.length} host(s): ${count('succeeded')} succeeded, ${count('rolled-back')} rolled back, ${count('failed')} failed, ${count('skipped')} skipped`;
     return { status, summary, cause: summary, hosts };
   };
@@ -257,11 +275,11 @@ describe('the release state machine: batches and concurrency', () => {
     expect(advances[0]).toBeLessThan(firstOf2);
   });
 
-  it('limits concurrency by $.strategy.batchSize even when a batch holds more hosts', async () => {
+  it('limits concurrency by $.concurrency even when a batch holds more hosts', async () => {
     const hosts = ['h1', 'h2', 'h3', 'h4'];
     const plan =
       (limit: number) =>
-      (state: ReleaseState): ReleaseState => ({ ...state, batches: [hosts], batch: hosts, strategy: { ...state.strategy, batchSize: limit } });
+      (state: ReleaseState): ReleaseState => ({ ...state, batches: [hosts], batch: hosts, concurrency: limit });
     const limited = await run({ hosts, batchSize: 4, delayMs: 5, plan: plan(2) });
     expect(limited.peak()).toBe(2);
     for (const host of hosts) expect(limited.stepsOf(host)).toEqual(FULL);
@@ -474,6 +492,101 @@ describe('the release state machine: error budget', () => {
     expect(r.stepsOf('h2')).toEqual(FULL);
     expect(r.stepsOf('h3')).toEqual([]);
     expect(r.calls.finish[0]!.tally).toEqual({ succeeded: 1, rolledBack: 1, failed: 0 });
+  });
+});
+
+describe('the release state machine: explicit plans, minHealthy and release/stop', () => {
+  it('runs a canary plan ["1", "50%", "100%"] over 5 hosts: h1 alone, then h2-h3 together, then h4-h5', async () => {
+    const hosts = ['h1', 'h2', 'h3', 'h4', 'h5'];
+    const r = await run({ hosts, batchSize: 0, batches: [1, '50%', '100%'], delayMs: 5 });
+    expect(r.calls.advance.map((a) => a.batch)).toEqual([['h1'], ['h2', 'h3'], ['h4', 'h5']]);
+    expect(r.calls.advance.map((a) => a.concurrency)).toEqual([1, 2, 2]);
+    const last = (hs: string[]) => Math.max(...r.log.filter((e) => hs.includes(e.host ?? '')).map((e) => e.seq));
+    const first = (hs: string[]) => Math.min(...r.log.filter((e) => hs.includes(e.host ?? '')).map((e) => e.seq));
+    expect(last(['h1'])).toBeLessThan(first(['h2', 'h3']));
+    expect(last(['h2', 'h3'])).toBeLessThan(first(['h4', 'h5']));
+    expect(r.peak()).toBe(2); // the canary ran alone; each later batch all at once
+    for (const host of hosts) expect(r.stepsOf(host)).toEqual(FULL);
+    expect(r.described.status).toBe('SUCCEEDED');
+  });
+
+  it('minHealthy: after a failure, no batch starts that would leave fewer hosts healthy (budget not exhausted)', async () => {
+    const r = await run({
+      hosts: ['h1', 'h2', 'h3', 'h4'],
+      batchSize: 1,
+      maxFailures: 3,
+      minHealthy: 3,
+      onStep: (e) => {
+        if (e.host === 'h1' && e.step === 'start') throw new JobFailedError('start failed', 'h1');
+        return undefined;
+      },
+    });
+    expect(r.stepsOf('h1')).toContain('rollback');
+    for (const host of ['h2', 'h3', 'h4']) expect(r.stepsOf(host)).toEqual([]);
+    expect(r.calls.finish[0]).toMatchObject({
+      stoppedEarly: true,
+      cursor: 1,
+      haltReason: 'the next batch of 1 would leave 2 healthy host(s), under minHealthy 3',
+    });
+    expect(r.described.error).toBe('ReleaseRolledBack');
+  });
+
+  it('minHealthy is no limit while no host fails', async () => {
+    const r = await run({ hosts: ['h1', 'h2', 'h3', 'h4'], batchSize: 1, minHealthy: 3 });
+    expect(r.calls.advance).toHaveLength(4);
+    expect(r.described.status).toBe('SUCCEEDED');
+  });
+
+  it('release/stop mid-batch: the host in flight finishes its step and is put back, no later batch starts, ReleaseStopped', async () => {
+    let stop = false;
+    const r = await run({
+      hosts: ['h1', 'h2', 'h3'],
+      batchSize: 1,
+      stopped: () => stop,
+      onStep: (e) => {
+        if (e.host === 'h2' && e.step === 'start') stop = true; // asked for while h2's start runs
+        return undefined;
+      },
+    });
+    expect(r.stepsOf('h1')).toEqual(FULL);
+    // start finished; health refused to begin (called, it threw StopRequestedError); the Catch put the host back
+    expect(r.stepsOf('h2')).toEqual(['ensure-user', 'distribute', 'check', 'check', 'start', 'health', 'rollback']);
+    expect(r.eventsOf('h2', 'rollback')[0]!.failure).toEqual({
+      Error: 'StopRequestedError',
+      Cause: 'release r1 was stopped (release/stop) before health on h2',
+    });
+    expect(r.stepsOf('h3')).toEqual([]);
+    expect(r.calls.finish[0]).toMatchObject({ stoppedEarly: true, cursor: 2, haltReason: 'the release was stopped (release/stop)' });
+    expect(r.described.status).toBe('FAILED');
+    expect(r.described.error).toBe('ReleaseStopped');
+  });
+
+  it('release/stop lets a distribution being polled finish before the host is put back', async () => {
+    let stop = false;
+    const r = await run({
+      hosts: ['h1'],
+      batchSize: 1,
+      stopped: () => stop,
+      onStep: (e, attempt) => {
+        if (e.step === 'check' && attempt === 1) stop = true;
+        return undefined;
+      },
+    });
+    // the polling went on to its end; start refused to begin (called, it threw StopRequestedError)
+    expect(r.stepsOf('h1')).toEqual(['ensure-user', 'distribute', 'check', 'check', 'start', 'rollback']);
+    expect(r.eventsOf('h1', 'rollback')[0]!.failure?.Error).toBe('StopRequestedError');
+    expect(r.described.error).toBe('ReleaseStopped');
+  });
+
+  it('release/stop before a host began: it is skipped, nothing run on it', async () => {
+    const r = await run({ hosts: ['h1', 'h2'], batchSize: 2, stopped: () => true });
+    for (const host of ['h1', 'h2']) expect(r.stepsOf(host)).toEqual(['ensure-user', 'rollback']);
+    expect(r.calls.advance[0]!.results).toEqual([
+      { host: 'h1', state: 'skipped' },
+      { host: 'h2', state: 'skipped' },
+    ]);
+    expect(r.calls.finish[0]!.tally).toEqual({ succeeded: 0, rolledBack: 0, failed: 0 });
+    expect(r.described.error).toBe('ReleaseStopped');
   });
 });
 

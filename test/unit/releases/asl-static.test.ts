@@ -90,10 +90,10 @@ describe('release.asl.json: the ASL itself', () => {
     expect(aslValidator(badPath, { checkPaths: true, checkArn: true }).isValid).toBe(false);
   });
 
-  it('has the expected shape: Prepare → DeployBatch (Map over $.batch, concurrency $.strategy.batchSize) → Advance → Finish', () => {
+  it('has the expected shape: Prepare → DeployBatch (Map over $.batch, concurrency $.concurrency: the whole batch) → Advance → Finish', () => {
     expect(asl.StartAt).toBe('Prepare');
     const map = asl.States['DeployBatch']!;
-    expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.batch', MaxConcurrencyPath: '$.strategy.batchSize', ResultPath: '$.results', Next: 'Advance' });
+    expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.batch', MaxConcurrencyPath: '$.concurrency', ResultPath: '$.results', Next: 'Advance' });
     expect(map.ItemProcessor!.StartAt).toBe('IsUpdate');
     expect(asl.States['MoreBatches']).toMatchObject({
       Type: 'Choice',
@@ -217,7 +217,7 @@ describe('release.asl.json: error names', () => {
 
   it('documents the error of every Fail state in the Comment', () => {
     const fails = states.filter((s) => s.state.Type === 'Fail');
-    expect(fails.map((f) => f.state.Error).sort()).toEqual(['ReleaseLeftChanged', 'ReleaseRefused', 'ReleaseRolledBack']);
+    expect(fails.map((f) => f.state.Error).sort()).toEqual(['ReleaseLeftChanged', 'ReleaseRefused', 'ReleaseRolledBack', 'ReleaseStopped']);
     for (const fail of fails) expect(asl.Comment).toContain(fail.state.Error);
   });
 

@@ -122,9 +122,13 @@ const ADDED_INTERFACES: Record<string, { in: string[]; out: string[] }> = {
       'targets',
       'strategy',
     ],
-    out: ['guid', 'releaseId', 'executionArn', 'errorCode', 'errorMessage'],
+    out: ['guid', 'releaseId', 'executionArn', 'plan', 'errorCode', 'errorMessage'],
   },
-  'release/status': { in: ['guid', 'releaseId'], out: ['guid', 'releaseId', 'status', 'result', 'summary', 'hosts', 'errorCode', 'errorMessage'] },
+  'release/status': {
+    in: ['guid', 'releaseId'],
+    out: ['guid', 'releaseId', 'status', 'result', 'stopRequestedAt', 'summary', 'hosts', 'errorCode', 'errorMessage'],
+  },
+  'release/stop': { in: ['guid', 'releaseId'], out: ['guid', 'releaseId', 'status', 'result', 'stopRequestedAt', 'errorCode', 'errorMessage'] },
 };
 
 /** Parameters added to upstream's interfaces (this plugin's extensions; the guid every reply carries). */

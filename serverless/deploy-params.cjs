@@ -1,0 +1,68 @@
+// Stage parameters (`--param="name=value"`, or `params:` per stage in serverless.yml, where `${ssm:...}` works)
+// turned into the parts of the configuration that differ by their presence: YAML variables cannot branch.
+//   artifactBucket    an existing bucket (name): used as is, its notification set by serverless's custom
+//                     resource; empty: the stack creates `<service>-<stage>-artifacts` (provider.s3.artifacts).
+//   subnetIds, securityGroupIds
+//                     comma-separated: the salt- and database-facing functions run in that VPC; both or neither.
+//   httpApiBurstLimit, httpApiRateLimit
+//                     the HTTP API stage's default route throttling (requests; requests per second).
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+function list(value) {
+  return String(value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function positive(name, value) {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) throw new Error(`--param ${name}=${value}: a positive number is required`);
+  return number;
+}
+
+module.exports = async ({ resolveVariable }) => {
+  const param = async (name, fallback = '') => (await resolveVariable(`param:${name}, null`)) ?? fallback;
+  const service = await resolveVariable('self:service');
+  const stage = await resolveVariable('sls:stage');
+
+  const existingBucket = String(await param('artifactBucket')).trim();
+  if (existingBucket && !BUCKET_NAME.test(existingBucket)) throw new Error(`--param artifactBucket=${existingBucket}: not an S3 bucket name`);
+  const bucketName = existingBucket || `${service}-${stage}-artifacts`;
+
+  const subnetIds = list(await param('subnetIds'));
+  const securityGroupIds = list(await param('securityGroupIds'));
+  if (subnetIds.length > 0 !== securityGroupIds.length > 0) {
+    throw new Error('--param subnetIds and securityGroupIds: give both (the VPC of the salt- and database-facing functions) or neither');
+  }
+
+  return {
+    artifactBucket: bucketName,
+    // The trigger's s3 event: `artifacts` names provider.s3.artifacts (created with the stack, and its
+    // notification with it); an existing bucket's notification is set by a custom resource instead.
+    artifactBucketEvent: existingBucket ? { bucket: existingBucket, existing: true } : { bucket: 'artifacts', existing: false },
+    // null: no VpcConfig (the function runs outside any VPC).
+    vpc: subnetIds.length > 0 ? { subnetIds, securityGroupIds } : null,
+    resourceExtensions: {
+      // A created bucket outlives the stack: it holds packages and release records.
+      // (ownership: provider.s3 has no such property; ACLs disabled, the default of new buckets, stated anyway)
+      ...(existingBucket
+        ? {}
+        : {
+            S3BucketArtifacts: {
+              DeletionPolicy: 'Retain',
+              UpdateReplacePolicy: 'Retain',
+              Properties: { OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } },
+            },
+          }),
+      HttpApiStage: {
+        Properties: {
+          DefaultRouteSettings: {
+            ThrottlingBurstLimit: positive('httpApiBurstLimit', await param('httpApiBurstLimit', 100)),
+            ThrottlingRateLimit: positive('httpApiRateLimit', await param('httpApiRateLimit', 50)),
+          },
+        },
+      },
+    },
+  };
+};

@@ -1,0 +1,313 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile, spawnSync } from 'node:child_process';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import yauzl from 'yauzl';
+import { projectRoot, stackEnv, stackMinions } from '../support/stack.js';
+
+// What an AWS user deploying the packaged template needs (issue 14): the stack creates its artifact bucket or
+// takes one by parameter, runs the salt/database functions in the stage's VPC when it gives one, traces and
+// logs, alarms, keeps the S3 trigger's failures, names no partition, ships the salt-api CA, and refuses a
+// stage name that would break a function name.
+
+type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; DependsOn?: unknown };
+interface Template {
+  Resources: Record<string, Resource>;
+  Outputs: Record<string, { Value: unknown }>;
+}
+
+const execFileAsync = promisify(execFile);
+const serverless = join(projectRoot, 'node_modules', '.bin', 'serverless');
+const CA_IN_PACKAGE = 'certs/salt-api-ca.pem';
+// The functions that reach salt-api, a database or a host over SSH (scripts/lib/serverless-functions.ts).
+const VPC_FUNCTIONS =
+  /^(HostInfoQuery|SaltApiCall|Router|Mysql\w+|Redis\w+|HostScript\w+|HostFile\w+|HostUser\w+|Disk\w+|Agent\w+|ApplyDeployment\w+|ReleasePrepare|ReleaseHostStep|ReleaseAdvance|ReleaseFinish)LambdaFunction$/;
+
+/** `serverless package --stage <stage> ...args` into `dir`, offline, without AWS credentials. */
+function packageStack(stage: string, dir: string, args: string[] = []) {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('AWS_')) delete env[k];
+  return execFileAsync(serverless, ['package', '--stage', stage, '--package', dir, ...args], { cwd: projectRoot, env, timeout: 240_000 });
+}
+
+const readTemplate = (dir: string) => JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+const ofType = (t: Template, type: string) => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+
+/** Extracts every entry of a zip under `dir`. */
+function extractZip(zip: string, dir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(zip, { lazyEntries: true, autoClose: true }, (error, file) => {
+      if (error || !file) return reject(error);
+      file.on('entry', (entry: yauzl.Entry) => {
+        if (entry.fileName.endsWith('/')) return file.readEntry();
+        file.openReadStream(entry, (openError, stream) => {
+          if (openError || !stream) return reject(openError);
+          const out = join(dir, entry.fileName);
+          mkdirSync(dirname(out), { recursive: true });
+          pipeline(stream, createWriteStream(out)).then(() => file.readEntry(), reject);
+        });
+      });
+      file.on('end', resolve);
+      file.on('error', reject);
+      file.readEntry();
+    });
+  });
+}
+
+describe('the packaged CloudFormation template, as deployed to an AWS account (issue 14)', () => {
+  let root: string;
+  let created: Template; // no parameters: the stack creates the bucket, no VPC
+  let given: Template; // an existing bucket, a VPC, throttling by parameter
+  let createdCa = false;
+  const caPath = join(projectRoot, CA_IN_PACKAGE);
+  const stackCa = () => readFileSync(stackEnv()['SALT_API_CA_FILE']!, 'utf8');
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'aws-template-'));
+    // The deployer's CA file: this test puts the local stack's there (and removes it), unless one is there.
+    if (!existsSync(caPath)) {
+      mkdirSync(dirname(caPath), { recursive: true });
+      copyFileSync(stackEnv()['SALT_API_CA_FILE']!, caPath);
+      createdCa = true;
+    }
+    await packageStack('ci', join(root, 'created'));
+    await packageStack('ci', join(root, 'given'), [
+      '--param=artifactBucket=acme-shared-artifacts',
+      '--param=subnetIds=subnet-0aaa, subnet-0bbb',
+      '--param=securityGroupIds=sg-0ccc',
+      '--param=httpApiBurstLimit=20',
+      '--param=httpApiRateLimit=5',
+    ]);
+    created = readTemplate(join(root, 'created'));
+    given = readTemplate(join(root, 'given'));
+  }, 520_000);
+  afterAll(() => {
+    rmSync(root, { recursive: true, force: true });
+    if (createdCa) rmSync(dirname(caPath), { recursive: true, force: true });
+  });
+
+  describe('the artifact bucket', () => {
+    it('is created by the stack without parameters: versioned, private, KMS-encrypted, kept when the stack goes', () => {
+      const [[id, bucket]] = ofType(created, 'AWS::S3::Bucket').filter(([id]) => id !== 'ServerlessDeploymentBucket') as [[string, Resource]];
+      expect(id).toBe('S3BucketArtifacts');
+      expect(bucket.Properties['BucketName']).toBe('saltstack-plugin-ci-artifacts');
+      expect(bucket.DeletionPolicy).toBe('Retain');
+      expect(bucket.Properties['VersioningConfiguration']).toEqual({ Status: 'Enabled' });
+      expect(bucket.Properties['PublicAccessBlockConfiguration']).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      const [rule] = bucket.Properties['BucketEncryption'].ServerSideEncryptionConfiguration;
+      expect(rule.ServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms');
+      expect(JSON.stringify(rule.ServerSideEncryptionByDefault.KMSMasterKeyID)).toContain('ReleaseRecordsKey');
+      // its notification is part of it (no custom resource), on the trigger's prefix and suffix only
+      expect(ofType(created, 'Custom::S3')).toEqual([]);
+      const [notification] = bucket.Properties['NotificationConfiguration'].LambdaConfigurations;
+      expect(notification.Function).toEqual({ 'Fn::GetAtt': ['ReleaseTriggerLambdaFunction', 'Arn'] });
+      expect(notification.Filter.S3Key.Rules).toEqual([
+        { Name: 'prefix', Value: 'releases/' },
+        { Name: 'suffix', Value: '.release.json' },
+      ]);
+    });
+
+    it('lets S3 invoke the trigger before the bucket exists, naming it by string (no Ref: no dependency cycle)', () => {
+      const bucket = created.Resources['S3BucketArtifacts']!;
+      const permissions = ofType(created, 'AWS::Lambda::Permission').filter(([, p]) => p.Properties['Principal'] === 's3.amazonaws.com');
+      expect(permissions.map(([id]) => id)).toEqual(bucket.DependsOn);
+      const [[, permission]] = permissions as [[string, Resource]];
+      expect(permission.Properties['SourceArn']).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::saltstack-plugin-ci-artifacts']] });
+      expect(permission.Properties['SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
+    });
+
+    it('is the existing one given by --param artifactBucket: not created, its notification set by the custom resource', () => {
+      expect(ofType(given, 'AWS::S3::Bucket').map(([id]) => id)).toEqual(['ServerlessDeploymentBucket']);
+      const [[, notification]] = ofType(given, 'Custom::S3') as [[string, Resource]];
+      expect(notification.Properties['BucketName']).toBe('acme-shared-artifacts');
+      expect(notification.Properties['BucketConfigs'][0].Rules).toEqual([{ Prefix: 'releases/' }, { Suffix: '.release.json' }]);
+      const env = given.Resources['ReleaseStartLambdaFunction']!.Properties['Environment'].Variables;
+      expect(env['S3_BUCKET']).toBe('acme-shared-artifacts');
+      const policy = JSON.stringify(given.Resources['IamRoleLambdaExecution']!.Properties['Policies']);
+      expect(policy).toContain(':s3:::acme-shared-artifacts/*');
+      expect(policy).not.toContain('saltstack-plugin-ci-artifacts');
+    });
+  });
+
+  describe('the VPC', () => {
+    it('is absent without parameters: no VpcConfig, no ENI policy on the role', () => {
+      expect(ofType(created, 'AWS::Lambda::Function').filter(([, f]) => f.Properties['VpcConfig'])).toEqual([]);
+      expect(JSON.stringify(created.Resources['IamRoleLambdaExecution'])).not.toContain('AWSLambdaVPCAccessExecutionRole');
+    });
+
+    it('holds exactly the salt-, database- and SSH-facing functions when subnetIds and securityGroupIds are given', () => {
+      const functions = ofType(given, 'AWS::Lambda::Function').filter(([id]) => id !== 'CustomDashresourceDashexistingDashs3LambdaFunction');
+      const inVpc = functions.filter(([, f]) => f.Properties['VpcConfig']).map(([id]) => id);
+      expect(inVpc.sort()).toEqual(
+        functions
+          .map(([id]) => id)
+          .filter((id) => VPC_FUNCTIONS.test(id))
+          .sort(),
+      );
+      expect(inVpc.length).toBeGreaterThan(30);
+      for (const id of inVpc) {
+        expect([id, given.Resources[id]!.Properties['VpcConfig']]).toEqual([id, { SubnetIds: ['subnet-0aaa', 'subnet-0bbb'], SecurityGroupIds: ['sg-0ccc'] }]);
+      }
+      // password/*, openapi, packages, release start/status/trigger reach AWS APIs only: outside, no endpoint needed
+      expect(given.Resources['PasswordEncodeLambdaFunction']!.Properties['VpcConfig']).toBeUndefined();
+      expect(given.Resources['ReleaseTriggerLambdaFunction']!.Properties['VpcConfig']).toBeUndefined();
+      expect(JSON.stringify(given.Resources['IamRoleLambdaExecution'])).toContain('AWSLambdaVPCAccessExecutionRole');
+    });
+
+    it('refuses subnets without security groups', async () => {
+      await expect(packageStack('ci', join(root, 'half-vpc'), ['--param=subnetIds=subnet-0aaa'])).rejects.toMatchObject({
+        stdout: expect.stringContaining('give both'),
+      });
+    }, 120_000);
+  });
+
+  describe('observability', () => {
+    it.each([
+      ['created', () => created],
+      ['given', () => given],
+    ])('traces every function and logs it as JSON (%s)', (_, template) => {
+      const functions = ofType(template(), 'AWS::Lambda::Function').filter(([id]) => !id.startsWith('CustomDashresource'));
+      expect(functions.length).toBeGreaterThan(40);
+      for (const [id, f] of functions) {
+        expect([id, f.Properties['TracingConfig'], f.Properties['LoggingConfig']]).toEqual([id, { Mode: 'Active' }, { LogFormat: 'JSON' }]);
+      }
+      expect(JSON.stringify(template().Resources['IamRoleLambdaExecution'])).toContain('xray:PutTraceSegments');
+    });
+
+    it('traces the state machine and logs it at ERROR without execution data (releases carry secrets)', () => {
+      const machine = created.Resources['ReleaseStateMachine']!.Properties;
+      expect(machine['TracingConfiguration']).toEqual({ Enabled: true });
+      expect(machine['LoggingConfiguration']).toEqual({
+        Level: 'ERROR',
+        IncludeExecutionData: false,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': ['ReleaseStateMachineLogGroup', 'Arn'] } } }],
+      });
+      expect(created.Resources['ReleaseStateMachineLogGroup']!.Properties['RetentionInDays']).toBe(30);
+    });
+
+    it.each([
+      ['created', () => created, 100, 50],
+      ['given', () => given, 20, 5],
+    ])('writes HTTP API access logs and throttles its stage (%s)', (_, template, burst, rate) => {
+      const stage = template().Resources['HttpApiStage']!.Properties;
+      expect(stage['DefaultRouteSettings']).toEqual({ ThrottlingBurstLimit: burst, ThrottlingRateLimit: rate });
+      expect(stage['AccessLogSettings'].DestinationArn).toEqual({ 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
+      expect(template().Resources['HttpApiLogGroup']!.Type).toBe('AWS::Logs::LogGroup');
+    });
+
+    it('alarms on every function (errors, throttles), failed executions and the trigger failure queue, to AlarmTopic', () => {
+      const alarms = ofType(created, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+      const watched = (namespace: string, metric: string) =>
+        alarms.filter((a) => a['Namespace'] === namespace && a['MetricName'] === metric).map((a) => a['Dimensions']?.[0]?.Value?.Ref);
+      const functions = ofType(created, 'AWS::Lambda::Function').map(([id]) => id);
+      expect(watched('AWS/Lambda', 'Errors').sort()).toEqual([...functions].sort());
+      expect(watched('AWS/Lambda', 'Throttles').sort()).toEqual([...functions].sort());
+      const failed = alarms.find((a) => a['Namespace'] === 'AWS/States' && a['MetricName'] === 'ExecutionsFailed');
+      expect(JSON.stringify(failed?.['Dimensions'])).toContain('ReleaseStateMachine');
+      expect(alarms.find((a) => a['Namespace'] === 'AWS/SQS')?.['Dimensions']).toEqual([
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': ['ReleaseTriggerFailures', 'QueueName'] } },
+      ]);
+      for (const alarm of alarms) expect(alarm['AlarmActions']).toEqual([{ Ref: 'AlarmTopic' }]);
+      // idle is not failing: no data keeps an alarm OK
+      for (const alarm of alarms) expect(alarm['TreatMissingData']).toBe('notBreaching');
+      expect(created.Outputs['AlarmTopicArn']!.Value).toEqual({ Ref: 'AlarmTopic' });
+    });
+
+    it("keeps the S3 trigger's failed events in an encrypted SQS queue (on-failure destination), which the role may write", () => {
+      const [[, config]] = ofType(created, 'AWS::Lambda::EventInvokeConfig') as [[string, Resource]];
+      expect(config.Properties['FunctionName']).toEqual({ Ref: 'ReleaseTriggerLambdaFunction' });
+      expect(config.Properties['DestinationConfig']).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': ['ReleaseTriggerFailures', 'Arn'] } } });
+      const queue = created.Resources['ReleaseTriggerFailures']!;
+      expect(queue.Type).toBe('AWS::SQS::Queue');
+      expect(queue.Properties['SqsManagedSseEnabled']).toBe(true);
+      const statements = created.Resources['IamRoleLambdaExecution']!.Properties['Policies'][0].PolicyDocument.Statement as Array<Record<string, unknown>>;
+      expect(statements).toContainEqual({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['ReleaseTriggerFailures', 'Arn'] } });
+    });
+  });
+
+  it.each([
+    ['created', () => created],
+    ['given', () => given],
+  ])('names no partition: every ARN is built with AWS::Partition (%s)', (_, template) => {
+    const text = JSON.stringify(template());
+    expect(text.match(/arn:aws[a-z-]*:/g)).toBeNull();
+    expect(text).toContain('"Ref":"AWS::Partition"');
+  });
+
+  it('refuses at package time a stage name that would push a function name past 64 characters, naming the limit', async () => {
+    const refused = packageStack('averyveryverylongstage', join(root, 'long'));
+    await expect(refused).rejects.toMatchObject({
+      stdout: expect.stringMatching(
+        /Stage "averyveryverylongstage" is too long: .*releasedPackageGetConfigFileKey" has 71 characters, AWS allows 64\. Use a stage name of at most 15 characters/,
+      ),
+    });
+    expect(existsSync(join(root, 'long', 'cloudformation-template-update-stack.json'))).toBe(false);
+    // the longest that fits packages
+    await packageStack('abcdefghijklmno', join(root, 'longest'));
+    expect(Object.keys(readTemplate(join(root, 'longest')).Resources)).toContain('ReleasedPackageGetConfigFileKeyLambdaFunction');
+  }, 300_000);
+
+  describe('the salt-api CA shipped in every function (SALT_API_CA_FILE=certs/salt-api-ca.pem, from /var/task)', () => {
+    it('is in every function zip, byte for byte', async () => {
+      for (const zip of ['hostInfoQuery', 'router', 'releaseHostStep']) {
+        const out = join(root, 'unzipped', zip);
+        await extractZip(join(root, 'created', `${zip}.zip`), out);
+        expect([zip, readFileSync(join(out, CA_IN_PACKAGE), 'utf8')]).toEqual([zip, stackCa()]);
+      }
+    });
+
+    it('verifies salt-api with it: the packaged host-info/query reaches the TLS salt-api only with the shipped CA', async () => {
+      const dir = join(root, 'unzipped', 'hostInfoQuery');
+      if (!existsSync(join(dir, CA_IN_PACKAGE))) await extractZip(join(root, 'created', 'hostInfoQuery.zip'), dir);
+      const env = stackEnv();
+      // Its HTTP handler (AUTH_MODE=off) from the zip's directory, the working directory Lambda gives it.
+      const run = (caFile: string | undefined) => {
+        const script = `
+          const { handler } = await import(${JSON.stringify(pathToFileURL(join(dir, 'functions', 'host-info-query.mjs')).href)});
+          const event = { version: '2.0', routeKey: '$default', rawPath: '/saltstack/v1/host-info/query', rawQueryString: '', headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ inputs: [{ guid: 'g0', target: ${JSON.stringify(stackMinions()[0])} }] }), isBase64Encoded: false,
+            requestContext: { requestId: 'ca-probe', http: { method: 'POST', path: '/saltstack/v1/host-info/query' } } };
+          const reply = await handler(event, { awsRequestId: 'ca-probe', getRemainingTimeInMillis: () => 60000 });
+          process.stdout.write('\\nREPORT ' + reply.body + '\\n');`;
+        const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+          cwd: dir,
+          encoding: 'utf8',
+          timeout: 90_000,
+          env: {
+            PATH: process.env['PATH'],
+            NODE_PATH: join(projectRoot, 'node_modules'),
+            STAGE: 'local',
+            AUTH_MODE: 'off',
+            LOG_LEVEL: 'error',
+            SALT_API_URL: env['SALT_API_URL'],
+            SALT_API_EAUTH: env['SALT_API_EAUTH'],
+            SALT_API_USER: env['SALT_API_USER'],
+            SALT_API_PASSWORD: env['SALT_API_PASSWORD'],
+            ...(caFile && { SALT_API_CA_FILE: caFile }),
+          },
+        });
+        const line = child.stdout.split('\n').find((l) => l.startsWith('REPORT '));
+        if (!line) throw new Error(`host-info/query did not reply: ${child.stderr.slice(-500)}`);
+        return JSON.parse(line.slice('REPORT '.length)) as { resultCode: string; results: { outputs: Array<Record<string, unknown>> } };
+      };
+      expect(env['SALT_API_URL']).toMatch(/^https:/);
+      const withCa = run(CA_IN_PACKAGE);
+      expect(withCa.resultCode).toBe('0');
+      expect(withCa.results.outputs[0]!['errorCode']).toBe('0');
+      expect(Number(withCa.results.outputs[0]!['numCpus'])).toBeGreaterThan(0);
+      // control: the same call with the public CAs only fails verification of the stack's certificate
+      const withoutCa = run(undefined);
+      expect(withoutCa.resultCode).toBe('1');
+      expect(withoutCa.results.outputs[0]!['errorMessage']).toMatch(/could not be reached \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/);
+    }, 200_000);
+  });
+});
