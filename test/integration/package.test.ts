@@ -147,25 +147,38 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
       expect(template.Resources[id]?.Type).toBe('AWS::Lambda::Function');
       expect(attribute).toBe('Arn');
     }
-    // the state machine's own role may invoke those functions and nothing else
+    // the state machine's own role may invoke those functions and nothing else; its only "*" statement is
+    // the log delivery and X-Ray actions, which AWS does not scope to a resource
     const role = template.Resources[machine!.Properties['RoleArn']['Fn::GetAtt'][0]];
-    const actions = JSON.stringify(role!.Properties['Policies']);
-    expect(actions).toContain('lambda:InvokeFunction');
-    expect(actions).not.toContain('"*"');
+    const statements = (role!.Properties['Policies'] as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown }> } }>).flatMap(
+      (p) => p.PolicyDocument.Statement,
+    );
+    const invoke = statements.filter((s) => s.Action.includes('lambda:InvokeFunction'));
+    expect(invoke).toHaveLength(1);
+    expect(JSON.stringify(invoke[0]!.Resource)).not.toContain('"*"');
+    const unscoped = statements.filter((s) => s.Resource === '*').flatMap((s) => s.Action);
+    expect(unscoped.every((a) => /^(logs:(Create|Get|Update|Delete|List)LogDeliver(y|ies)|logs:(PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)|xray:\w+)$/.test(a))).toBe(true);
+    expect(unscoped).not.toContain('lambda:InvokeFunction');
   });
 
   it('notifies the release trigger of *.release.json uploads under the manifest prefix of the artifact bucket', () => {
-    const notification = Object.values(template.Resources).find((r) => r.Type === 'Custom::S3');
-    expect(notification).toBeDefined();
-    const [config] = notification!.Properties['BucketConfigs'] as Array<{ Event: string; Rules: Array<Record<string, string>> }>;
+    // the stack creates the bucket (no --param artifactBucket): the notification is part of the bucket
+    const bucket = template.Resources['S3BucketArtifacts'];
+    const [config] = bucket!.Properties['NotificationConfiguration'].LambdaConfigurations as Array<{
+      Event: string;
+      Function: unknown;
+      Filter: { S3Key: { Rules: Array<Record<string, string>> } };
+    }>;
     expect(config!.Event).toBe('s3:ObjectCreated:*');
-    expect(config!.Rules).toEqual([{ Prefix: 'releases/' }, { Suffix: '.release.json' }]);
-    expect(notification!.Properties['FunctionName']).toMatch(/-releaseTrigger$/);
+    expect(config!.Filter.S3Key.Rules).toEqual([
+      { Name: 'prefix', Value: 'releases/' },
+      { Name: 'suffix', Value: '.release.json' },
+    ]);
+    expect(config!.Function).toEqual({ 'Fn::GetAtt': ['ReleaseTriggerLambdaFunction', 'Arn'] });
     // the handler re-checks the same prefix, and refuses every uploader until RELEASE_UPLOADERS names some
     const env = template.Resources['ReleaseTriggerLambdaFunction']!.Properties['Environment']['Variables'] as Record<string, string>;
     expect(env['RELEASE_MANIFEST_PREFIX']).toBe('releases/');
     expect(env['RELEASE_UPLOADERS']).toBe('');
-    // (the custom resource grants S3 the right to invoke the function when it sets the notification)
   });
 
   it('reserves SALT_FUNCTION_CONCURRENCY for exactly the functions that call salt (the fleet-wide bound on AWS)', () => {
