@@ -157,7 +157,11 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     expect(invoke).toHaveLength(1);
     expect(JSON.stringify(invoke[0]!.Resource)).not.toContain('"*"');
     const unscoped = statements.filter((s) => s.Resource === '*').flatMap((s) => s.Action);
-    expect(unscoped.every((a) => /^(logs:(Create|Get|Update|Delete|List)LogDeliver(y|ies)|logs:(PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)|xray:\w+)$/.test(a))).toBe(true);
+    expect(
+      unscoped.every((a) =>
+        /^(logs:(Create|Get|Update|Delete|List)LogDeliver(y|ies)|logs:(PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)|xray:\w+)$/.test(a),
+      ),
+    ).toBe(true);
     expect(unscoped).not.toContain('lambda:InvokeFunction');
   });
 
