@@ -125,6 +125,7 @@ export const REGISTRY: readonly RegistryEntry[] = [
   { kind: 'release-trigger', file: 'release-trigger', group: 'releases' },
   { kind: 'release-task', file: 'release-prepare', group: 'releases' },
   { kind: 'release-task', file: 'release-host-step', group: 'releases' },
+  { kind: 'release-task', file: 'release-slice', group: 'releases' },
   { kind: 'release-task', file: 'release-advance', group: 'releases' },
   { kind: 'release-task', file: 'release-finish', group: 'releases' },
 ];

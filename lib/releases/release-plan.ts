@@ -143,6 +143,12 @@ export const strategyField = () =>
       return out;
     });
 
+/**
+ * The most batches a release may have: the parent execution records about 12 events per batch (its
+ * Distributed Map, Advance, the loop's Choice), so 1,000 batches stay far under AWS's 25,000 per execution.
+ */
+export const MAX_BATCHES = 1000;
+
 /** What a release will do, computed from its targets and strategy before anything starts. */
 export interface RolloutPlan {
   /** The hosts of each batch, in target order; every target exactly once. */
@@ -180,6 +186,12 @@ export function planRollout(targets: readonly string[], strategy: Strategy): Rol
     const size = strategy.batchSize === undefined || strategy.batchSize === 0 ? n : Math.max(1, hostsOf(strategy.batchSize, 'up'));
     for (let end = size; end < n; end += size) ends.push(end);
     ends.push(n);
+  }
+  if (ends.length > MAX_BATCHES) {
+    throw refuse(
+      strategy.batches ? 'batches' : 'batchSize',
+      `${ends.length} batches over ${n} targets, more than ${MAX_BATCHES} (each batch is a few events of the release's own execution history, which AWS caps at 25,000): use larger batches`,
+    );
   }
   const batches = ends.map((end, i) => targets.slice(i ? ends[i - 1]! : 0, end));
   const maxFailures = hostsOf(strategy.maxFailures, 'down');

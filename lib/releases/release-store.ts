@@ -38,6 +38,8 @@ export interface ReleaseRecord {
   request: { bucket: string; key: string };
   targets: string[];
   batches: string[][];
+  /** Hosts per slice (one child execution of the batch's Distributed Map): history-budget.ts sliceSizeFor. */
+  sliceSize: number;
   /** The strategy as given (validated), and its failure budget and health floor in hosts. */
   strategy: Strategy;
   maxFailures: number;

@@ -16,21 +16,24 @@ import type { Runtime } from '../runtime-types.js';
 import type { ItemOutcome, RunContext } from '../outcome.js';
 import { validateItem } from '../wecube/validate-item.js';
 import { planRelease, releaseInput, type ReleaseInput } from './release-request.js';
+import { sliceSizeFor, slicesOf } from './history-budget.js';
 import { nextBatchRefusal, planRollout } from './release-plan.js';
 import { releaseStoreOf, type HostRecord, type ReleaseRecord, type ReleaseResult, type ReleaseStatus } from './release-store.js';
 import { registerRequestSecrets } from './request-secrets.js';
 
-/** What the state machine carries between states: ids and counters, never logs or package data. */
+/** What the state machine carries between states: ids and counters, never host lists or package data. */
 export interface ReleaseState {
   release: { id: string; mode: 'new' | 'update'; health: boolean };
   /** The failure budget and the health floor in hosts, and the number of targets (planRollout). */
   strategy: { maxFailures: number; minHealthy: number; hosts: number };
-  /** Every batch's hosts, as planned before the release started. */
-  batches: string[][];
+  /** The number of hosts of every batch, as planned before the release started (the hosts are in release.json). */
+  batchSizes: number[];
+  /** Hosts per slice: one child execution of the batch's Distributed Map each (history-budget.ts). */
+  sliceSize: number;
   cursor: number;
-  /** The hosts of the batch being deployed (the Map's items). */
-  batch: string[];
-  /** The Map's MaxConcurrency: the size of the batch being deployed, all of its hosts at once. */
+  /** The slices of the batch being deployed (the Distributed Map's items): 0 .. ceil(hosts / sliceSize) - 1. */
+  slices: number[];
+  /** The Map's MaxConcurrency: every slice of the batch at once (so every host of it). */
   concurrency: number;
   tally: { succeeded: number; rolledBack: number; failed: number };
   done: boolean;
@@ -38,8 +41,44 @@ export interface ReleaseState {
   stoppedEarly?: boolean;
   /** ...and why. */
   haltReason?: string;
-  /** A batch's outcomes (Map result), consumed by releaseAdvance. */
-  results?: HostOutcome[];
+  /** A batch's slice tallies (the Distributed Map's result), consumed by releaseAdvance. */
+  results?: SliceTally[];
+}
+
+/** One slice's outcomes counted (TallySlice): what its child execution returns to the batch. */
+export interface SliceTally {
+  succeeded: number;
+  rolledBack: number;
+  failed: number;
+  skipped: number;
+}
+
+/** The hosts' outcomes of a slice, counted by state. Pure. */
+export function tallySlice(outcomes: readonly HostOutcome[]): SliceTally {
+  const tally: SliceTally = { succeeded: 0, rolledBack: 0, failed: 0, skipped: 0 };
+  for (const o of outcomes) {
+    if (o.state === 'succeeded') tally.succeeded++;
+    else if (o.state === 'rolled-back') tally.rolledBack++;
+    else if (o.state === 'failed') tally.failed++;
+    else tally.skipped++;
+  }
+  return tally;
+}
+
+/** The state of a release about to deploy its first batch. */
+export function firstBatch(release: ReleaseState['release'], strategy: ReleaseState['strategy'], batchSizes: number[], sliceSize: number): ReleaseState {
+  const slices = slicesOf(batchSizes[0]!, sliceSize);
+  return {
+    release,
+    strategy,
+    batchSizes,
+    sliceSize,
+    cursor: 0,
+    slices,
+    concurrency: slices.length,
+    tally: { succeeded: 0, rolledBack: 0, failed: 0 },
+    done: false,
+  };
 }
 
 /**
@@ -51,24 +90,26 @@ export function advanceRelease(state: ReleaseState, stopRequested: boolean): Rel
   const { results = [], stoppedEarly: _s, haltReason: _h, ...rest } = state;
   const tally = { ...state.tally };
   for (const r of results) {
-    if (r.state === 'succeeded') tally.succeeded++;
-    else if (r.state === 'rolled-back') tally.rolledBack++;
-    else if (r.state === 'failed') tally.failed++;
+    tally.succeeded += r.succeeded;
+    tally.rolledBack += r.rolledBack;
+    tally.failed += r.failed;
   }
   const cursor = state.cursor + 1;
-  const next = state.batches[cursor];
-  const haltReason = !next
-    ? undefined
-    : stopRequested
-      ? 'the release was stopped (release/stop)'
-      : nextBatchRefusal(state.strategy, state.strategy.hosts, tally.rolledBack + tally.failed, next.length);
-  const done = !next || haltReason !== undefined;
+  const next = state.batchSizes[cursor];
+  const haltReason =
+    next === undefined
+      ? undefined
+      : stopRequested
+        ? 'the release was stopped (release/stop)'
+        : nextBatchRefusal(state.strategy, state.strategy.hosts, tally.rolledBack + tally.failed, next);
+  const done = next === undefined || haltReason !== undefined;
+  const slices = done ? [] : slicesOf(next, state.sliceSize);
   return {
     ...rest,
     tally,
     cursor,
-    batch: done ? [] : next,
-    concurrency: done ? 0 : next.length,
+    slices,
+    concurrency: slices.length,
     done,
     ...(haltReason !== undefined && { stoppedEarly: true, haltReason }),
   };
@@ -195,6 +236,7 @@ export function releaseTasks(rt: Runtime) {
     );
     const rollout = planRollout(request.targets, request.strategy);
     const { batches } = rollout;
+    const sliceSize = sliceSizeFor(rt.config.salt.jobTimeoutS, rt.config.releases.pollSeconds);
     await records.putRelease(id, {
       plan,
       pkg: prepared.facts,
@@ -203,6 +245,7 @@ export function releaseTasks(rt: Runtime) {
       request: requestRef,
       targets: request.targets,
       batches,
+      sliceSize,
       strategy: request.strategy,
       maxFailures: rollout.maxFailures,
       minHealthy: rollout.minHealthy,
@@ -211,17 +254,13 @@ export function releaseTasks(rt: Runtime) {
       rwFile: request.rwFile,
       createdAt: new Date().toISOString(),
     });
-    logger.info('release prepared', { hosts: request.targets.length, batches: batches.length, package: prepared.s3PkgPath });
-    return {
-      release: { id, mode: plan.mode, health: !!plan.health },
-      strategy: { maxFailures: rollout.maxFailures, minHealthy: rollout.minHealthy, hosts: request.targets.length },
-      batches,
-      cursor: 0,
-      batch: batches[0]!,
-      concurrency: batches[0]!.length,
-      tally: { succeeded: 0, rolledBack: 0, failed: 0 },
-      done: false,
-    };
+    logger.info('release prepared', { hosts: request.targets.length, batches: batches.length, sliceSize, package: prepared.s3PkgPath });
+    return firstBatch(
+      { id, mode: plan.mode, health: !!plan.health },
+      { maxFailures: rollout.maxFailures, minHealthy: rollout.minHealthy, hosts: request.targets.length },
+      batches.map((b) => b.length),
+      sliceSize,
+    );
   };
 
   /** One step on one host; its progress record is rewritten before and after. */
@@ -381,14 +420,28 @@ export function releaseTasks(rt: Runtime) {
     return { host, state: 'rolled-back', step: failedStep, error };
   }
 
+  /**
+   * One slice of a batch (a child execution of its Distributed Map): its hosts from release.json (LoadSlice),
+   * or, given their outcomes, their tally (TallySlice), so that no host list travels through the parent.
+   */
+  const releaseSlice = async (event: { release: { id: string }; batch: number; slice: number; outcomes?: HostOutcome[] }): Promise<string[] | SliceTally> => {
+    if (event.outcomes) return tallySlice(event.outcomes);
+    const record = await releaseOf(event.release.id);
+    const batch = record.batches[event.batch];
+    const size = record.sliceSize;
+    const hosts = batch?.slice(event.slice * size, (event.slice + 1) * size) ?? [];
+    if (!hosts.length) throw new InputError(`Release ${event.release.id} has no slice ${event.slice} in batch ${event.batch}`);
+    return hosts;
+  };
+
   /** Adds a batch's outcomes to the tally; no further batch when stopped, over the budget or under minHealthy. */
   const releaseAdvance = async (state: ReleaseState): Promise<ReleaseState> => {
-    const stopped = state.cursor + 1 < state.batches.length && !!(await records.getStop(state.release.id));
+    const stopped = state.cursor + 1 < state.batchSizes.length && !!(await records.getStop(state.release.id));
     const next = advanceRelease(state, stopped);
     rt.logger.info('release batch done', {
       release: state.release.id,
       batch: next.cursor,
-      of: state.batches.length,
+      of: state.batchSizes.length,
       ...next.tally,
       ...(next.stoppedEarly && { stoppedEarly: true, reason: next.haltReason }),
     });
@@ -402,7 +455,7 @@ export function releaseTasks(rt: Runtime) {
       prepareError?: { Error?: string; Cause?: string };
       internalError?: { Error?: string; Cause?: string };
     },
-  ): Promise<{ status: ReleaseStatus; summary: string; cause: string; hosts: ReleaseResult['hosts'] }> => {
+  ): Promise<{ status: ReleaseStatus; summary: string; cause: string }> => {
     const { id } = state.release;
     const release = state.prepareError ? undefined : await records.getRelease(id);
     const stop = release ? await records.getStop(id) : undefined;
@@ -459,7 +512,8 @@ export function releaseTasks(rt: Runtime) {
     requests.delete(id);
     cache.delete(id);
     rt.logger.info('release finished', { release: id, status: result.status });
-    return { status: result.status, summary: result.summary, cause: result.summary, hosts: result.hosts };
+    // Not the hosts: the execution's output would outgrow AWS's 256 KiB on a large fleet (release/status has them).
+    return { status: result.status, summary: result.summary, cause: result.summary };
   };
 
   /**
@@ -479,6 +533,7 @@ export function releaseTasks(rt: Runtime) {
   return {
     releasePrepare: masked(releasePrepare),
     releaseHostStep: masked(releaseHostStep),
+    releaseSlice: masked(releaseSlice),
     releaseAdvance: masked(releaseAdvance),
     releaseFinish: masked(releaseFinish),
   };

@@ -20,8 +20,11 @@ import {
 } from '../../../lib/errors.js';
 import { forLocalRunner, LocalStepFunctions, RELEASE_ASL_PATH, taskResources } from '../../../lib/releases/local-step-functions.js';
 import { planRollout, type Amount } from '../../../lib/releases/release-plan.js';
+import { INLINE_MAP_CONCURRENCY } from '../../../lib/releases/history-budget.js';
 import {
   advanceRelease,
+  firstBatch,
+  tallySlice,
   type DistributionJob,
   type HostOutcome,
   type HostStepEvent,
@@ -54,6 +57,8 @@ interface Scenario {
   health?: boolean;
   /** Pause in every host step (concurrency tests). */
   delayMs?: number;
+  /** Hosts per slice (default 40, the inline Map's concurrency on AWS). */
+  sliceSize?: number;
   /** Replaces the release plan Prepare returns. */
   plan?: (state: ReleaseState) => ReleaseState;
   /** Runs before Prepare's default answer: throw to fail it, return a value to answer instead. */
@@ -79,7 +84,15 @@ function fakeTasks(s: Scenario) {
   const hostEvents: HostStepEvent[] = [];
   const attempts = new Map<string, number>();
   const outcomes = new Map<string, HostOutcome['state'] | 'running'>();
-  const calls = { prepare: 0, advance: [] as ReleaseState[], finish: [] as FinishInput[] };
+  const calls = {
+    prepare: 0,
+    advance: [] as ReleaseState[],
+    finish: [] as FinishInput[],
+    slices: [] as Array<{ batch: number; slice: number; tally: boolean }>,
+    outcomes: [] as Array<{ batch: number; outcomes: HostOutcome[] }>,
+  };
+  let plannedBatches: string[][] = [];
+  let sliceSize = INLINE_MAP_CONCURRENCY;
   let inFlight = 0;
   let peak = 0;
 
@@ -93,18 +106,26 @@ function fakeTasks(s: Scenario) {
       maxFailures: s.maxFailures ?? 0,
       minHealthy: s.minHealthy ?? 0,
     });
-    const { batches } = plan;
-    const state: ReleaseState = {
-      release: { id: event.release.id, mode: s.mode ?? 'new', health: s.health ?? true },
-      strategy: { maxFailures: plan.maxFailures, minHealthy: plan.minHealthy, hosts: s.hosts.length },
-      batches,
-      cursor: 0,
-      batch: batches[0]!,
-      concurrency: batches[0]!.length,
-      tally: { succeeded: 0, rolledBack: 0, failed: 0 },
-      done: false,
-    };
-    return s.plan ? s.plan(state) : state;
+    plannedBatches = plan.batches;
+    const state = firstBatch(
+      { id: event.release.id, mode: s.mode ?? 'new', health: s.health ?? true },
+      { maxFailures: plan.maxFailures, minHealthy: plan.minHealthy, hosts: s.hosts.length },
+      plan.batches.map((b) => b.length),
+      s.sliceSize ?? INLINE_MAP_CONCURRENCY,
+    );
+    const given = s.plan ? s.plan(state) : state;
+    sliceSize = given.sliceSize;
+    return given;
+  };
+
+  /** As the real one: a slice's hosts from the plan (LoadSlice), or its hosts' outcomes counted (TallySlice). */
+  const releaseSlice = async (event: { batch: number; slice: number; outcomes?: HostOutcome[] }): Promise<unknown> => {
+    calls.slices.push({ batch: event.batch, slice: event.slice, tally: !!event.outcomes });
+    if (event.outcomes) {
+      calls.outcomes.push({ batch: event.batch, outcomes: structuredClone(event.outcomes) });
+      return tallySlice(event.outcomes);
+    }
+    return plannedBatches[event.batch]!.slice(event.slice * sliceSize, (event.slice + 1) * sliceSize);
   };
 
   const defaultStep = (event: HostStepEvent, attempt: number): unknown => {
@@ -160,7 +181,7 @@ function fakeTasks(s: Scenario) {
   const releaseAdvance = async (state: ReleaseState): Promise<unknown> => {
     calls.advance.push(structuredClone(state));
     log.push({ seq: seq++, fn: 'releaseAdvance', phase: 'start' });
-    return advanceRelease(state, state.cursor + 1 < state.batches.length && !!s.stopped?.());
+    return advanceRelease(state, state.cursor + 1 < state.batchSizes.length && !!s.stopped?.());
   };
 
   const releaseFinish = async (state: FinishInput): Promise<FinishOutput> => {
@@ -180,7 +201,7 @@ function fakeTasks(s: Scenario) {
     return { status, summary, cause: summary, hosts };
   };
 
-  const handlers = { releasePrepare, releaseHostStep, releaseAdvance, releaseFinish } as unknown as Record<string, TaskHandler>;
+  const handlers = { releasePrepare, releaseHostStep, releaseSlice, releaseAdvance, releaseFinish } as unknown as Record<string, TaskHandler>;
   return {
     handlers,
     log,
@@ -189,6 +210,8 @@ function fakeTasks(s: Scenario) {
     peak: () => peak,
     /** The steps one host ran, in order (retries included). */
     stepsOf: (host: string) => hostEvents.filter((e) => e.host === host).map((e) => e.step),
+    /** The host outcomes of a batch, as its slices' TallySlice got them (the inline Maps' results). */
+    outcomesOf: (batch: number) => calls.outcomes.filter((o) => o.batch === batch).flatMap((o) => o.outcomes),
     eventsOf: (host: string, step: Step) => hostEvents.filter((e) => e.host === host && e.step === step),
   };
 }
@@ -218,13 +241,16 @@ describe('the release state machine: happy path', () => {
     expect(r.output?.status).toBe('SUCCEEDED');
     expect(r.calls.prepare).toBe(1);
     expect(r.calls.advance).toHaveLength(2);
-    // Advance gets the Map's results: one outcome per host of the batch, in batch order.
-    expect(r.calls.advance[0]!.results).toEqual([
-      { host: 'h1', state: 'succeeded' },
-      { host: 'h2', state: 'succeeded' },
+    // Advance gets the Distributed Map's results: one tally per slice (here one slice per batch), no host list.
+    expect(r.calls.advance[0]!.results).toEqual([{ succeeded: 2, rolledBack: 0, failed: 0, skipped: 0 }]);
+    expect(r.calls.slices).toEqual([
+      { batch: 0, slice: 0, tally: false },
+      { batch: 0, slice: 0, tally: true },
+      { batch: 1, slice: 0, tally: false },
+      { batch: 1, slice: 0, tally: true },
     ]);
     expect(r.calls.finish).toHaveLength(1);
-    expect(r.calls.finish[0]).toMatchObject({ cursor: 2, done: true, batch: [], tally: { succeeded: 4, rolledBack: 0, failed: 0 } });
+    expect(r.calls.finish[0]).toMatchObject({ cursor: 2, done: true, slices: [], tally: { succeeded: 4, rolledBack: 0, failed: 0 } });
     expect(r.calls.finish[0]).not.toHaveProperty('stoppedEarly');
     expect(r.calls.finish[0]).not.toHaveProperty('results');
   });
@@ -275,16 +301,37 @@ describe('the release state machine: batches and concurrency', () => {
     expect(advances[0]).toBeLessThan(firstOf2);
   });
 
-  it('limits concurrency by $.concurrency even when a batch holds more hosts', async () => {
+  it('limits concurrency by $.concurrency (slices at once) even when a batch holds more slices', async () => {
     const hosts = ['h1', 'h2', 'h3', 'h4'];
     const plan =
       (limit: number) =>
-      (state: ReleaseState): ReleaseState => ({ ...state, batches: [hosts], batch: hosts, concurrency: limit });
+      (state: ReleaseState): ReleaseState => ({ ...state, sliceSize: 1, slices: [0, 1, 2, 3], concurrency: limit });
     const limited = await run({ hosts, batchSize: 4, delayMs: 5, plan: plan(2) });
     expect(limited.peak()).toBe(2);
     for (const host of hosts) expect(limited.stepsOf(host)).toEqual(FULL);
     const open = await run({ hosts, batchSize: 4, delayMs: 5, plan: plan(4) });
     expect(open.peak()).toBe(4);
+  });
+
+  it('splits a batch into slices of sliceSize hosts, every slice at once, each host in exactly one slice', async () => {
+    const hosts = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'h7'];
+    const r = await run({ hosts, batchSize: 0, sliceSize: 3, delayMs: 5 });
+    expect(
+      r.calls.slices
+        .filter((c) => !c.tally)
+        .map((c) => c.slice)
+        .sort(),
+    ).toEqual([0, 1, 2]);
+    expect(r.calls.advance[0]!.slices).toEqual([0, 1, 2]);
+    expect(r.calls.advance[0]!.results).toEqual(
+      expect.arrayContaining([
+        { succeeded: 3, rolledBack: 0, failed: 0, skipped: 0 },
+        { succeeded: 1, rolledBack: 0, failed: 0, skipped: 0 },
+      ]),
+    );
+    expect(r.peak()).toBe(7);
+    for (const host of hosts) expect(r.stepsOf(host)).toEqual(FULL);
+    expect(r.calls.finish[0]!.tally).toEqual({ succeeded: 7, rolledBack: 0, failed: 0 });
   });
 
   it('runs hosts of one batch in parallel (batchSize 0 = everything at once)', async () => {
@@ -330,7 +377,7 @@ describe('the release state machine: health checks and rollback', () => {
       failure: { Error: 'HealthCheckFailedError', Cause: 'Health check failed on h1 (exit 3): not ready' },
     });
     expect(r.stepsOf('h2')).toEqual(FULL);
-    expect(r.calls.advance[0]!.results).toEqual([
+    expect(r.outcomesOf(0)).toEqual([
       { host: 'h1', state: 'rolled-back', step: 'x', error: 'HealthCheckFailedError: Health check failed on h1 (exit 3): not ready' },
       { host: 'h2', state: 'succeeded' },
     ]);
@@ -418,7 +465,8 @@ describe('the release state machine: health checks and rollback', () => {
         return undefined;
       },
     });
-    expect(r.calls.advance[0]!.results).toEqual([{ host: 'h1', state: 'failed', error: 'rollback failed and could not be recorded' }]);
+    expect(r.outcomesOf(0)).toEqual([{ host: 'h1', state: 'failed', error: 'rollback failed and could not be recorded' }]);
+    expect(r.calls.advance[0]!.results).toEqual([{ succeeded: 0, rolledBack: 0, failed: 1, skipped: 0 }]);
     expect(r.calls.finish[0]!.tally).toEqual({ succeeded: 0, rolledBack: 0, failed: 1 });
     expect(r.described.error).toBe('ReleaseLeftChanged');
   });
@@ -449,7 +497,7 @@ describe('the release state machine: error budget', () => {
     expect(r.stepsOf('h2')).toEqual([]);
     expect(r.stepsOf('h3')).toEqual([]);
     expect(r.calls.advance).toHaveLength(1);
-    expect(r.calls.finish[0]).toMatchObject({ done: true, stoppedEarly: true, cursor: 1, batch: [], tally: { succeeded: 0, rolledBack: 1, failed: 0 } });
+    expect(r.calls.finish[0]).toMatchObject({ done: true, stoppedEarly: true, cursor: 1, slices: [], tally: { succeeded: 0, rolledBack: 1, failed: 0 } });
     expect(r.output).toBeUndefined();
     expect(r.described.error).toBe('ReleaseRolledBack');
     expect(r.described.cause).toContain('2 skipped');
@@ -499,8 +547,12 @@ describe('the release state machine: explicit plans, minHealthy and release/stop
   it('runs a canary plan ["1", "50%", "100%"] over 5 hosts: h1 alone, then h2-h3 together, then h4-h5', async () => {
     const hosts = ['h1', 'h2', 'h3', 'h4', 'h5'];
     const r = await run({ hosts, batchSize: 0, batches: [1, '50%', '100%'], delayMs: 5 });
-    expect(r.calls.advance.map((a) => a.batch)).toEqual([['h1'], ['h2', 'h3'], ['h4', 'h5']]);
-    expect(r.calls.advance.map((a) => a.concurrency)).toEqual([1, 2, 2]);
+    expect(r.calls.advance.map((a) => a.batchSizes)).toEqual([
+      [1, 2, 2],
+      [1, 2, 2],
+      [1, 2, 2],
+    ]);
+    expect(r.calls.slices.filter((c) => !c.tally).map((c) => c.batch)).toEqual([0, 1, 2]);
     const last = (hs: string[]) => Math.max(...r.log.filter((e) => hs.includes(e.host ?? '')).map((e) => e.seq));
     const first = (hs: string[]) => Math.min(...r.log.filter((e) => hs.includes(e.host ?? '')).map((e) => e.seq));
     expect(last(['h1'])).toBeLessThan(first(['h2', 'h3']));
@@ -581,10 +633,11 @@ describe('the release state machine: explicit plans, minHealthy and release/stop
   it('release/stop before a host began: it is skipped, nothing run on it', async () => {
     const r = await run({ hosts: ['h1', 'h2'], batchSize: 2, stopped: () => true });
     for (const host of ['h1', 'h2']) expect(r.stepsOf(host)).toEqual(['ensure-user', 'rollback']);
-    expect(r.calls.advance[0]!.results).toEqual([
+    expect(r.outcomesOf(0)).toEqual([
       { host: 'h1', state: 'skipped' },
       { host: 'h2', state: 'skipped' },
     ]);
+    expect(r.calls.advance[0]!.results).toEqual([{ succeeded: 0, rolledBack: 0, failed: 0, skipped: 2 }]);
     expect(r.calls.finish[0]!.tally).toEqual({ succeeded: 0, rolledBack: 0, failed: 0 });
     expect(r.described.error).toBe('ReleaseStopped');
   });
@@ -755,19 +808,19 @@ describe('forLocalRunner: ResultPath "$"', () => {
   it('drops ResultPath "$" of states and catchers (Map bodies included), keeps every other ResultPath, leaves its input unchanged', () => {
     const asl = loadAsl() as unknown as { States: Record<string, any> };
     // the repository's ASL avoids ResultPath "$" (the default); a definition that has it must still work
-    asl.States['DeployBatch'].ItemProcessor.States['Commit'].ResultPath = '$';
+    asl.States['DeployBatch'].ItemProcessor.States['DeployHosts'].ItemProcessor.States['Commit'].ResultPath = '$';
     const before = JSON.stringify(asl);
     const local = forLocalRunner(asl);
     expect(JSON.stringify(asl)).toBe(before);
-    const body = local.States['DeployBatch'].ItemProcessor.States;
+    const body = local.States['DeployBatch'].ItemProcessor.States['DeployHosts'].ItemProcessor.States;
     expect(body['Commit']).not.toHaveProperty('ResultPath');
-    expect(asl.States['DeployBatch'].ItemProcessor.States['Commit'].ResultPath).toBe('$');
+    expect(asl.States['DeployBatch'].ItemProcessor.States['DeployHosts'].ItemProcessor.States['Commit'].ResultPath).toBe('$');
     expect(body['EnsureUser'].ResultPath).toBeNull();
     expect(body['Distribute'].ResultPath).toBe('$.job');
     expect(body['Distribute'].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'RollBack' }]);
     expect(local.States['DeployBatch'].ResultPath).toBe('$.results');
     // Nothing else differs.
-    delete asl.States['DeployBatch'].ItemProcessor.States['Commit'].ResultPath;
+    delete asl.States['DeployBatch'].ItemProcessor.States['DeployHosts'].ItemProcessor.States['Commit'].ResultPath;
     expect(local).toEqual(asl);
   });
 

@@ -39,6 +39,7 @@ interface AslState {
 }
 interface AslMachine {
   Comment?: string;
+  ProcessorConfig?: { Mode: string; ExecutionType?: string };
   StartAt: string;
   States: Record<string, AslState>;
 }
@@ -90,11 +91,22 @@ describe('release.asl.json: the ASL itself', () => {
     expect(aslValidator(badPath, { checkPaths: true, checkArn: true }).isValid).toBe(false);
   });
 
-  it('has the expected shape: Prepare → DeployBatch (Map over $.batch, concurrency $.concurrency: the whole batch) → Advance → Finish', () => {
+  it('has the expected shape: Prepare → DeployBatch (Distributed Map over $.slices, every slice at once) → Advance → Finish; a slice: LoadSlice → DeployHosts (inline Map over its hosts) → TallySlice', () => {
     expect(asl.StartAt).toBe('Prepare');
     const map = asl.States['DeployBatch']!;
-    expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.batch', MaxConcurrencyPath: '$.concurrency', ResultPath: '$.results', Next: 'Advance' });
-    expect(map.ItemProcessor!.StartAt).toBe('IsUpdate');
+    expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.slices', MaxConcurrencyPath: '$.concurrency', ResultPath: '$.results', Next: 'Advance' });
+    expect(map['ItemSelector']).toEqual({ 'release.$': '$.release', 'batch.$': '$.cursor', 'slice.$': '$$.Map.Item.Value' });
+    const slice = map.ItemProcessor!;
+    expect(slice.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+    expect(slice.StartAt).toBe('LoadSlice');
+    expect(slice.States['LoadSlice']).toMatchObject({ Type: 'Task', ResultPath: '$.hosts', Next: 'DeployHosts' });
+    const hosts = slice.States['DeployHosts']!;
+    expect(hosts).toMatchObject({ Type: 'Map', ItemsPath: '$.hosts', ResultPath: '$.outcomes', Next: 'TallySlice' });
+    expect(hosts.ItemProcessor!.ProcessorConfig).toEqual({ Mode: 'INLINE' });
+    expect(hosts.ItemProcessor!.StartAt).toBe('IsUpdate');
+    expect(slice.States['TallySlice']).toMatchObject({ Type: 'Task', End: true });
+    // no host list in the parent: the slice's hosts come from release.json, its result is a tally
+    expect(JSON.stringify(asl.States['Prepare'])).not.toContain('batches');
     expect(asl.States['MoreBatches']).toMatchObject({
       Type: 'Choice',
       Default: 'Finish',
@@ -137,8 +149,8 @@ describe('release.asl.json: Task resources and functions', () => {
     expect(functionOf(resource)).toBeDefined();
   });
 
-  it('names exactly the four release task functions', () => {
-    expect([...named].sort()).toEqual(['releaseAdvance', 'releaseFinish', 'releaseHostStep', 'releasePrepare']);
+  it('names exactly the five release task functions', () => {
+    expect([...named].sort()).toEqual(['releaseAdvance', 'releaseFinish', 'releaseHostStep', 'releasePrepare', 'releaseSlice']);
   });
 
   it.each(named.map((key) => [key!]))('%s is declared in serverless/functions.yml', (key) => {
@@ -260,10 +272,10 @@ describe('release.asl.json: bounded, retried, rolled back', () => {
     expect(retrier.BackoffRate).toBeGreaterThan(1);
   });
 
-  const hostTasks = tasks.filter((t) => t.inside === 'DeployBatch');
+  const hostTasks = tasks.filter((t) => t.inside === 'DeployHosts');
   const forward = hostTasks.filter((t) => t.name !== 'RollBack' && t.name !== 'RecordLeftChanged');
 
-  it('runs every host step inside the Map', () => {
+  it("runs every host step inside the slice's inline Map", () => {
     expect(forward.map((t) => t.name).sort()).toEqual(['CheckDistribution', 'Commit', 'Distribute', 'EnsureUser', 'HealthCheck', 'Start', 'StopPrevious']);
   });
 
@@ -275,7 +287,7 @@ describe('release.asl.json: bounded, retried, rolled back', () => {
   );
 
   it('leaves no way for a Map iteration to fail: RollBack → RecordLeftChanged → LeftChangedUnrecorded', () => {
-    const body = asl.States['DeployBatch']!.ItemProcessor!.States;
+    const body = asl.States['DeployBatch']!.ItemProcessor!.States['DeployHosts']!.ItemProcessor!.States;
     expect(body['RollBack']!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.rollbackFailure', Next: 'RecordLeftChanged' }]);
     expect(body['RecordLeftChanged']!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.recordFailure', Next: 'LeftChangedUnrecorded' }]);
     expect(body['LeftChangedUnrecorded']).toMatchObject({ Type: 'Pass', End: true, Parameters: { 'host.$': '$.host', state: 'failed' } });
@@ -287,7 +299,7 @@ describe('release.asl.json: bounded, retried, rolled back', () => {
   });
 
   it('keeps the host state through every forward step (results go to their own path or replace it only at Commit)', () => {
-    const body = asl.States['DeployBatch']!.ItemProcessor!.States;
+    const body = asl.States['DeployBatch']!.ItemProcessor!.States['DeployHosts']!.ItemProcessor!.States;
     for (const name of ['EnsureUser', 'StopPrevious', 'Start', 'HealthCheck']) expect(body[name]!.ResultPath).toBeNull();
     for (const name of ['Distribute', 'CheckDistribution']) expect(body[name]!.ResultPath).toBe('$.job');
     // Commit's result (the host outcome) is the iteration's output: the default ResultPath, never written
@@ -318,11 +330,11 @@ describe('serverless/release-state-machine.cjs', () => {
     expect(JSON.stringify(mapped)).not.toContain('arn:aws:lambda');
   });
 
-  it('maps as many resources as there are Tasks, to the four release functions', () => {
+  it('maps as many resources as there are Tasks, to the five release functions', () => {
     const text = JSON.stringify(load());
     const refs = [...text.matchAll(/"Fn::GetAtt":\["([A-Za-z]+)","Arn"\]/g)].map((m) => m[1]);
     expect(refs).toHaveLength(tasks.length);
-    expect([...new Set(refs)].sort()).toEqual(['releaseAdvance', 'releaseFinish', 'releaseHostStep', 'releasePrepare']);
+    expect([...new Set(refs)].sort()).toEqual(['releaseAdvance', 'releaseFinish', 'releaseHostStep', 'releasePrepare', 'releaseSlice']);
   });
 
   it('reads the file fresh on each call (no shared object a caller could mutate)', () => {
