@@ -6,6 +6,8 @@
  * runs the real file and checks them, so a change to the ASL that costs more events fails there first.
  */
 
+import { ConfigError } from '../errors.js';
+
 /** AWS Step Functions Standard: an execution stops with a runtime error at 25,000 history events. */
 export const AWS_HISTORY_EVENT_LIMIT = 25_000;
 
@@ -36,11 +38,19 @@ export const worstHostEvents = (jobTimeoutS: number, pollSeconds: number): numbe
 
 /**
  * Hosts per slice: as many as fit the worst case in 90% of the history limit, at most the inline Map's
- * concurrency, at least 1 (a single host whose worst case exceeds the limit is refused by the caller).
+ * concurrency. Throws ConfigError when not even one host fits (polls too frequent for the job timeout).
  */
 export function sliceSizeFor(jobTimeoutS: number, pollSeconds: number): number {
-  const fits = Math.floor((AWS_HISTORY_EVENT_LIMIT * 0.9 - SLICE_FIXED_EVENTS) / worstHostEvents(jobTimeoutS, pollSeconds));
-  return Math.max(1, Math.min(INLINE_MAP_CONCURRENCY, fits));
+  const room = AWS_HISTORY_EVENT_LIMIT * 0.9 - SLICE_FIXED_EVENTS;
+  const fits = Math.floor(room / worstHostEvents(jobTimeoutS, pollSeconds));
+  if (fits < 1) {
+    const polls = Math.floor((room - HOST_EVENTS - HOST_RETRY_EVENTS) / EVENTS_PER_POLL);
+    throw new ConfigError(
+      `RELEASE_POLL_SECONDS=${pollSeconds} with SALT_JOB_TIMEOUT_S=${jobTimeoutS}: one host's distribution may be polled ${maxPolls(jobTimeoutS, pollSeconds)} times, ` +
+        `more history events than AWS keeps for an execution (25,000): raise RELEASE_POLL_SECONDS to at least ${Math.ceil(jobTimeoutS / polls)}`,
+    );
+  }
+  return Math.min(INLINE_MAP_CONCURRENCY, fits);
 }
 
 /** The slice indices of a batch of `hosts` hosts, `size` per slice: [0, 1, ..., ceil(hosts/size) - 1]. */
