@@ -7,7 +7,8 @@ import type { Runtime } from '../runtime-types.js';
 import { commonFields, requiredString } from '../wecube/fields.js';
 import { defineOperation, eachItem } from '../wecube/operation.js';
 import { validateItem } from '../wecube/validate-item.js';
-import { executionName, planRelease, releaseIdProblem, releaseInput, type ReleaseInput } from './release-request.js';
+import { resolveTargetExpression, type TargetExpression } from '../salt/target-expression.js';
+import { executionName, planRelease, releaseIdProblem, releaseInput, withHostList, type ReleaseInput, type ReleaseRequest } from './release-request.js';
 import { checkManifestBuckets, isManifest, MANIFEST_SUFFIX, uploaderRefusal, type ManifestPolicy } from './manifest-guard.js';
 import { planRollout, planSummary } from './release-plan.js';
 import { releaseStoreOf, type HostState } from './release-store.js';
@@ -23,10 +24,15 @@ const storeOf = releaseStoreOf;
  */
 export async function startRelease(
   rt: Runtime,
-  request: ReleaseInput,
+  given: ReleaseRequest,
   options: { id: string; bucket: string; logger: Logger; onlyBucket?: string },
-): Promise<{ releaseId: string; executionArn: string; plan: ReturnType<typeof planSummary> }> {
-  planRelease(options.id, request); // refuse a bad plan before anything is stored
+): Promise<{ releaseId: string; executionArn: string; plan: ReturnType<typeof planSummary>; targets: string[]; targetsFrom?: TargetExpression }> {
+  planRelease(options.id, given); // refuse a bad plan before anything is stored
+  // A salt expression is resolved here, once, by the master's matching: the release is then fixed (the ids are
+  // recorded with the expression they came from), whatever the fleet's grains become while it runs.
+  const request: ReleaseInput = Array.isArray(given.targets)
+    ? withHostList(given)
+    : withHostList({ ...given, targets: await resolveTargetExpression(rt.salt(), given.targets) }, given.targets);
   const rollout = planRollout(request.targets, request.strategy);
   await refuseUnknownTargets(rt, request.targets, options.logger);
   const records = storeOf(rt);
@@ -40,8 +46,14 @@ export async function startRelease(
   });
   const { executionArn } = await port.startExecution({ stateMachineArn, name: options.id, input });
   const plan = planSummary(rollout);
-  options.logger.info('release started', { release: options.id, hosts: request.targets.length, mode: request.mode, batches: plan.batches });
-  return { releaseId: options.id, executionArn, plan };
+  options.logger.info('release started', {
+    release: options.id,
+    hosts: request.targets.length,
+    ...(request.targetsFrom && { targetsFrom: request.targetsFrom }),
+    mode: request.mode,
+    batches: plan.batches,
+  });
+  return { releaseId: options.id, executionArn, plan, targets: request.targets, ...(request.targetsFrom && { targetsFrom: request.targetsFrom }) };
 }
 
 /**
@@ -83,6 +95,8 @@ export const releaseStart = (rt: Runtime) =>
           minHealthy: z.number().describe('hosts that must stay healthy (no batch starts that would leave fewer)'),
         })
         .describe('what the release will do, computed from targets and strategy before it started'),
+      targets: z.array(z.string()).describe('the minion ids released, in order (an expression resolved by the master)'),
+      targetsFrom: z.object({ type: z.string(), expression: z.string() }).optional().describe('the salt target expression the targets were resolved from'),
     }),
     run: eachItem(async (item, ctx) => {
       const bucket = rt.config.s3.bucket;
@@ -113,6 +127,10 @@ export const releaseStatus = (rt: Runtime) =>
       result: z.string().optional().describe('SUCCEEDED, ROLLED_BACK, LEFT_CHANGED, STOPPED, PREPARE_FAILED once finished'),
       stopRequestedAt: z.string().optional().describe('when release/stop was asked for'),
       summary: z.string().optional(),
+      targetsFrom: z
+        .object({ type: z.string(), expression: z.string() })
+        .optional()
+        .describe('the salt target expression release/start resolved the hosts from'),
       hosts: z.array(hostOutput),
     }),
     run: eachItem(async (item) => {
@@ -152,6 +170,7 @@ export const releaseStatus = (rt: Runtime) =>
         ...(result && { result: result.status, summary: result.summary }),
         ...(stop && { stopRequestedAt: stop.requestedAt }),
         ...(!result && execution.status === 'FAILED' && { summary: `${execution.error ?? ''}: ${execution.cause ?? ''}` }),
+        ...(release?.targetsFrom && { targetsFrom: release.targetsFrom }),
         hosts,
       };
     }),
@@ -256,13 +275,14 @@ export function releaseTrigger(rt: Runtime) {
         outcome.refused.push(key);
         continue;
       }
-      let request: ReleaseInput;
+      let request: ReleaseRequest;
       try {
         const raw = await records.getJson<unknown>({ bucket, key, url: `s3://${bucket}/${key}` });
         if (raw === undefined) throw new InputError(`manifest s3://${bucket}/${key} is gone`);
         request = validateItem(releaseInput, raw);
         planRelease(id, request);
-        planRollout(request.targets, request.strategy);
+        // (a target expression is resolved, and its plan checked, when the release starts below)
+        if (Array.isArray(request.targets)) planRollout(request.targets, request.strategy);
       } catch (error) {
         if (!(error instanceof InputError) && !(error instanceof SyntaxError)) throw error; // S3 trouble: let the event be retried
         const message = error instanceof SyntaxError ? `manifest is not JSON: ${error.message}` : error.message;
@@ -292,6 +312,13 @@ export function releaseTrigger(rt: Runtime) {
         await records.putJson(resultRef, { manifest: key, eTag: etag, status: 'STARTED', ...started, at: new Date().toISOString() });
         outcome.started.push(id);
       } catch (error) {
+        if (error instanceof InputError && !(error instanceof ReleaseExistsError)) {
+          // refused when it started (targets the master does not match or know): a retry would refuse it again
+          logger.warn('release manifest refused', { reason: error.message });
+          await records.putJson(resultRef, { manifest: key, eTag: etag, status: 'INVALID', error: error.message, at: new Date().toISOString() });
+          outcome.invalid.push(key);
+          continue;
+        }
         if (!(error instanceof ReleaseExistsError)) throw error;
         logger.info('release manifest seen again: its release exists already, nothing started', { reason: publicMessage(error) });
         outcome.duplicates.push(id);

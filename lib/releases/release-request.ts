@@ -1,13 +1,30 @@
 import { z } from 'zod';
+import { InputError } from '../errors.js';
 import { looseString, requiredString } from '../wecube/fields.js';
 import { splitList } from '../text/split-list.js';
+import { targetExpressionField, type TargetExpression } from '../salt/target-expression.js';
 import { strategyField } from './release-plan.js';
 import { clearPaths, parseAppUser, parseInstallDir, scriptPaths, type AppUser, type InstallDir } from '../deploy/deploy-plan.js';
 
 const HOST = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,252}$/;
 
-/** Release targets: a JSON array of minion ids or a `,`/`|` list; duplicates dropped, order kept. */
+/**
+ * Release targets: a JSON array of minion ids or a `,`/`|` list (duplicates dropped, order kept), or a salt
+ * target expression `{type, expression}` that release/start resolves with the master's matching.
+ */
 const targetsField = () =>
+  z
+    .unknown()
+    .transform((v, ctx): string[] | TargetExpression => {
+      // by shape, so that each form reports its own problem (a union would only say "wrong type")
+      const parsed = (v !== null && typeof v === 'object' && !Array.isArray(v) ? targetExpressionField() : hostListField()).safeParse(v);
+      if (parsed.success) return parsed.data;
+      for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: issue.path } as Parameters<typeof ctx.addIssue>[0]);
+      return z.NEVER;
+    })
+    .describe('minion ids (array or "," list), or a salt target expression {"type": "grain", "expression": "role:web"}');
+
+const hostListField = () =>
   z.union([z.array(z.union([z.string(), z.number()])), z.string()]).transform((v, ctx) => {
     const list = [...new Set((Array.isArray(v) ? v.map(String) : splitList(v)).map((h) => h.trim()).filter(Boolean))];
     if (!list.length) {
@@ -58,7 +75,17 @@ export const releaseInput = z
     if (!r.endpoint?.trim() && !r.packageKey?.trim()) ctx.addIssue({ code: 'custom', path: ['endpoint'], message: 'EMPTY' });
     if (r.mode === 'update' && !r.stopScript?.trim()) ctx.addIssue({ code: 'custom', path: ['stopScript'], message: 'EMPTY' });
   });
-export type ReleaseInput = z.output<typeof releaseInput>;
+/** A release request as given: its targets a host list or a salt expression. */
+export type ReleaseRequest = z.output<typeof releaseInput>;
+
+/** A release request whose targets are minion ids (an expression resolved, and kept as targetsFrom). */
+export type ReleaseInput = Omit<ReleaseRequest, 'targets'> & { targets: string[]; targetsFrom?: TargetExpression | undefined };
+
+/** The request with its host list; throws InputError for a target expression not resolved yet (release/start resolves it). */
+export function withHostList(r: ReleaseRequest, targetsFrom?: TargetExpression): ReleaseInput {
+  if (!Array.isArray(r.targets)) throw new InputError('Parameter targets validation failed: a target expression must be resolved by release/start first');
+  return { ...r, targets: r.targets, ...(targetsFrom && { targetsFrom }) };
+}
 
 /** What every host of a release does, checked once (paths, user, scripts) before any host is touched. */
 export interface ReleasePlan {
@@ -74,7 +101,7 @@ export interface ReleasePlan {
 }
 
 /** The host plan of a validated release; throws InputError naming the field. */
-export function planRelease(id: string, r: ReleaseInput): ReleasePlan {
+export function planRelease(id: string, r: Omit<ReleaseRequest, 'targets'>): ReleasePlan {
   const dir = parseInstallDir(r.destinationPath);
   return {
     id,

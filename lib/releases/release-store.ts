@@ -1,3 +1,4 @@
+import type { TargetExpression } from '../salt/target-expression.js';
 import { Readable } from 'node:stream';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { PutOptions } from '../artifacts/artifact-store.js';
@@ -37,6 +38,8 @@ export interface ReleaseRecord {
   /** Where the request record is (the only record holding the release's secrets, until it ends). */
   request: { bucket: string; key: string };
   targets: string[];
+  /** The salt target expression release/start resolved the targets from (none for a host list). */
+  targetsFrom?: TargetExpression | undefined;
   batches: string[][];
   /** Hosts per slice (one child execution of the batch's Distributed Map): history-budget.ts sliceSizeFor. */
   sliceSize: number;

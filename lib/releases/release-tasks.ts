@@ -15,7 +15,8 @@ import type { Redactor } from '../log/redactor.js';
 import type { Runtime } from '../runtime-types.js';
 import type { ItemOutcome, RunContext } from '../outcome.js';
 import { validateItem } from '../wecube/validate-item.js';
-import { planRelease, releaseInput, type ReleaseInput } from './release-request.js';
+import { targetExpressionField } from '../salt/target-expression.js';
+import { planRelease, releaseInput, withHostList, type ReleaseInput } from './release-request.js';
 import { sliceSizeFor, slicesOf } from './history-budget.js';
 import { nextBatchRefusal, planRollout } from './release-plan.js';
 import { releaseStoreOf, type HostRecord, type ReleaseRecord, type ReleaseResult, type ReleaseStatus } from './release-store.js';
@@ -216,7 +217,12 @@ export function releaseTasks(rt: Runtime) {
     const requestRef = { bucket: event.release.bucket, key: event.release.key };
     const raw = await requestOf(id, { ...requestRef, url: `s3://${requestRef.bucket}/${requestRef.key}` });
     if (raw === undefined) throw new InputError(`Release request s3://${event.release.bucket}/${event.release.key} not found`);
-    const request: ReleaseInput = validateItem(releaseInput, raw);
+    // targetsFrom is release/start's record of the expression the targets were resolved from, not a request field
+    const { targetsFrom, ...given } = (raw ?? {}) as { targetsFrom?: unknown };
+    const request: ReleaseInput = withHostList(
+      validateItem(releaseInput, given),
+      targetsFrom === undefined ? undefined : validateItem(targetExpressionField(), targetsFrom),
+    );
     const plan = planRelease(id, request);
     const endpoint = request.endpoint?.trim() || `s3://${event.release.bucket}/${request.packageKey!.trim()}`;
     const guid = request.guid ?? id;
@@ -244,6 +250,7 @@ export function releaseTasks(rt: Runtime) {
       repacked: prepared.s3PkgPath !== endpoint,
       request: requestRef,
       targets: request.targets,
+      ...(request.targetsFrom && { targetsFrom: request.targetsFrom }),
       batches,
       sliceSize,
       strategy: request.strategy,

@@ -25,7 +25,7 @@ const serverless = join(projectRoot, 'node_modules', '.bin', 'serverless');
 const CA_IN_PACKAGE = 'certs/salt-api-ca.pem';
 // The functions that reach salt-api, a database or a host over SSH (scripts/lib/serverless-functions.ts).
 const VPC_FUNCTIONS =
-  /^(HostInfoQuery|SaltApiCall|Router|Mysql\w+|Redis\w+|HostScript\w+|HostFile\w+|HostUser\w+|Disk\w+|Agent\w+|ApplyDeployment\w+|ReleasePrepare|ReleaseHostStep|ReleaseAdvance|ReleaseFinish)LambdaFunction$/;
+  /^(HostInfoQuery|SaltApiCall|Router|Mysql\w+|Redis\w+|HostScript\w+|HostFile\w+|HostUser\w+|Disk\w+|Agent\w+|ApplyDeployment\w+|ReleasePrepare|ReleaseHostStep|ReleaseSlice|ReleaseAdvance|ReleaseFinish)LambdaFunction$/;
 
 /** `serverless package --stage <stage> ...args` into `dir`, offline, without AWS credentials. */
 function packageStack(stage: string, dir: string, args: string[] = []) {

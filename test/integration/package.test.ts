@@ -141,7 +141,13 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     expect(Object.keys(JSON.parse(body.replace(/"\$\{\w+\}"/g, '"x"')).States)).toEqual(Object.keys(asl.States));
     const targets = Object.values(substitutions).map((v) => (v as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt']);
     expect(new Set(targets.map(([id]) => id))).toEqual(
-      new Set(['ReleasePrepareLambdaFunction', 'ReleaseHostStepLambdaFunction', 'ReleaseAdvanceLambdaFunction', 'ReleaseFinishLambdaFunction']),
+      new Set([
+        'ReleasePrepareLambdaFunction',
+        'ReleaseSliceLambdaFunction',
+        'ReleaseHostStepLambdaFunction',
+        'ReleaseAdvanceLambdaFunction',
+        'ReleaseFinishLambdaFunction',
+      ]),
     );
     for (const [id, attribute] of targets) {
       expect(template.Resources[id]?.Type).toBe('AWS::Lambda::Function');
@@ -163,6 +169,10 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
       ),
     ).toBe(true);
     expect(unscoped).not.toContain('lambda:InvokeFunction');
+    // its Distributed Map starts child executions of this very state machine, by name, and nothing else
+    const start = statements.filter((s) => s.Action.includes('states:StartExecution'));
+    expect(start).toHaveLength(1);
+    expect(JSON.stringify(start[0]!.Resource)).toContain(':stateMachine:saltstack-plugin-local-release"');
   });
 
   it('notifies the release trigger of *.release.json uploads under the manifest prefix of the artifact bucket', () => {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { InputError } from '../../../lib/errors.js';
 import { manifestResultKey, MANIFEST_SUFFIX } from '../../../lib/releases/release-api.js';
-import { executionName, planRelease, releaseIdProblem, releaseInput, type ReleaseInput } from '../../../lib/releases/release-request.js';
+import { executionName, planRelease, releaseIdProblem, releaseInput, type ReleaseRequest } from '../../../lib/releases/release-request.js';
 import { validateItem } from '../../../lib/wecube/validate-item.js';
 
 /** The smallest valid release request. */
 const base = { endpoint: 's3://bucket/app-1.0.tgz', destinationPath: '/data/app', userName: 'app', startScript: 'bin/start.sh', targets: 'h1,h2' };
 
-const valid = (raw: Record<string, unknown>): ReleaseInput => validateItem(releaseInput, raw);
+const valid = (raw: Record<string, unknown>): ReleaseRequest => validateItem(releaseInput, raw);
 
 /** The InputError message validation throws (fails the test if it does not throw one). */
 function refusal(raw: Record<string, unknown>): string {
@@ -21,6 +21,19 @@ function refusal(raw: Record<string, unknown>): string {
 }
 
 describe('releaseInput: targets', () => {
+  it.each(['glob', 'grain', 'pillar', 'nodegroup', 'compound', 'ipcidr', 'list'])('takes a salt target expression of type %s, kept as given', (type) => {
+    expect(valid({ ...base, targets: { type, expression: ' role:web ' } }).targets).toEqual({ type, expression: 'role:web' });
+  });
+
+  it.each([
+    [{ type: 'regex', expression: 'web.*' }, 'targets'],
+    [{ type: 'grain', expression: '  ' }, 'targets'],
+    [{ type: 'grain', expression: 'role:web', tgt_type: 'glob' }, 'targets'],
+    [{ expression: 'role:web' }, 'targets'],
+  ])('refuses a malformed target expression %j by the field name', (targets, field) => {
+    expect(refusal({ ...base, targets })).toMatch(new RegExp(`^Parameter ${field}\\b`));
+  });
+
   it('takes a JSON array of minion ids, numbers as strings, trimmed, duplicates dropped in first-seen order', () => {
     expect(valid({ ...base, targets: ['h2', 'h1', ' h2 ', 7, 'h1'] }).targets).toEqual(['h2', 'h1', '7']);
   });
