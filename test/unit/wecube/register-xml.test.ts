@@ -122,11 +122,11 @@ const ADDED_INTERFACES: Record<string, { in: string[]; out: string[] }> = {
       'targets',
       'strategy',
     ],
-    out: ['guid', 'releaseId', 'executionArn', 'plan', 'errorCode', 'errorMessage'],
+    out: ['guid', 'releaseId', 'executionArn', 'plan', 'targets', 'targetsFrom', 'errorCode', 'errorMessage'],
   },
   'release/status': {
     in: ['guid', 'releaseId'],
-    out: ['guid', 'releaseId', 'status', 'result', 'stopRequestedAt', 'summary', 'hosts', 'errorCode', 'errorMessage'],
+    out: ['guid', 'releaseId', 'status', 'result', 'stopRequestedAt', 'summary', 'targetsFrom', 'hosts', 'errorCode', 'errorMessage'],
   },
   'release/stop': { in: ['guid', 'releaseId'], out: ['guid', 'releaseId', 'status', 'result', 'stopRequestedAt', 'errorCode', 'errorMessage'] },
 };
