@@ -26,12 +26,21 @@ const ADVICE: Record<string, string> = {
   InvalidParameterException: 'SECRETS_ID is not a valid secret id or ARN',
   TimeoutError: 'Secrets Manager did not answer in time (in a VPC: is there an endpoint or a NAT?): retry',
   AbortError: 'Secrets Manager did not answer in time (in a VPC: is there an endpoint or a NAT?): retry',
+  ECONNREFUSED: 'Secrets Manager cannot be reached (SECRETS_ENDPOINT, or in a VPC: an endpoint or a NAT): retry',
+  ENOTFOUND: 'Secrets Manager cannot be reached (SECRETS_ENDPOINT, or in a VPC: an endpoint or a NAT): retry',
+  ETIMEDOUT: 'Secrets Manager did not answer in time (in a VPC: is there an endpoint or a NAT?): retry',
 };
 
-/** The SDK error as a SecretsError: the secret id and the error's name only (its message may quote the request). */
+const IDENTIFIER = /^[A-Za-z][\w.]{0,99}$/;
+
+/**
+ * The SDK error as a SecretsError: the secret id and the error's name (or, for a plain network Error, its
+ * code: ECONNREFUSED) only, since its message may quote the request or the reply.
+ */
 export function translateSecretsError(error: unknown, id: string): SecretsError {
-  const raw = (error as { name?: unknown } | null)?.name;
-  const code = typeof raw === 'string' && /^[A-Za-z][\w.]{0,99}$/.test(raw) && raw !== 'Error' ? raw : 'UnknownError';
+  const { name, code: raw } = (error ?? {}) as { name?: unknown; code?: unknown };
+  const pick = (v: unknown) => (typeof v === 'string' && IDENTIFIER.test(v) && v !== 'Error' ? v : undefined);
+  const code = pick(name) ?? pick(raw) ?? 'UnknownError';
   return new SecretsError(`Secrets Manager refused to read the secret ${id} (${code}): ${ADVICE[code] ?? 'retry later'}`, id, code);
 }
 

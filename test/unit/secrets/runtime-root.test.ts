@@ -152,6 +152,13 @@ describe('translateSecretsError', () => {
     expect(error.cause).toBeUndefined();
   });
 
+  it('names the code of a plain network error (ECONNREFUSED)', () => {
+    const error = translateSecretsError(Object.assign(new Error(`connect ECONNREFUSED ${LEAKY}`), { code: 'ECONNREFUSED' }), ID);
+    expect(error.awsCode).toBe('ECONNREFUSED');
+    expect(error.message).toContain('cannot be reached');
+    expect(error.message).not.toContain('hush');
+  });
+
   it.each([
     ['a plain Error', new Error(LEAKY)],
     ['a name that is not an identifier', Object.assign(new Error('x'), { name: LEAKY })],
