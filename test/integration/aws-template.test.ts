@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile, spawnSync } from 'node:child_process';
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import yauzl from 'yauzl';
 import { decodeJwtKey, SECRET_VARIABLES } from '../../lib/config.js';
+import { startFakeSecretsManager } from '../support/fake-secrets-manager.js';
 import { projectRoot, stackEnv, stackMinions } from '../support/stack.js';
 
 // What an AWS user deploying the packaged template needs (issue 14): the stack creates its artifact bucket or
@@ -312,6 +313,61 @@ describe('the packaged CloudFormation template, as deployed to an AWS account (i
         expect(decodeJwtKey(generated)).toHaveLength(66);
       }
     });
+
+    it('runs the packaged function on them: host-info/query logs in to salt-api with the password from the secret', async () => {
+      const dir = join(root, 'unzipped', 'hostInfoQuery-secrets');
+      await extractZip(join(root, 'created', 'hostInfoQuery.zip'), dir);
+      // The SDK is not in the zip: Lambda's runtime provides it. An ES module does not resolve through
+      // NODE_PATH, so this project's node_modules stands in for the runtime's, beside the code.
+      symlinkSync(join(projectRoot, 'node_modules'), join(dir, 'node_modules'));
+      const env = stackEnv();
+      // AWS stands in as a local Secrets Manager endpoint.
+      const fake = await startFakeSecretsManager();
+      const arn = 'arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:saltstack-plugin-ci-secrets-Pk9Lm2';
+      fake.secrets.set(arn, { text: JSON.stringify({ SALT_API_PASSWORD: env['SALT_API_PASSWORD'] }), versionId: 'v1' });
+      const script = `
+        const { handler } = await import(${JSON.stringify(pathToFileURL(join(dir, 'functions', 'host-info-query.mjs')).href)});
+        const event = { version: '2.0', routeKey: '$default', rawPath: '/saltstack/v1/host-info/query', rawQueryString: '', headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ inputs: [{ guid: 'g0', target: ${JSON.stringify(stackMinions()[0])} }] }), isBase64Encoded: false,
+          requestContext: { requestId: 'secrets-probe', http: { method: 'POST', path: '/saltstack/v1/host-info/query' } } };
+        const reply = await handler(event, { awsRequestId: 'secrets-probe', getRemainingTimeInMillis: () => 60000 });
+        process.stdout.write('\\nREPORT ' + reply.body + '\\n');`;
+      try {
+        const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], {
+          cwd: dir,
+          timeout: 90_000,
+          env: {
+            PATH: process.env['PATH'],
+            NODE_PATH: join(projectRoot, 'node_modules'),
+            STAGE: 'local',
+            AUTH_MODE: 'off',
+            LOG_LEVEL: 'error',
+            SALT_API_URL: env['SALT_API_URL'],
+            SALT_API_EAUTH: env['SALT_API_EAUTH'],
+            SALT_API_USER: env['SALT_API_USER'],
+            SALT_API_CA_FILE: CA_IN_PACKAGE,
+            SECRETS_ID: arn,
+            SECRETS_ENDPOINT: fake.url,
+            // what Lambda gives every function: the role's credentials, for the SDK to sign with
+            AWS_ACCESS_KEY_ID: 'ASIAFAKE',
+            AWS_SECRET_ACCESS_KEY: 'fake-role-secret',
+            AWS_SESSION_TOKEN: 'fake-session',
+          },
+        });
+        const line = stdout.split('\n').find((l) => l.startsWith('REPORT '));
+        const reply = JSON.parse(line!.slice('REPORT '.length)) as {
+          resultCode: string;
+          resultMessage: string;
+          results: { outputs: Array<Record<string, unknown>> };
+        };
+        expect([reply.resultCode, reply.resultMessage]).toEqual(['0', 'success']);
+        expect(Number(reply.results.outputs[0]!['numCpus'])).toBeGreaterThan(0);
+        expect(fake.requests.map((r) => [r.target, r.body['SecretId']])).toEqual([['secretsmanager.GetSecretValue', arn]]);
+        expect(stdout).not.toContain(env['SALT_API_PASSWORD']);
+      } finally {
+        await fake.close();
+      }
+    }, 120_000);
 
     it('refuses at package time a secretArn that is not a full secret ARN', async () => {
       await expect(
