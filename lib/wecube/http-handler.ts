@@ -79,7 +79,12 @@ function platformAuth(runtime: Pick<Runtime, 'config'>): MiddlewareObj<APIGatewa
 
 /** Brings the runtime up to date (SECRETS_ID fetched or refetched) before anything reads its config. */
 function runtimeReady(runtime: Pick<Runtime, 'ready'>): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
-  return { before: async () => runtime.ready?.() };
+  return {
+    // (nothing returned: a `before` that returns a value is middy's early response)
+    before: async () => {
+      await runtime.ready?.();
+    },
+  };
 }
 
 /**
