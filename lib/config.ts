@@ -5,6 +5,7 @@ import { ConfigError } from './errors.js';
 import { fromWeCubeEnvironment } from './wecube-environment.js';
 import { DB_TLS_MODES, parseDbTls } from './tls/db-tls.js';
 import { HMAC_MIN_KEY_BYTES, MIN_JWT_KEY_BYTES } from './crypto/hmac-key-size.js';
+import { readSecretValues } from './secrets/secret-values.js';
 
 // Value parsers. Blank (unset, or serverless.yml's `${env:X, ''}`) means the default, so each default is
 // stated once, here. Messages leave the variable out: it is the issue's path, printed as `VARIABLE: message`.
@@ -21,6 +22,12 @@ const given = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+/**
+ * A variable that may also come from the Secrets Manager secret of SECRETS_ID (lib/runtime.ts); a key of
+ * the secret that names any other variable is refused.
+ */
+const secret = given.meta({ secret: true });
 
 const FLAG_WORDS = new Map<string, boolean>([
   ...['true', 'yes', 'y', '1', 'on'].map((w) => [w, true] as const),
@@ -83,14 +90,27 @@ const caFile = given.transform((path, ctx) => {
   }
 });
 
+const optionalUrl = given.transform((v, ctx) => (v === undefined || URL.canParse(v) ? v : problem(ctx, `"${v}" is not a URL`)));
+
+// Read before the rest (lib/runtime.ts fetches the secret, then parses everything over it), and again with it.
+const secretsFields = {
+  // A Secrets Manager secret (name or ARN) whose SecretString is a JSON object of the variables marked
+  // `secret` above; unset: they come from the environment only.
+  SECRETS_ID: given,
+  // Seconds a fetched secret is used before the next call fetches it again (0: never refetched).
+  SECRETS_TTL_S: int(300, 0),
+  // Another Secrets Manager endpoint (tests, a VPC endpoint's DNS name).
+  SECRETS_ENDPOINT: optionalUrl,
+};
+
 const keyPrefix = (v: string) => v.replace(/^\/+/, '').replace(/\/*$/, '/');
 
 const envFields = z.object({
   STAGE: z.string().default('local'),
   AUTH_MODE: choice(['jwt', 'off'], 'jwt'),
-  JWT_SIGNING_KEY: given,
+  JWT_SIGNING_KEY: secret,
   LOG_LEVEL: choice(['debug', 'info', 'warn', 'error'], 'info'),
-  ENCRYPT_SEED: given,
+  ENCRYPT_SEED: secret,
   API_CONCURRENT_NUM: int(5),
   // A request with more inputs is refused whole, before any host is touched (WeCube sends one per instance).
   MAX_ITEMS_PER_REQUEST: int(1000),
@@ -105,7 +125,7 @@ const envFields = z.object({
   SALT_API_URL: url('https://127.0.0.1:8080'),
   SALT_API_EAUTH: choice(['pam', 'file', 'sharedsecret', 'ldap', 'auto'], 'pam'),
   SALT_API_USER: text('saltapi'),
-  SALT_API_PASSWORD: given,
+  SALT_API_PASSWORD: secret,
   SALT_API_CA_FILE: caFile,
   SALT_API_INSECURE: flag(false),
   SALT_API_TIMEOUT_MS: int(30_000),
@@ -120,11 +140,11 @@ const envFields = z.object({
 
   S3_ENDPOINT: given,
   S3_REGION: text('us-east-1'),
-  S3_ACCESS_KEY: given,
-  S3_SECRET_KEY: given,
+  S3_ACCESS_KEY: secret,
+  S3_SECRET_KEY: secret,
   // Upstream's names for the same two credentials, used when the S3_ ones are unset.
-  DEFAULT_S3_KEY: given,
-  DEFAULT_S3_PASSWORD: given,
+  DEFAULT_S3_KEY: secret,
+  DEFAULT_S3_PASSWORD: secret,
   S3_BUCKET: given,
   S3_FORCE_PATH_STYLE: flag(true),
   S3_PRESIGN_EXPIRES_S: int(900, 60),
@@ -217,10 +237,22 @@ const envFields = z.object({
       return prefix === '/' ? problem(ctx, 'must name a key prefix (e.g. releases/), got an empty one') : prefix;
     }),
   RELEASE_UPLOADERS: list([]),
+  ...secretsFields,
 });
 
 type Env = z.output<typeof envFields>;
 type EnvName = keyof Env & string;
+
+/** The region of a secret named by its ARN (`arn:<partition>:secretsmanager:<region>:...`). */
+const regionOfArn = (id: string): string | undefined => /^arn:[\w-]+:secretsmanager:([a-z0-9-]+):/.exec(id)?.[1];
+
+function secretsSettingsOf(e: Pick<Env, 'SECRETS_ID' | 'SECRETS_TTL_S' | 'SECRETS_ENDPOINT'>) {
+  if (!e.SECRETS_ID) return undefined;
+  return { id: e.SECRETS_ID, ttlS: e.SECRETS_TTL_S, endpoint: e.SECRETS_ENDPOINT, region: regionOfArn(e.SECRETS_ID) };
+}
+
+/** Where the secret variables come from: SECRETS_ID and how it is read (lib/runtime.ts). */
+export type SecretsSettings = NonNullable<ReturnType<typeof secretsSettingsOf>>;
 
 // Values that depend on several variables. Each throws a ConfigError whose message starts with the
 // variable to fix; the same function checks (every problem at once, below) and builds (toConfig).
@@ -425,6 +457,8 @@ function toConfig(e: Env) {
       /** S3 event principalIds allowed to start releases by manifest; `*` = anyone, an entry ending in `*` a prefix; empty = nobody. */
       uploaders: e.RELEASE_UPLOADERS,
     },
+    /** The Secrets Manager secret the variables marked secret came from (undefined: the environment only). */
+    secrets: secretsSettingsOf(e),
     /** Host operations (disk, host-user). */
     hosts: {
       /** lsblk TYPEs that disk/* treats as data disks (default `disk`; tests use `loop`). */
@@ -447,6 +481,9 @@ export type Config = z.output<typeof configSchema>;
 
 /** The variables the schema reads (everything else in the environment is ignored). */
 export const CONFIG_VARIABLES = Object.keys(envFields.shape) as EnvName[];
+
+/** The variables the schema marks secret: the only ones the secret of SECRETS_ID may set. */
+export const SECRET_VARIABLES = CONFIG_VARIABLES.filter((name) => envFields.shape[name].meta()?.['secret'] === true);
 
 /**
  * Base64 key as upstream reads it (unpadded standard alphabet); padded and URL-safe forms are accepted too,
@@ -477,20 +514,38 @@ const problemLine = (issue: z.core.$ZodIssue): string => {
   return !variable || (leading !== undefined && CONFIG_VARIABLES.includes(leading as EnvName)) ? issue.message : `${variable}: ${issue.message}`;
 };
 
+const oneError = (problems: string[]) =>
+  new ConfigError(problems.length === 1 ? problems[0]! : `Configuration has ${problems.length} problems: ${problems.join('; ')}`);
+
+const secretsSchema = z.object(secretsFields).transform(secretsSettingsOf);
+
 /**
- * Parses and checks the environment once. Throws one ConfigError listing every problem, each starting with
- * the variable to fix (a single problem is the whole message).
+ * SECRETS_ID and how to read it, from the environment alone (the secret is fetched before the rest is
+ * parsed over it); undefined without SECRETS_ID. Throws ConfigError listing every problem of these variables.
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+export function loadSecretsSettings(env: Record<string, string | undefined> = process.env): SecretsSettings | undefined {
+  const parsed = secretsSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  throw oneError(parsed.error.issues.map(problemLine));
+}
+
+/**
+ * Parses and checks the environment once, with the variables of `secret` (the SecretString of SECRETS_ID)
+ * over it. Throws one ConfigError listing every problem, each starting with the variable to fix (a single
+ * problem is the whole message); a key of the secret that is not a secret variable is one, named.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, secret?: { id: string; text: string }): Config {
+  const fromSecret = secret ? readSecretValues(secret.id, secret.text, SECRET_VARIABLES) : { values: {}, problems: [] };
   // WeCube's names (minion_master_ip, SALTSTACK_LOG_LEVEL, S3_SERVER_URL) and rsa@ values, read first.
-  const wecube = fromWeCubeEnvironment(env);
+  const wecube = fromWeCubeEnvironment({ ...env, ...fromSecret.values });
   const parsed = configSchema.safeParse(wecube.env);
-  if (parsed.success && !wecube.problems.length) return parsed.data;
+  if (parsed.success && !wecube.problems.length && !fromSecret.problems.length) return parsed.data;
   const own = new Set(wecube.problems.map((p) => p.variable));
   const problems = [
+    ...fromSecret.problems.map((p) => `${p.variable}: ${p.message}`),
     ...wecube.problems.map((p) => `${p.variable}: ${p.message}`),
     // a variable whose rsa@ value failed is not also reported as missing
     ...(parsed.success ? [] : parsed.error.issues).map(problemLine).filter((line) => !own.has(line.split(':', 1)[0]!)),
   ];
-  throw new ConfigError(problems.length === 1 ? problems[0]! : `Configuration has ${problems.length} problems: ${problems.join('; ')}`);
+  throw oneError(problems);
 }

@@ -275,3 +275,21 @@ export class StepFunctionsError extends PluginError {
   override readonly name = 'StepFunctionsError';
   readonly code = 'E_STEP_FUNCTIONS';
 }
+
+/**
+ * The Secrets Manager secret of SECRETS_ID could not be read (no such secret, access denied, its KMS key
+ * refused, no answer in time): `awsCode` is the SDK's error name. The message names the secret and what
+ * to do, never a value.
+ */
+export class SecretsError extends PluginError {
+  override readonly name = 'SecretsError';
+  readonly code = 'E_SECRETS';
+  constructor(
+    message: string,
+    readonly secretId: string,
+    readonly awsCode: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -16,4 +16,9 @@ export interface Runtime {
   store(): ArtifactStore;
   /** The release state machine and the port that runs it (AWS Step Functions or in-process), built on first use. */
   releaseRunner(): Promise<ReleaseRunner>;
+  /**
+   * Brings the runtime up to date before a call (the secret of SECRETS_ID fetched, or fetched again past its
+   * TTL); handlers await it first. Absent: nothing to refresh (a runtime built from a config).
+   */
+  ready?(signal?: AbortSignal): Promise<void>;
 }

@@ -1,10 +1,11 @@
 /**
  * The composition root: the one place that reads the environment (through loadConfig) and decides which
- * adapter serves each port. Every function builds its runtime here, on its first call, once per container.
+ * adapter serves each port. Every function builds its runtime here, on its first call, once per container;
+ * with SECRETS_ID, over the variables of that Secrets Manager secret, and again when it changed after its TTL.
  */
 import { createS3Client, S3Store } from './artifacts/s3-store.js';
 import type { ArtifactStore } from './artifacts/artifact-store.js';
-import { loadConfig, type Config } from './config.js';
+import { loadConfig, loadSecretsSettings, SECRET_VARIABLES, type Config, type SecretsSettings } from './config.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { AwsStepFunctions } from './releases/aws-step-functions.js';
@@ -12,6 +13,10 @@ import { LOCAL_STATE_MACHINE_ARN, type ReleaseRunner } from './releases/step-fun
 import type { Runtime } from './runtime-types.js';
 import { SaltAdmission } from './salt/admission.js';
 import { SaltClient } from './salt/salt-client.js';
+import { AwsSecretsManager } from './secrets/aws-secrets-manager.js';
+import { SecretCache } from './secrets/secret-cache.js';
+import type { SecretSource } from './secrets/secret-source.js';
+import { readSecretValues } from './secrets/secret-values.js';
 
 export type { Runtime } from './runtime-types.js';
 
@@ -64,14 +69,87 @@ export function createRuntime(config: Config, logger: Logger = createLogger(conf
   return rt;
 }
 
-let shared: Runtime | undefined;
+export interface RuntimeRootOptions {
+  /** The environment, read on the first call (process.env in a container). */
+  env: Record<string, string | undefined>;
+  /** The adapter that reads SECRETS_ID: AWS Secrets Manager unless a test gives another. */
+  secretSource?: (settings: SecretsSettings) => SecretSource;
+  /** Milliseconds since the epoch, for the secret's TTL (tests move it). */
+  now?: () => number;
+  /** The logger of each runtime built (tests capture it); by default JSON lines on stdout. */
+  logger?: (config: Config) => Logger;
+}
+
+/** The runtime of a container: built from its environment, and from its secret when SECRETS_ID is set. */
+export interface RuntimeRoot {
+  /**
+   * The runtime last built. Without SECRETS_ID it is built here on the first read (a ConfigError is thrown
+   * at every read until the environment is fixed); with it, only refresh() builds one.
+   */
+  current(): Runtime;
+  /**
+   * The current runtime, first fetching the secret of SECRETS_ID when it was never fetched or its TTL has
+   * passed, and building a new runtime when its content changed (rotation). Throws SecretsError when the
+   * secret cannot be read, ConfigError when the result does not parse (nothing kept: the next call fetches).
+   */
+  refresh(signal?: AbortSignal): Promise<Runtime>;
+}
+
+const awsSecrets = (settings: SecretsSettings): SecretSource => new AwsSecretsManager({ endpoint: settings.endpoint, region: settings.region });
+
+/** The runtime root over an environment (and its secret); getRuntime/refreshRuntime use one over process.env. */
+export function makeRuntimeRoot(options: RuntimeRootOptions): RuntimeRoot {
+  let settings: SecretsSettings | null | undefined;
+  let cache: SecretCache | undefined;
+  let built: { runtime: Runtime; secretText?: string } | undefined;
+  const secretsOf = () => (settings !== undefined ? settings : (settings = loadSecretsSettings(options.env) ?? null));
+  const build = (config: Config) => createRuntime(config, options.logger?.(config) ?? createLogger(config.logLevel));
+
+  const current = (): Runtime => {
+    if (built) return built.runtime;
+    if (secretsOf()) throw new Error('SECRETS_ID is set: the runtime is built by refresh(), once the secret is fetched');
+    built = { runtime: build(loadConfig(options.env)) };
+    return built.runtime;
+  };
+
+  return {
+    current,
+    async refresh(signal) {
+      const secrets = secretsOf();
+      if (!secrets) return current();
+      cache ??= new SecretCache({ source: (options.secretSource ?? awsSecrets)(secrets), id: secrets.id, ttlS: secrets.ttlS, now: options.now });
+      const text = await cache.get(signal);
+      if (built?.secretText === text) return built.runtime;
+      let runtime: Runtime;
+      try {
+        runtime = build(loadConfig(options.env, { id: secrets.id, text }));
+      } catch (error) {
+        cache.invalidate();
+        throw error;
+      }
+      // Every value the secret gave is masked in this runtime's logs, wherever it appears.
+      for (const value of Object.values(readSecretValues(secrets.id, text, SECRET_VARIABLES).values)) runtime.logger.redactor.register(value);
+      built = { runtime, secretText: text };
+      return runtime;
+    },
+  };
+}
+
+let root: RuntimeRoot | undefined;
+const containerRoot = () => (root ??= makeRuntimeRoot({ env: process.env }));
 
 /**
  * The container's runtime, from the environment, built on the first call and reused. Throws ConfigError when
- * misconfigured, at every call until fixed (nothing is kept from a failed attempt).
+ * misconfigured, at every call until fixed (nothing is kept from a failed attempt). With SECRETS_ID, the one
+ * refreshRuntime() built last (entry points await that first).
  */
 export function getRuntime(): Runtime {
-  return (shared ??= createRuntime(loadConfig()));
+  return containerRoot().current();
+}
+
+/** The container's runtime brought up to date (SECRETS_ID fetched, or fetched again past SECRETS_TTL_S): every entry point awaits it. */
+export function refreshRuntime(signal?: AbortSignal): Promise<Runtime> {
+  return containerRoot().refresh(signal);
 }
 
 /**
@@ -81,7 +159,10 @@ export function getRuntime(): Runtime {
  * failing to load. So factories given this runtime may keep `rt.config` or `rt.salt` but read a setting
  * only inside `run`: `config` is a view whose every field is read from the real config when it is read.
  */
-export function deferredRuntime(resolve: () => Runtime = getRuntime): Runtime {
+export function deferredRuntime(
+  resolve: () => Runtime = getRuntime,
+  refresh: ((signal?: AbortSignal) => Promise<unknown>) | undefined = resolve === getRuntime ? refreshRuntime : undefined,
+): Runtime {
   const real = (): Config => resolve().config;
   // A Proxy rather than a copy: the fields exist only once the environment is parsed.
   const config = new Proxy({} as Config, {
@@ -102,11 +183,22 @@ export function deferredRuntime(resolve: () => Runtime = getRuntime): Runtime {
     salt: () => resolve().salt(),
     store: () => resolve().store(),
     releaseRunner: () => resolve().releaseRunner(),
+    ...(refresh && { ready: async (signal?: AbortSignal) => void (await refresh(signal)) }),
   };
 }
 
-/** A handler built on its first call (from getRuntime) and reused; a build that throws is tried again next call. */
-export function builtOnFirstCall<E, R>(build: () => (event: E) => Promise<R>): (event: E) => Promise<R> {
-  let built: ((event: E) => Promise<R>) | undefined;
-  return async (event) => (built ??= build())(event);
+/**
+ * A handler built on its first call over the container's runtime (refreshRuntime) and reused until that
+ * runtime is replaced (a rotated secret); a build that throws is tried again next call.
+ */
+export function builtOnFirstCall<E, R>(
+  build: (rt: Runtime) => (event: E) => Promise<R>,
+  refresh: () => Promise<Runtime> = refreshRuntime,
+): (event: E) => Promise<R> {
+  let built: { rt: Runtime; handler: (event: E) => Promise<R> } | undefined;
+  return async (event) => {
+    const rt = await refresh();
+    if (built?.rt !== rt) built = { rt, handler: build(rt) };
+    return built.handler(event);
+  };
 }

@@ -37,8 +37,8 @@ const allowedOrigins = parseAllowedOrigins(process.env['LOCAL_ALLOWED_ORIGINS'])
 const allowedHosts = parseAllowedHosts(process.env['LOCAL_ALLOWED_HOSTS']);
 // The functions read their environment on their first call (a Lambda answers a bad one with a ConfigError);
 // this server builds the shared runtime at start instead, so that `npm start` refuses a bad configuration.
-const { getRuntime } = await import('../lib/runtime.js');
-getRuntime();
+const { refreshRuntime } = await import('../lib/runtime.js');
+await refreshRuntime();
 const { startLocalServer, s3EventsPath } = await import('./lib/local-adapter.js');
 const { newHookSecret } = await import('./lib/s3-hook-secret.js');
 // A new secret per start: the hook file is the only place the S3 server (or anyone) can learn it.

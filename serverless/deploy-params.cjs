@@ -6,7 +6,11 @@
 //                     comma-separated: the salt- and database-facing functions run in that VPC; both or neither.
 //   httpApiBurstLimit, httpApiRateLimit
 //                     the HTTP API stage's default route throttling (requests; requests per second).
+//   secretArn         an existing Secrets Manager secret (its full ARN): the functions' SECRETS_ID, the role may
+//                     read it only; empty: the stack creates PluginSecrets (`<service>-<stage>-secrets`).
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+// The full ARN, with the 6-character suffix Secrets Manager adds: IAM matches the ARN exactly.
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/;
 
 function list(value) {
   return String(value ?? '')
@@ -30,6 +34,13 @@ module.exports = async ({ resolveVariable }) => {
   if (existingBucket && !BUCKET_NAME.test(existingBucket)) throw new Error(`--param artifactBucket=${existingBucket}: not an S3 bucket name`);
   const bucketName = existingBucket || `${service}-${stage}-artifacts`;
 
+  const existingSecret = String(await param('secretArn')).trim();
+  if (existingSecret && !SECRET_ARN.test(existingSecret)) {
+    throw new Error(
+      `--param secretArn=${existingSecret}: not the full ARN of a Secrets Manager secret (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 characters>, as \`aws secretsmanager describe-secret\` prints it)`,
+    );
+  }
+
   const subnetIds = list(await param('subnetIds'));
   const securityGroupIds = list(await param('securityGroupIds'));
   if (subnetIds.length > 0 !== securityGroupIds.length > 0) {
@@ -41,6 +52,9 @@ module.exports = async ({ resolveVariable }) => {
     // The trigger's s3 event: `artifacts` names provider.s3.artifacts (created with the stack, and its
     // notification with it); an existing bucket's notification is set by a custom resource instead.
     artifactBucketEvent: existingBucket ? { bucket: existingBucket, existing: true } : { bucket: 'artifacts', existing: false },
+    // '' or the given ARN (the CreatePluginSecrets condition); the ARN every function reads and may read.
+    secretArn: existingSecret,
+    secretsArn: existingSecret || { Ref: 'PluginSecrets' },
     // null: no VpcConfig (the function runs outside any VPC).
     vpc: subnetIds.length > 0 ? { subnetIds, securityGroupIds } : null,
     resourceExtensions: {

@@ -5,8 +5,8 @@
  * upstream names and rsa@ values are read by loadConfig through lib/wecube-environment.ts), GET /healthz
  * without auth, JSON log lines on stdout. SIGTERM (docker stop) drains the requests in flight.
  */
-import { ConfigError } from '../errors.js';
-import { getRuntime, type Runtime } from '../runtime.js';
+import { ConfigError, SecretsError } from '../errors.js';
+import { refreshRuntime, type Runtime } from '../runtime.js';
 import { FUNCTION_LOADERS } from '../router/function-loaders.js';
 import { lazyRouteTable } from '../router/lazy-route-table.js';
 import { createHttpServer, drain, listen, sendJson } from './http-server.js';
@@ -14,23 +14,23 @@ import { checkServerAuth } from './server-auth.js';
 
 export const HEALTH_PATH = '/healthz';
 
-function startUp(): Runtime {
+async function startUp(): Promise<Runtime> {
   try {
-    // The functions read their environment on their first call; the server reads it now, so that a bad
-    // configuration stops the container at start (WeCube shows it) instead of failing every request.
-    const runtime = getRuntime();
+    // The functions read their environment (and SECRETS_ID) on their first call; the server reads it now, so
+    // that a bad configuration stops the container at start (WeCube shows it) instead of failing every request.
+    const runtime = await refreshRuntime();
     const warning = checkServerAuth(runtime.config);
     if (warning) runtime.logger.warn(warning);
     return runtime;
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    if (!(error instanceof ConfigError || error instanceof SecretsError)) throw error;
     // No logger without a config: the one line a failed start prints, on stderr.
     process.stderr.write(`server not started: ${error.message}\n`);
     process.exit(1);
   }
 }
 
-const runtime = startUp();
+const runtime = await startUp();
 const { logger, config } = runtime;
 // The router's table (generated from the registry, literal imports: the bundler sees every module), each
 // operation's module loaded on its route's first call.

@@ -63,14 +63,26 @@ export function notFound(rawPath: string, ops: readonly Pick<Operation, 'plugin'
 
 /**
  * JWT auth unless AUTH_MODE=off, decided on the first request (the runtime's config is read then, not when
- * the handler is built) and kept: the environment of a container does not change.
+ * the handler is built) and kept while the key is the same: a rotated secret brings a new key, and a new
+ * config with it.
  */
 function platformAuth(runtime: Pick<Runtime, 'config'>): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
-  let auth: MiddlewareObj<APIGatewayProxyEventV2> | null | undefined;
+  let auth: { key: Uint8Array | undefined; check: MiddlewareObj<APIGatewayProxyEventV2> | null } | undefined;
   return {
     before: async (request) => {
-      auth ??= runtime.config.authMode === 'jwt' ? jwtAuth({ key: runtime.config.jwtKey! }) : null;
-      await auth?.before?.(request as never);
+      const key = runtime.config.authMode === 'jwt' ? runtime.config.jwtKey! : undefined;
+      if (!auth || auth.key !== key) auth = { key, check: key ? jwtAuth({ key }) : null };
+      await auth.check?.before?.(request as never);
+    },
+  };
+}
+
+/** Brings the runtime up to date (SECRETS_ID fetched or refetched) before anything reads its config. */
+function runtimeReady(runtime: Pick<Runtime, 'ready'>): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
+  return {
+    // (nothing returned: a `before` that returns a value is middy's early response)
+    before: async () => {
+      await runtime.ready?.();
     },
   };
 }
@@ -82,7 +94,7 @@ function platformAuth(runtime: Pick<Runtime, 'config'>): MiddlewareObj<APIGatewa
  */
 export function makeHttpHandler(ops: readonly Operation[], runtime: Runtime) {
   const byRoute = new Map(ops.map((op) => [`${op.plugin}/${op.action}`, op]));
-  const handler = middy<APIGatewayProxyEventV2, HttpResult>().use(envelopeErrors(runtime)).use(platformAuth(runtime));
+  const handler = middy<APIGatewayProxyEventV2, HttpResult>().use(envelopeErrors(runtime)).use(runtimeReady(runtime)).use(platformAuth(runtime));
   return handler.handler(async (event, context, { signal }) => {
     const route = resolveRoute(event.rawPath ?? '');
     const op = route && byRoute.get(`${route.plugin}/${route.action}`);
@@ -101,6 +113,7 @@ export function makeHttpHandler(ops: readonly Operation[], runtime: Runtime) {
 /** The Step Functions task handler: takes `{inputs:[...]}` and returns the envelope (no HTTP wrapping). */
 export function makeTaskHandler(op: Operation, runtime: Runtime) {
   return async (event: { inputs?: unknown }, context?: Partial<Context>): Promise<ResponseEnvelope> => {
+    await runtime.ready?.();
     const inputs = parseEnvelope(JSON.stringify(event ?? {}), runtime.config.maxItemsPerRequest);
     const logger = runtime.logger.child({ requestId: context?.awsRequestId ?? 'task', operation: `${op.plugin}/${op.action}` });
     const remaining = context?.getRemainingTimeInMillis?.() ?? 15 * 60_000;

@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile, spawnSync } from 'node:child_process';
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import yauzl from 'yauzl';
+import { decodeJwtKey, SECRET_VARIABLES } from '../../lib/config.js';
+import { startFakeSecretsManager } from '../support/fake-secrets-manager.js';
 import { projectRoot, stackEnv, stackMinions } from '../support/stack.js';
 
 // What an AWS user deploying the packaged template needs (issue 14): the stack creates its artifact bucket or
@@ -14,8 +16,9 @@ import { projectRoot, stackEnv, stackMinions } from '../support/stack.js';
 // logs, alarms, keeps the S3 trigger's failures, names no partition, ships the salt-api CA, and refuses a
 // stage name that would break a function name.
 
-type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; DependsOn?: unknown };
+type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; DependsOn?: unknown; Condition?: string };
 interface Template {
+  Conditions: Record<string, unknown>;
   Resources: Record<string, Resource>;
   Outputs: Record<string, { Value: unknown }>;
 }
@@ -28,11 +31,29 @@ const VPC_FUNCTIONS =
   /^(HostInfoQuery|SaltApiCall|Router|Mysql\w+|Redis\w+|HostScript\w+|HostFile\w+|HostUser\w+|Disk\w+|Agent\w+|ApplyDeployment\w+|ReleasePrepare|ReleaseHostStep|ReleaseSlice|ReleaseAdvance|ReleaseFinish)LambdaFunction$/;
 
 /** `serverless package --stage <stage> ...args` into `dir`, offline, without AWS credentials. */
-function packageStack(stage: string, dir: string, args: string[] = []) {
-  const env = { ...process.env };
+function packageStack(stage: string, dir: string, args: string[] = [], extraEnv: Record<string, string> = {}) {
+  const env = { ...process.env, ...extraEnv };
   for (const k of Object.keys(env)) if (k.startsWith('AWS_')) delete env[k];
   return execFileAsync(serverless, ['package', '--stage', stage, '--package', dir, ...args], { cwd: projectRoot, env, timeout: 240_000 });
 }
+
+// An existing secret given by --param secretArn (the full ARN, as describe-secret prints it).
+const GIVEN_SECRET = 'arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:acme/salt-plugin-Ab12Cd';
+// Secret values in the deployer's shell at package time: none may reach the template.
+const PACKAGE_TIME_SECRETS = {
+  JWT_SIGNING_KEY: Buffer.alloc(64, 0x5a).toString('base64'),
+  ENCRYPT_SEED: 'pkg-seed-Vb8',
+  SALT_API_PASSWORD: 'pkg-salt-pw-Tn2',
+  S3_SECRET_KEY: 'pkg-s3-secret-Lm5',
+};
+// Environment names that look secret but hold none, each with the reason.
+const NOT_SECRET: Record<string, string> = {
+  SECRETS_ID: "the secret's ARN: names it, grants nothing (the role does)",
+  SECRETS_TTL_S: 'seconds',
+  RELEASE_KMS_KEY_ID: "the release records key's ARN: names it, grants nothing",
+  SSH_HOST_KEY_POLICY: 'record-on-first-use | known-only',
+};
+const SECRET_LOOKING = /KEY|SEED|PASSWORD|SECRET|TOKEN/;
 
 const readTemplate = (dir: string) => JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
 const ofType = (t: Template, type: string) => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
@@ -74,8 +95,9 @@ describe('the packaged CloudFormation template, as deployed to an AWS account (i
       copyFileSync(stackEnv()['SALT_API_CA_FILE']!, caPath);
       createdCa = true;
     }
-    await packageStack('ci', join(root, 'created'));
+    await packageStack('ci', join(root, 'created'), [], PACKAGE_TIME_SECRETS);
     await packageStack('ci', join(root, 'given'), [
+      `--param=secretArn=${GIVEN_SECRET}`,
       '--param=artifactBucket=acme-shared-artifacts',
       '--param=subnetIds=subnet-0aaa, subnet-0bbb',
       '--param=securityGroupIds=sg-0ccc',
@@ -234,11 +256,132 @@ describe('the packaged CloudFormation template, as deployed to an AWS account (i
     });
   });
 
+  describe('secrets: read at run time from Secrets Manager, none in the template', () => {
+    const functionsOf = (t: Template) => ofType(t, 'AWS::Lambda::Function').filter(([id]) => !id.startsWith('CustomDashresource'));
+    const statementsOf = (t: Template) =>
+      t.Resources['IamRoleLambdaExecution']!.Properties['Policies'][0].PolicyDocument.Statement as Array<Record<string, unknown>>;
+
+    it.each([
+      ['created', () => created],
+      ['given', () => given],
+    ])('puts no secret-looking variable in any Environment, and no secret variable of the config (%s)', (_, template) => {
+      const functions = functionsOf(template());
+      expect(functions.length).toBeGreaterThan(40);
+      for (const [id, f] of functions) {
+        const names = Object.keys(f.Properties['Environment'].Variables as Record<string, unknown>);
+        expect([id, names.filter((n) => SECRET_LOOKING.test(n) && !(n in NOT_SECRET))]).toEqual([id, []]);
+        expect([id, names.filter((n) => SECRET_VARIABLES.includes(n as never))]).toEqual([id, []]);
+      }
+    });
+
+    it("leaves the deployer's secret values out of the whole template, though they were in the packaging shell", () => {
+      const text = JSON.stringify(created);
+      for (const value of Object.values(PACKAGE_TIME_SECRETS)) expect(text).not.toContain(value);
+    });
+
+    it.each([
+      ['created', () => created, { Ref: 'PluginSecrets' }],
+      ['given', () => given, GIVEN_SECRET],
+    ])('gives every function SECRETS_ID and lets the role read exactly that secret (%s)', (_, template, arn) => {
+      for (const [id, f] of functionsOf(template())) expect([id, f.Properties['Environment'].Variables['SECRETS_ID']]).toEqual([id, arn]);
+      const secretStatements = statementsOf(template()).filter((st) => JSON.stringify(st).includes('secretsmanager'));
+      expect(secretStatements).toEqual([{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: arn }]);
+      expect(template().Outputs['SecretsArn']!.Value).toEqual(arn);
+    });
+
+    it('creates PluginSecrets without parameters, its JWT key generated, and not with --param secretArn', () => {
+      const secret = created.Resources['PluginSecrets']!;
+      expect(secret.Type).toBe('AWS::SecretsManager::Secret');
+      expect(secret.Properties['Name']).toBe('saltstack-plugin-ci-secrets');
+      expect(secret.Properties['GenerateSecretString']).toEqual({
+        SecretStringTemplate: '{}',
+        GenerateStringKey: 'JWT_SIGNING_KEY',
+        PasswordLength: 88,
+        ExcludePunctuation: true,
+      });
+      expect(secret.Properties['KmsKeyId']).toBeUndefined(); // aws/secretsmanager: no KMS grant on the role
+      expect(created.Conditions['CreatePluginSecrets']).toEqual({ 'Fn::Equals': ['', ''] });
+      expect(given.Resources['PluginSecrets']!.Condition).toBe('CreatePluginSecrets');
+      expect(given.Conditions['CreatePluginSecrets']).toEqual({ 'Fn::Equals': [GIVEN_SECRET, ''] });
+      expect(JSON.stringify(given)).not.toContain('"Ref":"PluginSecrets"');
+    });
+
+    it('generates a JWT key the config takes: 88 letters and digits decode to a 66-byte (HS512-sized) key', () => {
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+      for (let round = 0; round < 20; round++) {
+        const generated = Array.from({ length: 88 }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join('');
+        expect(decodeJwtKey(generated)).toHaveLength(66);
+      }
+    });
+
+    it('runs the packaged function on them: host-info/query logs in to salt-api with the password from the secret', async () => {
+      const dir = join(root, 'unzipped', 'hostInfoQuery-secrets');
+      await extractZip(join(root, 'created', 'hostInfoQuery.zip'), dir);
+      // The SDK is not in the zip: Lambda's runtime provides it. An ES module does not resolve through
+      // NODE_PATH, so this project's node_modules stands in for the runtime's, beside the code.
+      symlinkSync(join(projectRoot, 'node_modules'), join(dir, 'node_modules'));
+      const env = stackEnv();
+      // AWS stands in as a local Secrets Manager endpoint.
+      const fake = await startFakeSecretsManager();
+      const arn = 'arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:saltstack-plugin-ci-secrets-Pk9Lm2';
+      fake.secrets.set(arn, { text: JSON.stringify({ SALT_API_PASSWORD: env['SALT_API_PASSWORD'] }), versionId: 'v1' });
+      const script = `
+        const { handler } = await import(${JSON.stringify(pathToFileURL(join(dir, 'functions', 'host-info-query.mjs')).href)});
+        const event = { version: '2.0', routeKey: '$default', rawPath: '/saltstack/v1/host-info/query', rawQueryString: '', headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ inputs: [{ guid: 'g0', target: ${JSON.stringify(stackMinions()[0])} }] }), isBase64Encoded: false,
+          requestContext: { requestId: 'secrets-probe', http: { method: 'POST', path: '/saltstack/v1/host-info/query' } } };
+        const reply = await handler(event, { awsRequestId: 'secrets-probe', getRemainingTimeInMillis: () => 60000 });
+        process.stdout.write('\\nREPORT ' + reply.body + '\\n');`;
+      try {
+        const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], {
+          cwd: dir,
+          timeout: 90_000,
+          env: {
+            PATH: process.env['PATH'],
+            NODE_PATH: join(projectRoot, 'node_modules'),
+            STAGE: 'local',
+            AUTH_MODE: 'off',
+            LOG_LEVEL: 'error',
+            SALT_API_URL: env['SALT_API_URL'],
+            SALT_API_EAUTH: env['SALT_API_EAUTH'],
+            SALT_API_USER: env['SALT_API_USER'],
+            SALT_API_CA_FILE: CA_IN_PACKAGE,
+            SECRETS_ID: arn,
+            SECRETS_ENDPOINT: fake.url,
+            // what Lambda gives every function: the role's credentials, for the SDK to sign with
+            AWS_ACCESS_KEY_ID: 'ASIAFAKE',
+            AWS_SECRET_ACCESS_KEY: 'fake-role-secret',
+            AWS_SESSION_TOKEN: 'fake-session',
+          },
+        });
+        const line = stdout.split('\n').find((l) => l.startsWith('REPORT '));
+        const reply = JSON.parse(line!.slice('REPORT '.length)) as {
+          resultCode: string;
+          resultMessage: string;
+          results: { outputs: Array<Record<string, unknown>> };
+        };
+        expect([reply.resultCode, reply.resultMessage]).toEqual(['0', 'success']);
+        expect(Number(reply.results.outputs[0]!['numCpus'])).toBeGreaterThan(0);
+        expect(fake.requests.map((r) => [r.target, r.body['SecretId']])).toEqual([['secretsmanager.GetSecretValue', arn]]);
+        expect(stdout).not.toContain(env['SALT_API_PASSWORD']);
+      } finally {
+        await fake.close();
+      }
+    }, 120_000);
+
+    it('refuses at package time a secretArn that is not a full secret ARN', async () => {
+      await expect(
+        packageStack('ci', join(root, 'partial-secret'), ['--param=secretArn=arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:acme']),
+      ).rejects.toMatchObject({ stdout: expect.stringContaining('not the full ARN of a Secrets Manager secret') });
+    }, 120_000);
+  });
+
   it.each([
     ['created', () => created],
     ['given', () => given],
   ])('names no partition: every ARN is built with AWS::Partition (%s)', (_, template) => {
-    const text = JSON.stringify(template());
+    // (the ARN the deployer gave is theirs, partition included)
+    const text = JSON.stringify(template()).split(GIVEN_SECRET).join('');
     expect(text.match(/arn:aws[a-z-]*:/g)).toBeNull();
     expect(text).toContain('"Ref":"AWS::Partition"');
   });

@@ -126,3 +126,40 @@ describe('functions/*.ts with an invalid environment', () => {
     }
   });
 });
+
+describe('functions/*.ts with SECRETS_ID whose Secrets Manager cannot be reached', () => {
+  const ARN = 'arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:saltstack-plugin-probe-Ab12Cd';
+  // As on Lambda: the SDK takes the role's credentials from AWS_* (here fake ones); port 9 refuses connections.
+  const report = (() => {
+    let cached: Report | undefined;
+    return () =>
+      (cached ??= probe({
+        PATH: process.env['PATH'] ?? '',
+        SECRETS_ID: ARN,
+        SECRETS_ENDPOINT: 'http://127.0.0.1:9',
+        AWS_ACCESS_KEY_ID: 'AKIDPROBE',
+        AWS_SECRET_ACCESS_KEY: 'probe-secret',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      }));
+  })();
+  const refused = `Secrets Manager refused to read the secret ${ARN} (ECONNREFUSED)`;
+
+  it('loads every function without asking for the secret (nothing is fetched at import)', () => {
+    expect(report().failedToLoad).toEqual({});
+    expect(Object.keys(report().loaded).sort()).toEqual(files);
+  }, 180_000);
+
+  it('answers the first HTTP call of every operation (and of the router) with 502 naming the secret and the error code', () => {
+    const http = report().http;
+    expect(Object.keys(http).length).toBeGreaterThan(30);
+    for (const [file, res] of Object.entries(http)) {
+      expect([file, res.statusCode, res.body?.resultMessage]).toEqual([file, 502, expect.stringContaining(refused)]);
+    }
+  });
+
+  it('rejects the first task call, release task and S3 trigger call with the SecretsError', () => {
+    const calls = report().calls;
+    expect(Object.keys(calls)).toEqual(expect.arrayContaining(['release-prepare.ts', 'release-trigger.ts', 'password-encode.ts task']));
+    for (const [call, outcome] of Object.entries(calls)) expect([call, outcome]).toEqual([call, expect.stringContaining(`SecretsError: ${refused}`)]);
+  });
+});

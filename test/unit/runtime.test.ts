@@ -76,18 +76,35 @@ describe('deferredRuntime', () => {
 
 describe('builtOnFirstCall', () => {
   it('builds the handler on the first call only, and again after a build that threw', async () => {
+    const runtime = createRuntime(loadConfig({ AUTH_MODE: 'off' }), captureLogger().logger);
     let builds = 0;
     let fail = true;
-    const handler = builtOnFirstCall(() => {
-      builds++;
-      if (fail) throw new ConfigError('not yet');
-      return async (n: number) => n + 1;
-    });
+    const handler = builtOnFirstCall(
+      (rt) => {
+        builds++;
+        if (fail) throw new ConfigError('not yet');
+        return async (n: number) => n + (rt === runtime ? 1 : 100);
+      },
+      async () => runtime,
+    );
     expect(builds).toBe(0);
     await expect(handler(1)).rejects.toThrow(ConfigError);
     fail = false;
     expect(await handler(1)).toBe(2);
     expect(await handler(2)).toBe(3);
     expect(builds).toBe(2);
+  });
+
+  it('builds it again over the new runtime when the runtime was replaced (a rotated secret)', async () => {
+    const runtimes = [1, 2].map((n) => createRuntime(loadConfig({ AUTH_MODE: 'off', ENCRYPT_SEED: `seed-${n}` }), captureLogger().logger));
+    let current = runtimes[0]!;
+    const handler = builtOnFirstCall(
+      (rt) => async () => rt.config.encryptSeed,
+      async () => current,
+    );
+    expect(await handler(undefined)).toBe('seed-1');
+    expect(await handler(undefined)).toBe('seed-1');
+    current = runtimes[1]!;
+    expect(await handler(undefined)).toBe('seed-2');
   });
 });

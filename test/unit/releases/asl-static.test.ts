@@ -163,7 +163,7 @@ describe('release.asl.json: Task resources and functions', () => {
     const source = readFileSync(path, 'utf8');
     expect(source).toMatch(/^export (const|async function|function) handler\b/m);
     // ...and the handler is the release task of the same name.
-    expect(source).toContain(`builtOnFirstCall(() => releaseTasks(getRuntime()).${key})`);
+    expect(source).toContain(`builtOnFirstCall((rt) => releaseTasks(rt).${key})`);
   });
 });
 
