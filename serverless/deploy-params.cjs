@@ -6,6 +6,9 @@
 //                     comma-separated: the salt- and database-facing functions run in that VPC; both or neither.
 //   httpApiBurstLimit, httpApiRateLimit
 //                     the HTTP API stage's default route throttling (requests; requests per second).
+//   routerUrlAuth     the router's Function URL: AWS_IAM (the default: callers sign with SigV4, and need
+//                     lambda:InvokeFunctionUrl on it) or NONE (anyone may call it: for WeCube, which cannot
+//                     sign; the plugin's own JWT check still refuses a call without the platform token).
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 function list(value) {
@@ -20,6 +23,8 @@ function positive(name, value) {
   if (!Number.isFinite(number) || number <= 0) throw new Error(`--param ${name}=${value}: a positive number is required`);
   return number;
 }
+
+const ROUTER_URL_AUTH = ['AWS_IAM', 'NONE'];
 
 module.exports = async ({ resolveVariable }) => {
   const param = async (name, fallback = '') => (await resolveVariable(`param:${name}, null`)) ?? fallback;
@@ -36,8 +41,18 @@ module.exports = async ({ resolveVariable }) => {
     throw new Error('--param subnetIds and securityGroupIds: give both (the VPC of the salt- and database-facing functions) or neither');
   }
 
+  const routerUrlAuth = String(await param('routerUrlAuth', 'AWS_IAM')).trim();
+  if (!ROUTER_URL_AUTH.includes(routerUrlAuth)) {
+    throw new Error(
+      `--param routerUrlAuth=${routerUrlAuth}: AWS_IAM (the default, SigV4-signed calls) or NONE (public URL, for WeCube, which cannot sign; the JWT still applies)`,
+    );
+  }
+
   return {
     artifactBucket: bucketName,
+    // the router's `url`: serverless's `authorizer: aws_iam` is AuthType AWS_IAM; `true` is AuthType NONE
+    // (and the public lambda:InvokeFunctionUrl permission that comes with it).
+    routerUrl: routerUrlAuth === 'NONE' ? true : { authorizer: 'aws_iam' },
     // The trigger's s3 event: `artifacts` names provider.s3.artifacts (created with the stack, and its
     // notification with it); an existing bucket's notification is set by a custom resource instead.
     artifactBucketEvent: existingBucket ? { bucket: existingBucket, existing: true } : { bucket: 'artifacts', existing: false },
