@@ -25,6 +25,8 @@ function positive(name, value) {
 }
 
 const ROUTER_URL_AUTH = ['AWS_IAM', 'NONE'];
+// An IAM statement's Resource must be the key's ARN (not its id or an alias) for the functions' KMS grants.
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 
 module.exports = async ({ resolveVariable }) => {
   const param = async (name, fallback = '') => (await resolveVariable(`param:${name}, null`)) ?? fallback;
@@ -48,8 +50,16 @@ module.exports = async ({ resolveVariable }) => {
     );
   }
 
+  // RELEASE_KMS_KEY_ID (custom.releaseKmsKeyId): a key of your own, or empty: the stack creates ReleaseRecordsKey.
+  const ownKey = String((await resolveVariable('self:custom.releaseKmsKeyId')) ?? '').trim();
+  if (ownKey && !KMS_KEY_ARN.test(ownKey)) {
+    throw new Error(`RELEASE_KMS_KEY_ID=${ownKey}: give the key's ARN (arn:<partition>:kms:<region>:<account>:key/<id>), which the functions' IAM grants name`);
+  }
+
   return {
     artifactBucket: bucketName,
+    releaseKmsKeyArn: ownKey || { 'Fn::GetAtt': ['ReleaseRecordsKey', 'Arn'] },
+    releaseKeyResources: ownKey ? {} : await resolveVariable('self:custom.releaseKeyResources'),
     // the router's `url`: serverless's `authorizer: aws_iam` is AuthType AWS_IAM; `true` is AuthType NONE
     // (and the public lambda:InvokeFunctionUrl permission that comes with it).
     routerUrl: routerUrlAuth === 'NONE' ? true : { authorizer: 'aws_iam' },
