@@ -7,7 +7,8 @@
 //     machine, the failure queue), statements on the same resource merged into one,
 //   - CreateLogStream/PutLogEvents on its own functions' log groups only,
 //   - X-Ray (xray:PutTraceSegments/PutTelemetryRecords: AWS does not scope them to a resource, hence "*"),
-//   - AWSLambdaVPCAccessExecutionRole (ENIs) only when one of its functions has a VpcConfig (VPC params given).
+//   - AWSLambdaVPCAccessExecutionRole (ENIs) only when one of its functions has a VpcConfig (VPC params given),
+// and the path /<service>/<stage>/.
 // The router serves every operation in-process: its role is the union of theirs (scripts/lib/serverless-functions.ts).
 class LambdaRoles {
   constructor(serverless) {
@@ -56,7 +57,9 @@ class LambdaRoles {
             Version: '2012-10-17',
             Statement: [{ Effect: 'Allow', Principal: { Service: ['lambda.amazonaws.com'] }, Action: ['sts:AssumeRole'] }],
           },
-          Path: '/',
+          // Names are CloudFormation's (<stack>-<logical id>-<random>, unique across regions); the path is the
+          // stable handle on every role of a stage, e.g. in a bucket policy: arn:...:role/<service>/<stage>/*
+          Path: `/${serviceName}/${stage}/`,
           Policies: [
             {
               PolicyName: { 'Fn::Join': ['-', [serviceName, stage, 'lambda']] },

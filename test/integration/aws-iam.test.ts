@@ -144,7 +144,10 @@ describe('IAM per function, the router URL and cfn-lint on the packaged template
       expect(plain.Resources['IamRoleLambdaExecution']).toBeUndefined();
       const ours = ofType(plain, 'AWS::Lambda::Function').filter(([id]) => !id.startsWith('CustomDashresource'));
       expect(ours.map(([id]) => id.replace(/LambdaFunction$/, '')).sort()).toEqual(EXPECTED.map(([fn]) => fn).sort());
-      expect(new Set(ours.map(([id]) => roleIdOf(plain, id.replace(/LambdaFunction$/, '')))).size).toBeGreaterThan(8);
+      const roles = new Set(ours.map(([id]) => roleIdOf(plain, id.replace(/LambdaFunction$/, ''))));
+      expect(roles.size).toBeGreaterThan(8);
+      // the stage's roles share a path (a bucket policy names them by it: docs/security.md)
+      for (const role of roles) expect([role, plain.Resources[role]!.Properties['Path']]).toEqual([role, '/saltstack-plugin/ci/']);
     });
 
     it.each(EXPECTED)('%s: its role grants exactly what its code calls (%#)', (fn, expected, _why) => {
