@@ -38,6 +38,26 @@ export type Group = keyof typeof GROUPS;
  */
 export type TimeoutClass = 'quick' | 'long';
 
+/**
+ * The AWS calls a function's code makes (read from its core; least privilege per function, issue 14):
+ * its role grants the statements of these needs and nothing else (serverless.yml, custom.lambdaIam), plus
+ * what every function gets (its own log group, X-Ray, ENIs when in the stage's VPC). Functions with the
+ * same needs (and VPC placement) share a role: serverless/roles.yml, written by `npm run generate`.
+ */
+export const AWS_NEEDS = {
+  's3-read': 'GetObject (and HeadObject, presigned GETs) on the artifact bucket, ListBucket (a missing key is 404, not 403), KMS Decrypt',
+  's3-write': 'PutObject (multipart too, CopyObject targets) on the artifact bucket, KMS GenerateDataKey/Decrypt',
+  's3-delete': 'DeleteObject on the artifact bucket (staging objects, normalised packages, secrets of ended releases)',
+  'states-start': 'StartExecution of the release state machine',
+  'states-read': 'DescribeExecution of its executions',
+  'sqs-failure': "SendMessage to the release trigger's failure queue (its on-failure destination)",
+} as const;
+export type AwsNeed = keyof typeof AWS_NEEDS;
+
+const READ: readonly AwsNeed[] = ['s3-read'];
+const READ_WRITE: readonly AwsNeed[] = ['s3-read', 's3-write'];
+const READ_WRITE_DELETE: readonly AwsNeed[] = ['s3-read', 's3-write', 's3-delete'];
+
 export interface OperationEntry {
   kind: 'operation';
   plugin: string;
@@ -48,6 +68,8 @@ export interface OperationEntry {
   timeout: TimeoutClass;
   /** Every path that reaches it besides `/saltstack/v1/<plugin>/<action>`: the old API guide's, deprecated. */
   aliases: readonly string[];
+  /** The AWS APIs its core calls (none: salt, databases, SSH or crypto only). */
+  aws: readonly AwsNeed[];
 }
 
 /**
@@ -59,12 +81,20 @@ export interface FunctionEntry {
   /** Its file under functions/ (without .ts) and its serverless name. */
   file: string;
   group: Group;
+  /** The AWS APIs it calls; the router's is the union of every operation's (see needsOf in scripts/lib/serverless-functions.ts). */
+  aws: readonly AwsNeed[];
 }
 
 export type RegistryEntry = OperationEntry | FunctionEntry;
 
 /** An operation; the generic legacy alias `/v1/deploy/<plugin>/<action>` is always first. */
-function op(plugin: string, action: string, group: Group, traits: { salt?: true; timeout: TimeoutClass }, oldNames: readonly string[] = []): OperationEntry {
+function op(
+  plugin: string,
+  action: string,
+  group: Group,
+  traits: { salt?: true; timeout: TimeoutClass; aws?: readonly AwsNeed[] },
+  oldNames: readonly string[] = [],
+): OperationEntry {
   return {
     kind: 'operation',
     plugin,
@@ -73,6 +103,7 @@ function op(plugin: string, action: string, group: Group, traits: { salt?: true;
     salt: traits.salt ?? false,
     timeout: traits.timeout,
     aliases: [`/v1/deploy/${plugin}/${action}`, ...oldNames],
+    aws: traits.aws ?? [],
   };
 }
 
@@ -81,15 +112,18 @@ export const REGISTRY: readonly RegistryEntry[] = [
   op('password', 'decode', 'foundation', { timeout: 'quick' }),
   op('password', 'sshkeygen', 'foundation', { timeout: 'quick' }),
   op('host-info', 'query', 'foundation', { salt: true, timeout: 'long' }),
-  op('agent', 'install', 'agent', { salt: true, timeout: 'long' }),
-  op('agent', 'uninstall', 'agent', { salt: true, timeout: 'long' }),
+  // agent: the bundle's presigned URL; host keys learnt on first use kept in S3 (lib/ssh/s3-known-hosts.ts)
+  op('agent', 'install', 'agent', { salt: true, timeout: 'long', aws: READ_WRITE }),
+  op('agent', 'uninstall', 'agent', { salt: true, timeout: 'long', aws: READ_WRITE }),
   op('salt-api', 'call', 'foundation', { salt: true, timeout: 'long' }),
-  op('host-script', 'run', 'host-script', { salt: true, timeout: 'long' }, ['/v1/deploy/script/run']),
-  op('host-script', 'run-local', 'host-script', { salt: true, timeout: 'long' }, ['/v1/deploy/script/run-local']),
-  op('host-script', 'run-s3', 'host-script', { salt: true, timeout: 'long' }, ['/v1/deploy/script/run-s3']),
-  op('host-script', 'run-user-param', 'host-script', { salt: true, timeout: 'long' }, ['/v1/deploy/script/run-user-param']),
-  op('host-script', 'ssh-run', 'host-script', { timeout: 'long' }, ['/v1/deploy/script/ssh-run']),
-  op('mysql-script', 'run', 'databases', { timeout: 'long' }, [
+  // S3 scripts by presigned URL (HEAD first); inline content staged under a temporary key, removed after
+  op('host-script', 'run', 'host-script', { salt: true, timeout: 'long', aws: READ_WRITE_DELETE }, ['/v1/deploy/script/run']),
+  op('host-script', 'run-local', 'host-script', { salt: true, timeout: 'long', aws: READ_WRITE_DELETE }, ['/v1/deploy/script/run-local']),
+  op('host-script', 'run-s3', 'host-script', { salt: true, timeout: 'long', aws: READ_WRITE_DELETE }, ['/v1/deploy/script/run-s3']),
+  op('host-script', 'run-user-param', 'host-script', { salt: true, timeout: 'long', aws: READ_WRITE_DELETE }, ['/v1/deploy/script/run-user-param']),
+  // S3 scripts read and sent over SSH; host keys kept in S3
+  op('host-script', 'ssh-run', 'host-script', { timeout: 'long', aws: READ_WRITE }, ['/v1/deploy/script/ssh-run']),
+  op('mysql-script', 'run', 'databases', { timeout: 'long', aws: READ }, [
     '/v1/deploy/mysql-script/runScript',
     '/v1/deploy/database/run',
     '/v1/deploy/database/runScript',
@@ -102,11 +136,14 @@ export const REGISTRY: readonly RegistryEntry[] = [
   op('mysql-user', 'change-password', 'databases', { timeout: 'quick' }),
   op('redis-user', 'add', 'databases', { timeout: 'quick' }),
   op('redis-user', 'delete', 'databases', { timeout: 'quick' }),
-  op('package-variable', 'replace', 'packages', { timeout: 'long' }, ['/v1/deploy/variable/replace']),
-  op('released-package', 'listCurrentDir', 'packages', { timeout: 'quick' }),
-  op('released-package', 'getConfigFileKey', 'packages', { timeout: 'long' }),
-  op('host-file', 'copy', 'host', { salt: true, timeout: 'long' }, ['/v1/deploy/file/copy']),
-  op('host-file', 'create', 'host', { salt: true, timeout: 'long' }, ['/v1/deploy/file/create']),
+  // reads the package, writes a staging object, copies it to its final name, removes the staging object
+  op('package-variable', 'replace', 'packages', { timeout: 'long', aws: READ_WRITE_DELETE }, ['/v1/deploy/variable/replace']),
+  op('released-package', 'listCurrentDir', 'packages', { timeout: 'quick', aws: READ }),
+  op('released-package', 'getConfigFileKey', 'packages', { timeout: 'long', aws: READ }),
+  // the package by presigned URL, an archive re-written normalised for hosts to unpack (removed after)
+  op('host-file', 'copy', 'host', { salt: true, timeout: 'long', aws: READ_WRITE_DELETE }, ['/v1/deploy/file/copy']),
+  // inline content staged in S3, fetched by presigned URL, removed after
+  op('host-file', 'create', 'host', { salt: true, timeout: 'long', aws: READ_WRITE_DELETE }, ['/v1/deploy/file/create']),
   op('host-file', 'find', 'host', { salt: true, timeout: 'long' }, ['/v1/deploy/file/find']),
   op('host-file', 'delete', 'host', { salt: true, timeout: 'long' }, ['/v1/deploy/file/delete']),
   op('host-user', 'add', 'host', { salt: true, timeout: 'long' }, ['/v1/deploy/user/add']),
@@ -114,20 +151,30 @@ export const REGISTRY: readonly RegistryEntry[] = [
   op('host-user', 'password', 'host', { salt: true, timeout: 'long' }, ['/v1/deploy/user/password']),
   op('disk', 'getUnformatedDisk', 'host', { salt: true, timeout: 'long' }),
   op('disk', 'formatAndMountDisk', 'host', { salt: true, timeout: 'long' }),
-  op('apply-deployment', 'new', 'deploy', { salt: true, timeout: 'long' }),
-  op('apply-deployment', 'update', 'deploy', { salt: true, timeout: 'long' }),
+  // the package substituted and normalised (as package-variable/replace, host-file/copy), dropped after
+  op('apply-deployment', 'new', 'deploy', { salt: true, timeout: 'long', aws: READ_WRITE_DELETE }),
+  op('apply-deployment', 'update', 'deploy', { salt: true, timeout: 'long', aws: READ_WRITE_DELETE }),
   op('apply-deployment', 'delete', 'deploy', { salt: true, timeout: 'long' }),
-  op('release', 'start', 'releases', { timeout: 'quick' }),
-  op('release', 'status', 'releases', { timeout: 'quick' }),
-  op('release', 'stop', 'releases', { timeout: 'quick' }),
-  { kind: 'openapi', file: 'openapi', group: 'foundation' },
-  { kind: 'router', file: 'router', group: 'foundation' },
-  { kind: 'release-trigger', file: 'release-trigger', group: 'releases' },
-  { kind: 'release-task', file: 'release-prepare', group: 'releases' },
-  { kind: 'release-task', file: 'release-host-step', group: 'releases' },
-  { kind: 'release-task', file: 'release-slice', group: 'releases' },
-  { kind: 'release-task', file: 'release-advance', group: 'releases' },
-  { kind: 'release-task', file: 'release-finish', group: 'releases' },
+  // release/start writes the request record (SSE-KMS) and starts the execution; status and stop read the
+  // records and describe it; stop writes its stop record
+  op('release', 'start', 'releases', { timeout: 'quick', aws: ['s3-write', 'states-start'] }),
+  op('release', 'status', 'releases', { timeout: 'quick', aws: ['s3-read', 'states-read'] }),
+  op('release', 'stop', 'releases', { timeout: 'quick', aws: ['s3-read', 's3-write', 'states-read'] }),
+  { kind: 'openapi', file: 'openapi', group: 'foundation', aws: [] },
+  // the router serves every operation in-process: its role is the union of theirs (needsOf)
+  { kind: 'router', file: 'router', group: 'foundation', aws: [] },
+  // reads the manifest, writes its result next to it, checks and starts the execution, failures to SQS
+  { kind: 'release-trigger', file: 'release-trigger', group: 'releases', aws: ['s3-read', 's3-write', 'states-read', 'states-start', 'sqs-failure'] },
+  // Prepare: the request record, the package substituted and normalised, the release record
+  { kind: 'release-task', file: 'release-prepare', group: 'releases', aws: READ_WRITE_DELETE },
+  // a host step: the records read and its host record written, the package by presigned URL
+  { kind: 'release-task', file: 'release-host-step', group: 'releases', aws: READ_WRITE },
+  // a slice: its hosts from the release record (the request record read to mask its secrets), its tally
+  { kind: 'release-task', file: 'release-slice', group: 'releases', aws: READ },
+  // Advance: reads the stop record only
+  { kind: 'release-task', file: 'release-advance', group: 'releases', aws: READ },
+  // Finish: host and result records, the request record rewritten without its secrets, packages removed
+  { kind: 'release-task', file: 'release-finish', group: 'releases', aws: READ_WRITE_DELETE },
 ];
 
 /** The operations of the registry. */

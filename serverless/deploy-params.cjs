@@ -8,6 +8,9 @@
 //                     the HTTP API stage's default route throttling (requests; requests per second).
 //   secretArn         an existing Secrets Manager secret (its full ARN): the functions' SECRETS_ID, the role may
 //                     read it only; empty: the stack creates PluginSecrets (`<service>-<stage>-secrets`).
+//   routerUrlAuth     the router's Function URL: AWS_IAM (the default: callers sign with SigV4, and need
+//                     lambda:InvokeFunctionUrl on it) or NONE (anyone may call it: for WeCube, which cannot
+//                     sign; the plugin's own JWT check still refuses a call without the platform token).
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 // The full ARN, with the 6-character suffix Secrets Manager adds: IAM matches the ARN exactly.
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/;
@@ -24,6 +27,10 @@ function positive(name, value) {
   if (!Number.isFinite(number) || number <= 0) throw new Error(`--param ${name}=${value}: a positive number is required`);
   return number;
 }
+
+const ROUTER_URL_AUTH = ['AWS_IAM', 'NONE'];
+// An IAM statement's Resource must be the key's ARN (not its id or an alias) for the functions' KMS grants.
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 
 module.exports = async ({ resolveVariable }) => {
   const param = async (name, fallback = '') => (await resolveVariable(`param:${name}, null`)) ?? fallback;
@@ -47,14 +54,32 @@ module.exports = async ({ resolveVariable }) => {
     throw new Error('--param subnetIds and securityGroupIds: give both (the VPC of the salt- and database-facing functions) or neither');
   }
 
+  const routerUrlAuth = String(await param('routerUrlAuth', 'AWS_IAM')).trim();
+  if (!ROUTER_URL_AUTH.includes(routerUrlAuth)) {
+    throw new Error(
+      `--param routerUrlAuth=${routerUrlAuth}: AWS_IAM (the default, SigV4-signed calls) or NONE (public URL, for WeCube, which cannot sign; the JWT still applies)`,
+    );
+  }
+
+  // RELEASE_KMS_KEY_ID (custom.releaseKmsKeyId): a key of your own, or empty: the stack creates ReleaseRecordsKey.
+  const ownKey = String((await resolveVariable('self:custom.releaseKmsKeyId')) ?? '').trim();
+  if (ownKey && !KMS_KEY_ARN.test(ownKey)) {
+    throw new Error(`RELEASE_KMS_KEY_ID=${ownKey}: give the key's ARN (arn:<partition>:kms:<region>:<account>:key/<id>), which the functions' IAM grants name`);
+  }
+
   return {
     artifactBucket: bucketName,
+    releaseKmsKeyArn: ownKey || { 'Fn::GetAtt': ['ReleaseRecordsKey', 'Arn'] },
+    releaseKeyResources: ownKey ? {} : await resolveVariable('self:custom.releaseKeyResources'),
+    // the router's `url`: serverless's `authorizer: aws_iam` is AuthType AWS_IAM; `true` is AuthType NONE
+    // (and the public lambda:InvokeFunctionUrl permission that comes with it).
+    routerUrl: routerUrlAuth === 'NONE' ? true : { authorizer: 'aws_iam' },
     // The trigger's s3 event: `artifacts` names provider.s3.artifacts (created with the stack, and its
     // notification with it); an existing bucket's notification is set by a custom resource instead.
     artifactBucketEvent: existingBucket ? { bucket: existingBucket, existing: true } : { bucket: 'artifacts', existing: false },
-    // '' or the given ARN (the CreatePluginSecrets condition); the ARN every function reads and may read.
-    secretArn: existingSecret,
+    // the ARN every function reads and may read; PluginSecrets created only when none is given
     secretsArn: existingSecret || { Ref: 'PluginSecrets' },
+    secretResources: existingSecret ? {} : await resolveVariable('self:custom.pluginSecretsResources'),
     // null: no VpcConfig (the function runs outside any VPC).
     vpc: subnetIds.length > 0 ? { subnetIds, securityGroupIds } : null,
     resourceExtensions: {

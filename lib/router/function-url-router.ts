@@ -6,9 +6,10 @@
  * Gateway payload 2.0, the shape every handler already takes (rawPath, requestContext.http.method, body,
  * isBase64Encoded, headers).
  *
- * The Function URL is AuthType NONE (WeCube cannot SigV4-sign), so authentication is the handlers' own JWT
- * check (AUTH_MODE=jwt, the deployed setting): each operation handler refuses a request without a valid
- * platform token with 401 before reading its body. Only the OpenAPI document, a 404 and a 405 answer
+ * The Function URL is AuthType AWS_IAM by default (SigV4), or NONE with `--param routerUrlAuth=NONE` (WeCube
+ * cannot SigV4-sign); either way authentication is also the handlers' own JWT check (AUTH_MODE=jwt, the
+ * deployed setting): each operation handler refuses a request without a valid platform token with 401
+ * before reading its body. Only the OpenAPI document, a 404 and a 405 answer
  * without one, as on the HTTP API.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';

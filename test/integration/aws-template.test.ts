@@ -57,6 +57,10 @@ const SECRET_LOOKING = /KEY|SEED|PASSWORD|SECRET|TOKEN/;
 
 const readTemplate = (dir: string) => JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
 const ofType = (t: Template, type: string) => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+/** The role of a function (one per set of needs: test/integration/aws-iam.test.ts checks what each grants). */
+const roleOf = (t: Template, fn: string) => t.Resources[t.Resources[fn]!.Properties['Role']['Fn::GetAtt'][0]]!;
+/** Every IAM role of the template, as text. */
+const rolesText = (t: Template) => JSON.stringify(ofType(t, 'AWS::IAM::Role'));
 
 /** Extracts every entry of a zip under `dir`. */
 function extractZip(zip: string, dir: string): Promise<void> {
@@ -154,16 +158,16 @@ describe('the packaged CloudFormation template, as deployed to an AWS account (i
       expect(notification.Properties['BucketConfigs'][0].Rules).toEqual([{ Prefix: 'releases/' }, { Suffix: '.release.json' }]);
       const env = given.Resources['ReleaseStartLambdaFunction']!.Properties['Environment'].Variables;
       expect(env['S3_BUCKET']).toBe('acme-shared-artifacts');
-      const policy = JSON.stringify(given.Resources['IamRoleLambdaExecution']!.Properties['Policies']);
+      const policy = JSON.stringify(roleOf(given, 'ReleaseStartLambdaFunction').Properties['Policies']);
       expect(policy).toContain(':s3:::acme-shared-artifacts/*');
-      expect(policy).not.toContain('saltstack-plugin-ci-artifacts');
+      expect(rolesText(given)).not.toContain('saltstack-plugin-ci-artifacts');
     });
   });
 
   describe('the VPC', () => {
-    it('is absent without parameters: no VpcConfig, no ENI policy on the role', () => {
+    it('is absent without parameters: no VpcConfig, no ENI policy on any role', () => {
       expect(ofType(created, 'AWS::Lambda::Function').filter(([, f]) => f.Properties['VpcConfig'])).toEqual([]);
-      expect(JSON.stringify(created.Resources['IamRoleLambdaExecution'])).not.toContain('AWSLambdaVPCAccessExecutionRole');
+      expect(rolesText(created)).not.toContain('AWSLambdaVPCAccessExecutionRole');
     });
 
     it('holds exactly the salt-, database- and SSH-facing functions when subnetIds and securityGroupIds are given', () => {
@@ -182,7 +186,8 @@ describe('the packaged CloudFormation template, as deployed to an AWS account (i
       // password/*, openapi, packages, release start/status/trigger reach AWS APIs only: outside, no endpoint needed
       expect(given.Resources['PasswordEncodeLambdaFunction']!.Properties['VpcConfig']).toBeUndefined();
       expect(given.Resources['ReleaseTriggerLambdaFunction']!.Properties['VpcConfig']).toBeUndefined();
-      expect(JSON.stringify(given.Resources['IamRoleLambdaExecution'])).toContain('AWSLambdaVPCAccessExecutionRole');
+      expect(JSON.stringify(roleOf(given, 'RouterLambdaFunction'))).toContain('AWSLambdaVPCAccessExecutionRole');
+      expect(JSON.stringify(roleOf(given, 'PasswordEncodeLambdaFunction'))).not.toContain('AWSLambdaVPCAccessExecutionRole');
     });
 
     it('refuses subnets without security groups', async () => {
@@ -202,7 +207,7 @@ describe('the packaged CloudFormation template, as deployed to an AWS account (i
       for (const [id, f] of functions) {
         expect([id, f.Properties['TracingConfig'], f.Properties['LoggingConfig']]).toEqual([id, { Mode: 'Active' }, { LogFormat: 'JSON' }]);
       }
-      expect(JSON.stringify(template().Resources['IamRoleLambdaExecution'])).toContain('xray:PutTraceSegments');
+      for (const [id] of functions) expect([id, JSON.stringify(roleOf(template(), id))]).toEqual([id, expect.stringContaining('xray:PutTraceSegments')]);
     });
 
     it('traces the state machine and logs it at ERROR without execution data (releases carry secrets)', () => {
@@ -244,22 +249,28 @@ describe('the packaged CloudFormation template, as deployed to an AWS account (i
       expect(created.Outputs['AlarmTopicArn']!.Value).toEqual({ Ref: 'AlarmTopic' });
     });
 
-    it("keeps the S3 trigger's failed events in an encrypted SQS queue (on-failure destination), which the role may write", () => {
+    it("keeps the S3 trigger's failed events in an encrypted SQS queue (on-failure destination), which its role may write", () => {
       const [[, config]] = ofType(created, 'AWS::Lambda::EventInvokeConfig') as [[string, Resource]];
       expect(config.Properties['FunctionName']).toEqual({ Ref: 'ReleaseTriggerLambdaFunction' });
       expect(config.Properties['DestinationConfig']).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': ['ReleaseTriggerFailures', 'Arn'] } } });
       const queue = created.Resources['ReleaseTriggerFailures']!;
       expect(queue.Type).toBe('AWS::SQS::Queue');
       expect(queue.Properties['SqsManagedSseEnabled']).toBe(true);
-      const statements = created.Resources['IamRoleLambdaExecution']!.Properties['Policies'][0].PolicyDocument.Statement as Array<Record<string, unknown>>;
+      const statements = roleOf(created, 'ReleaseTriggerLambdaFunction').Properties['Policies'][0].PolicyDocument.Statement as Array<Record<string, unknown>>;
       expect(statements).toContainEqual({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['ReleaseTriggerFailures', 'Arn'] } });
     });
   });
 
   describe('secrets: read at run time from Secrets Manager, none in the template', () => {
     const functionsOf = (t: Template) => ofType(t, 'AWS::Lambda::Function').filter(([id]) => !id.startsWith('CustomDashresource'));
-    const statementsOf = (t: Template) =>
-      t.Resources['IamRoleLambdaExecution']!.Properties['Policies'][0].PolicyDocument.Statement as Array<Record<string, unknown>>;
+    /** The inline statements of each role a function runs under (one role per set of needs). */
+    const rolesOfFunctions = (t: Template) =>
+      [...new Set(functionsOf(t).map(([, f]) => (f.Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]))].map((id) => [
+        id,
+        (t.Resources[id]!.Properties['Policies'] as Array<{ PolicyDocument: { Statement: Array<Record<string, unknown>> } }>).flatMap(
+          (p) => p.PolicyDocument.Statement,
+        ),
+      ]) as Array<[string, Array<Record<string, unknown>>]>;
 
     it.each([
       ['created', () => created],
@@ -284,8 +295,12 @@ describe('the packaged CloudFormation template, as deployed to an AWS account (i
       ['given', () => given, GIVEN_SECRET],
     ])('gives every function SECRETS_ID and lets the role read exactly that secret (%s)', (_, template, arn) => {
       for (const [id, f] of functionsOf(template())) expect([id, f.Properties['Environment'].Variables['SECRETS_ID']]).toEqual([id, arn]);
-      const secretStatements = statementsOf(template()).filter((st) => JSON.stringify(st).includes('secretsmanager'));
-      expect(secretStatements).toEqual([{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: arn }]);
+      const roles = rolesOfFunctions(template());
+      expect(roles.length).toBeGreaterThan(1);
+      for (const [id, statements] of roles) {
+        const secretStatements = statements.filter((st) => JSON.stringify(st).includes('secretsmanager'));
+        expect([id, secretStatements]).toEqual([id, [{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: arn }]]);
+      }
       expect(template().Outputs['SecretsArn']!.Value).toEqual(arn);
     });
 
@@ -300,9 +315,9 @@ describe('the packaged CloudFormation template, as deployed to an AWS account (i
         ExcludePunctuation: true,
       });
       expect(secret.Properties['KmsKeyId']).toBeUndefined(); // aws/secretsmanager: no KMS grant on the role
-      expect(created.Conditions['CreatePluginSecrets']).toEqual({ 'Fn::Equals': ['', ''] });
-      expect(given.Resources['PluginSecrets']!.Condition).toBe('CreatePluginSecrets');
-      expect(given.Conditions['CreatePluginSecrets']).toEqual({ 'Fn::Equals': [GIVEN_SECRET, ''] });
+      // decided at package time (no condition that could only ever be true or false: cfn-lint W8003)
+      expect(secret.Condition).toBeUndefined();
+      expect(given.Resources['PluginSecrets']).toBeUndefined();
       expect(JSON.stringify(given)).not.toContain('"Ref":"PluginSecrets"');
     });
 

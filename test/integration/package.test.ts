@@ -206,9 +206,10 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     expect(reserved.sort()).toEqual([...salty, ['RouterLambdaFunction', 7]].sort());
   });
 
-  it('lets the functions start and read executions of the release state machine only', () => {
-    const role = template.Resources['IamRoleLambdaExecution'];
-    const statements = role!.Properties['Policies'][0].PolicyDocument.Statement as Array<{ Action: string[]; Resource: unknown }>;
+  it('lets release/start start, and release/status read, executions of the release state machine only', () => {
+    const roleOf = (fn: string) => template.Resources[template.Resources[fn]!.Properties['Role']['Fn::GetAtt'][0]];
+    const statementsOf = (fn: string) => roleOf(fn)!.Properties['Policies'][0].PolicyDocument.Statement as Array<{ Action: string[]; Resource: unknown }>;
+    const statements = [...statementsOf('ReleaseStartLambdaFunction'), ...statementsOf('ReleaseStatusLambdaFunction')];
     const start = statements.find((s) => s.Action.includes('states:StartExecution'));
     expect(JSON.stringify(start!.Resource)).toContain('stateMachine');
     expect(JSON.stringify(start!.Resource)).not.toContain('"*"');
@@ -227,15 +228,16 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
       expect(urls.map(([id]) => id)).toEqual(['RouterLambdaFunctionUrl']);
       const [, url] = urls[0]!;
       expect(url.Properties['TargetFunctionArn']).toEqual({ 'Fn::GetAtt': ['RouterLambdaFunction', 'Arn'] });
-      // NONE: WeCube cannot SigV4-sign; every operation handler checks the platform JWT (AUTH_MODE=jwt below)
-      expect(url.Properties['AuthType']).toBe('NONE');
+      // AWS_IAM by default (NONE with --param routerUrlAuth=NONE, for WeCube: test/integration/aws-iam.test.ts);
+      // every operation handler checks the platform JWT either way (AUTH_MODE=jwt below)
+      expect(url.Properties['AuthType']).toBe('AWS_IAM');
       const fn = template.Resources['RouterLambdaFunction']!;
       expect(fn.Properties['Handler']).toBe('functions/router.handler');
       expect(fn.Properties['Timeout']).toBe(900);
       expect(fn.Properties['Environment']['Variables']['AUTH_MODE']).toBe('jwt');
-      // no other function may be invoked through a public URL
+      // no function may be invoked through a public URL (AWS_IAM needs no resource policy: callers' IAM grants it)
       const urlPermissions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Permission' && r.Properties['FunctionUrlAuthType']);
-      expect(urlPermissions.map((r) => r.Properties['FunctionName'])).toEqual([{ 'Fn::GetAtt': ['RouterLambdaFunction', 'Arn'] }]);
+      expect(urlPermissions).toEqual([]);
       expect(template.Outputs['RouterUrl']!.Value).toEqual({ 'Fn::GetAtt': ['RouterLambdaFunctionUrl', 'FunctionUrl'] });
     });
 

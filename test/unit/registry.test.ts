@@ -10,14 +10,16 @@ import { parse } from 'yaml';
 import { currentPath, functionFile, functionName, OPERATIONS, REGISTRY } from '../../lib/registry.js';
 import { resolveRoute } from '../../lib/wecube/routes.js';
 import { loadOperations } from '../../scripts/lib/load-operations.js';
-import { serverlessFunctions } from '../../scripts/lib/serverless-functions.js';
+import { needsOf, roleOf, serverlessFunctions, serverlessRoles } from '../../scripts/lib/serverless-functions.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const ops = await loadOperations();
 
 interface Declared {
   handler: string;
-  url?: boolean;
+  role: string;
+  url?: unknown;
+  vpc?: string;
   timeout?: number;
   reservedConcurrency?: string;
   events?: Array<{ httpApi?: { method: string; path: string }; s3?: unknown }>;
@@ -77,7 +79,9 @@ describe('serverless/functions.yml', () => {
       handler: 'functions/router.handler',
       timeout: 900,
       reservedConcurrency: '${self:custom.saltFunctionConcurrency, null}',
-      url: true,
+      // AWS_IAM unless --param routerUrlAuth=NONE (serverless/deploy-params.cjs)
+      url: '${self:custom.deployParams.routerUrl}',
+      role: roleOf(REGISTRY.find((e) => e.kind === 'router')!),
       // it runs salt and database operations: in the stage's VPC when it gives one
       vpc: '${self:custom.vpc, null}',
     });
@@ -87,7 +91,43 @@ describe('serverless/functions.yml', () => {
   it('is the only functions file serverless.yml reads', () => {
     const serverless = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as { functions: unknown };
     expect(serverless.functions).toBe('${file(./serverless/functions.yml)}');
-    expect(readdirSync(join(ROOT, 'serverless')).filter((f) => f.endsWith('.yml'))).toEqual(['functions.yml']);
+    // roles.yml: the roles of those functions (both generated)
+    expect(
+      readdirSync(join(ROOT, 'serverless'))
+        .filter((f) => f.endsWith('.yml'))
+        .sort(),
+    ).toEqual(['functions.yml', 'roles.yml']);
+  });
+});
+
+describe('serverless/roles.yml (a role per set of AWS needs)', () => {
+  const roles = parse(readFileSync(join(ROOT, 'serverless', 'roles.yml'), 'utf8')) as Record<string, { needs: string[]; functions: string[] }>;
+
+  it('is what `npm run generate` writes from the registry', () => {
+    expect(readFileSync(join(ROOT, 'serverless', 'roles.yml'), 'utf8')).toBe(serverlessRoles());
+  });
+
+  it.each(REGISTRY.map((e) => [functionName(e), e] as const))("%s: its declared role lists it, with the entry's needs", (name, entry) => {
+    const role = roles[declared[name]!.role]!;
+    expect(role.functions).toContain(name);
+    expect(role.needs).toEqual(needsOf(entry));
+  });
+
+  it('lists every function in exactly one role', () => {
+    const listed = Object.values(roles).flatMap((r) => r.functions);
+    expect(listed.sort()).toEqual(REGISTRY.map(functionName).sort());
+  });
+
+  it("gives the router the union of every operation's needs (it serves them all in-process)", () => {
+    const router = REGISTRY.find((e) => e.kind === 'router')!;
+    expect(new Set(needsOf(router))).toEqual(new Set(OPERATIONS.flatMap((o) => o.aws)));
+  });
+
+  it('joins functions with the same needs and VPC placement, and nothing else', () => {
+    for (const role of Object.values(roles)) {
+      const entries = role.functions.map((name) => REGISTRY.find((e) => functionName(e) === name)!);
+      expect(new Set(entries.map((e) => JSON.stringify([needsOf(e), declared[functionName(e)]!.vpc !== undefined]))).size).toBe(1);
+    }
   });
 });
 
