@@ -120,6 +120,7 @@ export const REGISTRY: readonly RegistryEntry[] = [
   op('release', 'start', 'releases', { timeout: 'quick' }),
   op('release', 'status', 'releases', { timeout: 'quick' }),
   op('release', 'stop', 'releases', { timeout: 'quick' }),
+  op('release', 'list', 'releases', { timeout: 'quick' }),
   { kind: 'openapi', file: 'openapi', group: 'foundation' },
   { kind: 'router', file: 'router', group: 'foundation' },
   { kind: 'release-trigger', file: 'release-trigger', group: 'releases' },

@@ -1,6 +1,7 @@
 import type { ArtifactStore } from './artifacts/artifact-store.js';
 import type { Config } from './config.js';
 import type { Logger } from './log/logger.js';
+import type { ReleaseEvents } from './releases/release-events.js';
 import type { ReleaseRunner } from './releases/step-functions-port.js';
 import type { SaltClient } from './salt/salt-client.js';
 
@@ -16,4 +17,6 @@ export interface Runtime {
   store(): ArtifactStore;
   /** The release state machine and the port that runs it (AWS Step Functions or in-process), built on first use. */
   releaseRunner(): Promise<ReleaseRunner>;
+  /** Where release events go (EventBridge, the webhook, both or none: config.releases.events), built on first use. */
+  releaseEvents(): readonly ReleaseEvents[];
 }

@@ -6,7 +6,22 @@
 //                     comma-separated: the salt- and database-facing functions run in that VPC; both or neither.
 //   httpApiBurstLimit, httpApiRateLimit
 //                     the HTTP API stage's default route throttling (requests; requests per second).
+//   releaseEventBus   the EventBridge bus of release events (a name in the stack's account and region, or an
+//                     ARN); empty: the account's default bus. The functions may PutEvents on that bus only.
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const EVENT_BUS_NAME = /^[A-Za-z0-9._\-/]{1,256}$/;
+const EVENT_BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]{1,256}$/;
+
+/** The bus named by `releaseEventBus` (default: the account's default bus): what the functions are told, and its ARN. */
+function eventBusOf(value) {
+  const bus = String(value ?? '').trim() || 'default';
+  if (EVENT_BUS_ARN.test(bus)) return { bus, arn: bus };
+  if (!EVENT_BUS_NAME.test(bus) || bus.startsWith('arn:')) throw new Error(`--param releaseEventBus=${bus}: not an EventBridge bus name or ARN`);
+  return {
+    bus,
+    arn: { 'Fn::Join': [':', ['arn', { Ref: 'AWS::Partition' }, 'events', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, `event-bus/${bus}`]] },
+  };
+}
 
 function list(value) {
   return String(value ?? '')
@@ -36,8 +51,12 @@ module.exports = async ({ resolveVariable }) => {
     throw new Error('--param subnetIds and securityGroupIds: give both (the VPC of the salt- and database-facing functions) or neither');
   }
 
+  const eventBus = eventBusOf(await param('releaseEventBus'));
+
   return {
     artifactBucket: bucketName,
+    releaseEventBus: eventBus.bus,
+    releaseEventBusArn: eventBus.arn,
     // The trigger's s3 event: `artifacts` names provider.s3.artifacts (created with the stack, and its
     // notification with it); an existing bucket's notification is set by a custom resource instead.
     artifactBucketEvent: existingBucket ? { bucket: existingBucket, existing: true } : { bucket: 'artifacts', existing: false },

@@ -19,6 +19,8 @@ import { planRelease, releaseInput, type ReleaseInput } from './release-request.
 import { nextBatchRefusal, planRollout } from './release-plan.js';
 import { releaseStoreOf, type HostRecord, type ReleaseRecord, type ReleaseResult, type ReleaseStatus } from './release-store.js';
 import { registerRequestSecrets } from './request-secrets.js';
+import { releaseEvent, sequence } from './release-events.js';
+import { eventPublishing, publishReleaseEvent } from './publish-release-event.js';
 
 /** What the state machine carries between states: ids and counters, never logs or package data. */
 export interface ReleaseState {
@@ -161,6 +163,28 @@ export function releaseTasks(rt: Runtime) {
     }
     return record;
   };
+  const publishing = eventPublishing(rt, records);
+  const sizesOf = (batches: readonly string[][]) => batches.map((b) => b.length);
+  /** A failed host's event: numbered by its place in the plan (batch, then position). */
+  const hostFailed = (
+    id: string,
+    release: ReleaseRecord,
+    failure: { host: string; step: string | undefined; state: 'rolled-back' | 'failed'; error: string; rollback?: string },
+  ) => {
+    const batch = release.batches.findIndex((b) => b.includes(failure.host));
+    const index = release.batches[batch]?.indexOf(failure.host) ?? 0;
+    return publishReleaseEvent(
+      publishing,
+      releaseEvent('release.host-failed', id, sequence.hostFailed(sizesOf(release.batches), batch + 1, index), {
+        host: failure.host,
+        batch: batch + 1,
+        ...(failure.step && { step: failure.step }),
+        state: failure.state,
+        error: redactor.redactText(failure.error),
+        ...(failure.rollback !== undefined && { rollback: redactor.redactText(failure.rollback) }),
+      }),
+    );
+  };
   const context = (logger: Logger): RunContext => ({ logger, signal: new AbortController().signal, concurrency: rt.config.itemConcurrency });
   const must = <O>(outcome: ItemOutcome<O> | undefined): O => {
     if (!outcome) throw new Error('no outcome');
@@ -241,6 +265,7 @@ export function releaseTasks(rt: Runtime) {
       const error = causeOf(event.failure);
       const rollback = `ROLLBACK FAILED: ${causeOf(event.rollbackFailure)}`;
       await save({ state: 'failed', error, rollback });
+      await hostFailed(id, release, { host, step: record.step, state: 'failed', error, rollback });
       return { host, state: 'failed', step: record.step, error } satisfies HostOutcome;
     }
 
@@ -378,6 +403,7 @@ export function releaseTasks(rt: Runtime) {
     const rollback = notes.join('; ') || 'nothing to undo';
     await save({ state: 'rolled-back', error, rollback });
     ctx.logger.warn('host rolled back', { failedStep, error, rollback });
+    await hostFailed(event.release.id, release, { host, step: failedStep, state: 'rolled-back', error, rollback });
     return { host, state: 'rolled-back', step: failedStep, error };
   }
 
@@ -385,6 +411,22 @@ export function releaseTasks(rt: Runtime) {
   const releaseAdvance = async (state: ReleaseState): Promise<ReleaseState> => {
     const stopped = state.cursor + 1 < state.batches.length && !!(await records.getStop(state.release.id));
     const next = advanceRelease(state, stopped);
+    const id = state.release.id;
+    await records.putProgress(id, { batchesDone: next.cursor, at: new Date().toISOString() });
+    const results = state.results ?? [];
+    const outcome = (s: HostOutcome['state']) => results.filter((r) => r.state === s).length;
+    await publishReleaseEvent(
+      publishing,
+      releaseEvent('release.batch-ended', id, sequence.batchEnded(sizesOf(state.batches), next.cursor), {
+        batch: next.cursor,
+        of: state.batches.length,
+        hosts: state.batch.length,
+        outcomes: { succeeded: outcome('succeeded'), rolledBack: outcome('rolled-back'), failed: outcome('failed'), skipped: outcome('skipped') },
+        total: next.tally,
+        next: !next.done ? 'next-batch' : next.stoppedEarly ? 'halted' : 'none',
+        ...(next.haltReason !== undefined && { haltReason: next.haltReason }),
+      }),
+    );
     rt.logger.info('release batch done', {
       release: state.release.id,
       batch: next.cursor,
@@ -447,6 +489,24 @@ export function releaseTasks(rt: Runtime) {
     }
     result.summary = redactor.redactText(result.summary);
     await records.putResult(id, result);
+    const finishedAt = result.finishedAt;
+    if (!(await records.updateListing(id, { result: result.status, finishedAt }))) rt.logger.warn('release not listed: its end is not either', { release: id });
+    const count = (s: string) => result.hosts.filter((h) => h.state === s).length;
+    await publishReleaseEvent(
+      publishing,
+      releaseEvent('release.ended', id, sequence.ended(release ? sizesOf(release.batches) : []), {
+        result: result.status,
+        hosts: result.hosts.length,
+        succeeded: count('succeeded'),
+        rolledBack: count('rolled-back'),
+        failed: count('failed') + count('running'),
+        skipped: count('skipped'),
+        summary: result.summary.slice(0, 2000),
+      }),
+    );
+    // Every event of the release has been published (or not) by now: the count is final.
+    const eventsFailed = await records.countEventFailures(id);
+    if (eventsFailed) await records.putResult(id, { ...result, eventsFailed });
     // The end, whatever the outcome: the request keeps no secret, and no package with substituted values stays.
     await records.dropRequestSecrets(records.requestRef(id));
     await dropPackage(rt, release?.pkg);
