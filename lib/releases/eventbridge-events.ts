@@ -16,7 +16,15 @@ export class EventBridgeReleaseEvents implements ReleaseEvents {
   readonly target: string;
   private client: Promise<{ sdk: EventBridgeModule; client: InstanceType<EventBridgeModule['EventBridgeClient']> }> | undefined;
 
-  constructor(private readonly settings: { bus: string; endpoint?: string | undefined }) {
+  /** `region`/`credentials`: given only by tests; unset, the SDK's own chain (the Lambda's region and role). */
+  constructor(
+    private readonly settings: {
+      bus: string;
+      endpoint?: string | undefined;
+      region?: string | undefined;
+      credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
+    },
+  ) {
     this.target = `eventbridge:${settings.bus}`;
   }
 
@@ -25,6 +33,8 @@ export class EventBridgeReleaseEvents implements ReleaseEvents {
       sdk,
       client: new sdk.EventBridgeClient({
         ...(this.settings.endpoint && { endpoint: this.settings.endpoint }),
+        ...(this.settings.region && { region: this.settings.region }),
+        ...(this.settings.credentials && { credentials: this.settings.credentials }),
         maxAttempts: 3,
         requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 },
       }),
