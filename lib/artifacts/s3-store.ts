@@ -173,10 +173,11 @@ export class S3Store implements ArtifactStore {
   async list(bucket: string, prefix: string, options: ListOptions = {}) {
     try {
       const [client, { s3 }] = await Promise.all([this.handle.client(), sdk()]);
-      const out = await client.send(
-        new s3.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, StartAfter: options.startAfter, MaxKeys: options.limit ?? 1000 }),
-        { abortSignal: options.signal },
-      );
+      // ListObjects (v1) with Marker: the same page as v2's StartAfter on AWS, and s3rver answers a truncated
+      // v2 listing with a 500 (its continuation token is DES-encrypted, which OpenSSL 3 refuses).
+      const out = await client.send(new s3.ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: options.startAfter, MaxKeys: options.limit ?? 1000 }), {
+        abortSignal: options.signal,
+      });
       return { keys: (out.Contents ?? []).map((o) => o.Key!).filter(Boolean), more: !!out.IsTruncated };
     } catch (error) {
       throw translateS3Error(error, { bucket, key: prefix, url: `s3://${bucket}/${prefix}` }, 'list');

@@ -19,7 +19,10 @@ import {
   type ReleaseEvents,
 } from '../../../lib/releases/release-events.js';
 import { ReleaseStore, type ReleaseRecord } from '../../../lib/releases/release-store.js';
+import { releaseStop } from '../../../lib/releases/release-api.js';
 import { releaseTasks, type ReleaseState } from '../../../lib/releases/release-tasks.js';
+import type { ExecutionDescription } from '../../../lib/releases/step-functions-port.js';
+import { runOperation } from '../../../lib/wecube/run-operation.js';
 import { signWebhook, WebhookReleaseEvents } from '../../../lib/releases/webhook-events.js';
 import type { Runtime } from '../../../lib/runtime-types.js';
 import { fakeEventBridge, webhookReceiver, type Receiver } from '../../support/event-receivers.js';
@@ -289,11 +292,18 @@ describe('what the release tasks publish (real tasks, in-memory records)', () =>
       salt: () => {
         throw new Error('no salt here');
       },
-      releaseRunner: () => Promise.reject(new Error('no runner here')),
+      // every execution runs (release/stop asks)
+      releaseRunner: async () => ({
+        stateMachineArn: 'arn:aws:states:x:1:stateMachine:release',
+        port: {
+          startExecution: () => Promise.reject(new Error('unused')),
+          describeExecution: async () => ({ status: 'RUNNING' }) as ExecutionDescription,
+        },
+      }),
       releaseEvents: () => destinations,
     };
     const records = new ReleaseStore(() => store, 'artifacts', '.rel/');
-    return { store, lines, records, tasks: releaseTasks(rt) };
+    return { store, lines, records, rt, tasks: releaseTasks(rt) };
   };
   const batches = [['h1'], ['h2', 'h3']];
   const state = (fields: Partial<ReleaseState>): ReleaseState => ({
@@ -370,5 +380,27 @@ describe('what the release tasks publish (real tasks, in-memory records)', () =>
     const { tasks } = setup([dest]);
     await tasks.releaseFinish({ release: { id: 'rel-2' }, prepareError: { Error: 'InputError', Cause: 'bad package' } } as never);
     expect(dest.events[0]).toMatchObject({ type: 'release.ended', sequence: 3, detail: { result: 'PREPARE_FAILED', hosts: 0 } });
+  });
+
+  it('release/stop: release.stopped numbered before anything of the batch running, once however often it is asked', async () => {
+    const dest = new Recording('r');
+    const { rt, records, lines } = setup([dest]);
+    await records.putRelease('rel-1', { targets: ['h1', 'h2', 'h3'], batches } as unknown as ReleaseRecord);
+    await records.putProgress('rel-1', { batchesDone: 1, at: new Date().toISOString() });
+    const ctx = { logger: rt.logger, signal: new AbortController().signal, concurrency: 1 };
+    const [first] = await runOperation(releaseStop(rt), [{ releaseId: 'rel-1' }], ctx);
+    expect(first).toMatchObject({ errorCode: '0', status: 'STOPPING' });
+    expect(dest.events).toHaveLength(1);
+    expect(dest.events[0]).toMatchObject({
+      type: 'release.stopped',
+      sequence: sequence.stopped([1, 2], 1),
+      detail: { requestedAt: first!['stopRequestedAt'] },
+    });
+    // after batch 1's end, before host 1 of batch 2 fails
+    expect(dest.events[0]!.sequence).toBeGreaterThan(sequence.batchEnded([1, 2], 1));
+    expect(dest.events[0]!.sequence).toBeLessThan(sequence.hostFailed([1, 2], 2, 0));
+    await runOperation(releaseStop(rt), [{ releaseId: 'rel-1' }], ctx);
+    expect(dest.events).toHaveLength(1);
+    expect(lines.join('\n')).not.toContain('release event not published');
   });
 });
