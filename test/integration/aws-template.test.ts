@@ -81,6 +81,7 @@ describe('the packaged CloudFormation template, as deployed to an AWS account (i
       '--param=securityGroupIds=sg-0ccc',
       '--param=httpApiBurstLimit=20',
       '--param=httpApiRateLimit=5',
+      '--param=releaseEventBus=releases',
     ]);
     created = readTemplate(join(root, 'created'));
     given = readTemplate(join(root, 'given'));
@@ -232,6 +233,27 @@ describe('the packaged CloudFormation template, as deployed to an AWS account (i
       const statements = created.Resources['IamRoleLambdaExecution']!.Properties['Policies'][0].PolicyDocument.Statement as Array<Record<string, unknown>>;
       expect(statements).toContainEqual({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['ReleaseTriggerFailures', 'Arn'] } });
     });
+  });
+
+  it.each([
+    ['created', () => created, 'default'],
+    ['given', () => given, 'releases'],
+  ])('lets the functions PutEvents on the release event bus only, and tells them its name (%s: %s)', (_, template, bus) => {
+    const statements = template().Resources['IamRoleLambdaExecution']!.Properties['Policies'][0].PolicyDocument.Statement as Array<{
+      Action: string[];
+      Resource: unknown;
+    }>;
+    const events = statements.filter((s) => JSON.stringify(s.Action).includes('events:'));
+    expect(events).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['events:PutEvents'],
+        Resource: { 'Fn::Join': [':', ['arn', { Ref: 'AWS::Partition' }, 'events', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, `event-bus/${bus}`]] },
+      },
+    ]);
+    for (const fn of ['ReleaseStartLambdaFunction', 'ReleaseFinishLambdaFunction', 'RouterLambdaFunction']) {
+      expect(template().Resources[fn]!.Properties['Environment']['Variables']['RELEASE_EVENT_BUS']).toBe(bus);
+    }
   });
 
   it.each([
