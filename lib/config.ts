@@ -238,6 +238,17 @@ const envFields = z.object({
     }),
   RELEASE_UPLOADERS: list([]),
   ...secretsFields,
+  // Release events (lib/releases/release-events.ts): an EventBridge bus (name or ARN; unset = none; on AWS
+  // serverless.yml names one), EVENTS_ENDPOINT only for a stand-in of EventBridge (tests, LocalStack); a
+  // webhook POSTed every event, signed with the secret (required with the URL), bounded in time and attempts.
+  RELEASE_EVENT_BUS: given,
+  EVENTS_ENDPOINT: given.pipe(z.url({ error: (issue) => `"${String(issue.input)}" is not a URL` }).optional()),
+  RELEASE_WEBHOOK_URL: given.pipe(
+    z.url({ protocol: /^https?$/, error: (issue) => `"${String(issue.input).replace(/[?#].*$/, '')}" is not an http(s) URL` }).optional(),
+  ),
+  RELEASE_WEBHOOK_SECRET: given,
+  RELEASE_WEBHOOK_TIMEOUT_MS: int(5_000),
+  RELEASE_WEBHOOK_ATTEMPTS: int(3, 1),
 });
 
 type Env = z.output<typeof envFields>;
@@ -285,6 +296,24 @@ function s3CredentialsOf(e: Env): { accessKeyId: string; secretAccessKey: string
   return { accessKeyId, secretAccessKey };
 }
 
+/** The webhook of release events: URL and secret together (an unsigned webhook could be forged by anyone). */
+function webhookOf(e: Env) {
+  if (!e.RELEASE_WEBHOOK_URL && !e.RELEASE_WEBHOOK_SECRET) return undefined;
+  if (!e.RELEASE_WEBHOOK_URL) throw new ConfigError('RELEASE_WEBHOOK_URL: required when RELEASE_WEBHOOK_SECRET is set (where to POST release events)');
+  if (!e.RELEASE_WEBHOOK_SECRET) {
+    throw new ConfigError('RELEASE_WEBHOOK_SECRET: required when RELEASE_WEBHOOK_URL is set (the key receivers verify each event with)');
+  }
+  if (Buffer.byteLength(e.RELEASE_WEBHOOK_SECRET) < MIN_JWT_KEY_BYTES) {
+    throw new ConfigError(`RELEASE_WEBHOOK_SECRET: must be at least ${MIN_JWT_KEY_BYTES} bytes (an HMAC-SHA256 key), e.g. \`openssl rand -hex 32\``);
+  }
+  return {
+    url: e.RELEASE_WEBHOOK_URL,
+    secret: e.RELEASE_WEBHOOK_SECRET,
+    timeoutMs: e.RELEASE_WEBHOOK_TIMEOUT_MS,
+    attempts: e.RELEASE_WEBHOOK_ATTEMPTS,
+  };
+}
+
 function placeholdersOf(e: Env) {
   const placeholders = {
     plain: e.SALTSTACK_DEFAULT_SPECIAL_REPLACE,
@@ -321,6 +350,7 @@ const RULES: { variable: EnvName; uses: readonly EnvName[]; check: (e: Env) => u
   { variable: 'SALTSTACK_DEFAULT_SPECIAL_REPLACE', uses: PREFIX_VARIABLES, check: placeholdersOf },
   { variable: 'MYSQL_TLS_CA_FILE', uses: ['MYSQL_TLS', 'MYSQL_TLS_CA_FILE'], check: mysqlTlsOf },
   { variable: 'REDIS_TLS_CA_FILE', uses: ['REDIS_TLS', 'REDIS_TLS_CA_FILE'], check: redisTlsOf },
+  { variable: 'RELEASE_WEBHOOK_SECRET', uses: ['RELEASE_WEBHOOK_URL', 'RELEASE_WEBHOOK_SECRET'], check: webhookOf },
 ];
 
 // zod skips refinements once a field has failed; `when` makes the rules run anyway (unless the input is not
@@ -456,6 +486,15 @@ function toConfig(e: Env) {
       manifestPrefix: e.RELEASE_MANIFEST_PREFIX,
       /** S3 event principalIds allowed to start releases by manifest; `*` = anyone, an entry ending in `*` a prefix; empty = nobody. */
       uploaders: e.RELEASE_UPLOADERS,
+      /** Where release events go; neither set: nowhere. Publishing never fails a release. */
+      events: {
+        /** EventBridge bus name or ARN (source `saltstack-plugin`); undefined: no EventBridge. */
+        bus: e.RELEASE_EVENT_BUS,
+        /** EventBridge endpoint override (a stand-in for AWS); undefined: the region's endpoint. */
+        endpoint: e.EVENTS_ENDPOINT,
+        /** POST of every event, signed `X-Saltstack-Signature: sha256=<HMAC(secret, timestamp.body)>`; undefined: none. */
+        webhook: webhookOf(e),
+      },
     },
     /** The Secrets Manager secret the variables marked secret came from (undefined: the environment only). */
     secrets: secretsSettingsOf(e),

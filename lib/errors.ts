@@ -293,3 +293,19 @@ export class SecretsError extends PluginError {
     super(message, options);
   }
 }
+
+/**
+ * A release event was not taken by its destination (EventBridge, the webhook): logged and counted in the
+ * release records (`eventsFailed`), never failing the release. Fix the destination or its settings.
+ */
+export class EventPublishError extends PluginError {
+  override readonly name = 'EventPublishError';
+  readonly code = 'E_EVENT_PUBLISH';
+  constructor(
+    message: string,
+    /** Worth another attempt (a timeout, a 5xx, a throttle). */
+    readonly transient: boolean,
+  ) {
+    super(message);
+  }
+}

@@ -51,6 +51,7 @@ export const AWS_NEEDS = {
   'states-start': 'StartExecution of the release state machine',
   'states-read': 'DescribeExecution of its executions',
   'sqs-failure': "SendMessage to the release trigger's failure queue (its on-failure destination)",
+  'events-put': 'PutEvents on the release event bus (release started, batch ended, host failed, stopped, ended)',
 } as const;
 export type AwsNeed = keyof typeof AWS_NEEDS;
 
@@ -157,24 +158,31 @@ export const REGISTRY: readonly RegistryEntry[] = [
   op('apply-deployment', 'delete', 'deploy', { salt: true, timeout: 'long' }),
   // release/start writes the request record (SSE-KMS) and starts the execution; status and stop read the
   // records and describe it; stop writes its stop record
-  op('release', 'start', 'releases', { timeout: 'quick', aws: ['s3-write', 'states-start'] }),
+  op('release', 'start', 'releases', { timeout: 'quick', aws: ['s3-write', 'states-start', 'events-put'] }),
   op('release', 'status', 'releases', { timeout: 'quick', aws: ['s3-read', 'states-read'] }),
-  op('release', 'stop', 'releases', { timeout: 'quick', aws: ['s3-read', 's3-write', 'states-read'] }),
+  op('release', 'stop', 'releases', { timeout: 'quick', aws: ['s3-read', 's3-write', 'states-read', 'events-put'] }),
+  // release/list: the newest-first index and each release's listing record
+  op('release', 'list', 'releases', { timeout: 'quick', aws: ['s3-read'] }),
   { kind: 'openapi', file: 'openapi', group: 'foundation', aws: [] },
   // the router serves every operation in-process: its role is the union of theirs (needsOf)
   { kind: 'router', file: 'router', group: 'foundation', aws: [] },
   // reads the manifest, writes its result next to it, checks and starts the execution, failures to SQS
-  { kind: 'release-trigger', file: 'release-trigger', group: 'releases', aws: ['s3-read', 's3-write', 'states-read', 'states-start', 'sqs-failure'] },
+  {
+    kind: 'release-trigger',
+    file: 'release-trigger',
+    group: 'releases',
+    aws: ['s3-read', 's3-write', 'states-read', 'states-start', 'sqs-failure', 'events-put'],
+  },
   // Prepare: the request record, the package substituted and normalised, the release record
   { kind: 'release-task', file: 'release-prepare', group: 'releases', aws: READ_WRITE_DELETE },
   // a host step: the records read and its host record written, the package by presigned URL
-  { kind: 'release-task', file: 'release-host-step', group: 'releases', aws: READ_WRITE },
+  { kind: 'release-task', file: 'release-host-step', group: 'releases', aws: [...READ_WRITE, 'events-put'] },
   // a slice: its hosts from the release record (the request record read to mask its secrets), its tally
   { kind: 'release-task', file: 'release-slice', group: 'releases', aws: READ },
-  // Advance: reads the stop record only
-  { kind: 'release-task', file: 'release-advance', group: 'releases', aws: READ },
+  // Advance: reads the stop record, writes the progress record release/stop numbers its event from
+  { kind: 'release-task', file: 'release-advance', group: 'releases', aws: [...READ_WRITE, 'events-put'] },
   // Finish: host and result records, the request record rewritten without its secrets, packages removed
-  { kind: 'release-task', file: 'release-finish', group: 'releases', aws: READ_WRITE_DELETE },
+  { kind: 'release-task', file: 'release-finish', group: 'releases', aws: [...READ_WRITE_DELETE, 'events-put'] },
 ];
 
 /** The operations of the registry. */

@@ -1,6 +1,7 @@
 import type { ArtifactStore } from './artifacts/artifact-store.js';
 import type { Config } from './config.js';
 import type { Logger } from './log/logger.js';
+import type { ReleaseEvents } from './releases/release-events.js';
 import type { ReleaseRunner } from './releases/step-functions-port.js';
 import type { SaltClient } from './salt/salt-client.js';
 
@@ -21,4 +22,6 @@ export interface Runtime {
    * TTL); handlers await it first. Absent: nothing to refresh (a runtime built from a config).
    */
   ready?(signal?: AbortSignal): Promise<void>;
+  /** Where release events go (EventBridge, the webhook, both or none: config.releases.events), built on first use. */
+  releaseEvents(): readonly ReleaseEvents[];
 }

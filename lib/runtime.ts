@@ -9,6 +9,9 @@ import { loadConfig, loadSecretsSettings, SECRET_VARIABLES, type Config, type Se
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { AwsStepFunctions } from './releases/aws-step-functions.js';
+import { EventBridgeReleaseEvents } from './releases/eventbridge-events.js';
+import type { ReleaseEvents } from './releases/release-events.js';
+import { WebhookReleaseEvents } from './releases/webhook-events.js';
 import { LOCAL_STATE_MACHINE_ARN, type ReleaseRunner } from './releases/step-functions-port.js';
 import type { Runtime } from './runtime-types.js';
 import { SaltAdmission } from './salt/admission.js';
@@ -40,12 +43,22 @@ async function chooseReleaseRunner(rt: Runtime): Promise<ReleaseRunner> {
   return { port: new AwsStepFunctions(), stateMachineArn: arn };
 }
 
+/** The destinations of release events a config names: the EventBridge bus, the webhook, both or none. */
+function chooseReleaseEvents(events: Config['releases']['events']): ReleaseEvents[] {
+  return [
+    ...(events.bus ? [new EventBridgeReleaseEvents({ bus: events.bus, endpoint: events.endpoint })] : []),
+    ...(events.webhook ? [new WebhookReleaseEvents(events.webhook)] : []),
+  ];
+}
+
 /** Builds a runtime from a config; the salt client, the store and the release runner are created on first use and reused. */
 export function createRuntime(config: Config, logger: Logger = createLogger(config.logLevel)): Runtime {
   let salt: SaltClient | undefined;
   let store: ArtifactStore | undefined;
   let runner: Promise<ReleaseRunner> | undefined;
+  let events: ReleaseEvents[] | undefined;
   if (config.salt.password) logger.redactor.register(config.salt.password);
+  if (config.releases.events.webhook) logger.redactor.register(config.releases.events.webhook.secret);
   const rt: Runtime = {
     config,
     logger,
@@ -65,6 +78,7 @@ export function createRuntime(config: Config, logger: Logger = createLogger(conf
         logger,
       })),
     releaseRunner: () => (runner ??= chooseReleaseRunner(rt)),
+    releaseEvents: () => (events ??= chooseReleaseEvents(config.releases.events)),
   };
   return rt;
 }
@@ -184,6 +198,7 @@ export function deferredRuntime(
     store: () => resolve().store(),
     releaseRunner: () => resolve().releaseRunner(),
     ...(refresh && { ready: async (signal?: AbortSignal) => void (await refresh(signal)) }),
+    releaseEvents: () => resolve().releaseEvents(),
   };
 }
 

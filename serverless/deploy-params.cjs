@@ -11,9 +11,24 @@
 //   routerUrlAuth     the router's Function URL: AWS_IAM (the default: callers sign with SigV4, and need
 //                     lambda:InvokeFunctionUrl on it) or NONE (anyone may call it: for WeCube, which cannot
 //                     sign; the plugin's own JWT check still refuses a call without the platform token).
+//   releaseEventBus   the EventBridge bus of release events (a name in the stack's account and region, or an
+//                     ARN); empty: the account's default bus. The functions may PutEvents on that bus only.
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 // The full ARN, with the 6-character suffix Secrets Manager adds: IAM matches the ARN exactly.
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/;
+const EVENT_BUS_NAME = /^[A-Za-z0-9._\-/]{1,256}$/;
+const EVENT_BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]{1,256}$/;
+
+/** The bus named by `releaseEventBus` (default: the account's default bus): what the functions are told, and its ARN. */
+function eventBusOf(value) {
+  const bus = String(value ?? '').trim() || 'default';
+  if (EVENT_BUS_ARN.test(bus)) return { bus, arn: bus };
+  if (!EVENT_BUS_NAME.test(bus) || bus.startsWith('arn:')) throw new Error(`--param releaseEventBus=${bus}: not an EventBridge bus name or ARN`);
+  return {
+    bus,
+    arn: { 'Fn::Join': [':', ['arn', { Ref: 'AWS::Partition' }, 'events', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, `event-bus/${bus}`]] },
+  };
+}
 
 function list(value) {
   return String(value ?? '')
@@ -67,8 +82,12 @@ module.exports = async ({ resolveVariable }) => {
     throw new Error(`RELEASE_KMS_KEY_ID=${ownKey}: give the key's ARN (arn:<partition>:kms:<region>:<account>:key/<id>), which the functions' IAM grants name`);
   }
 
+  const eventBus = eventBusOf(await param('releaseEventBus'));
+
   return {
     artifactBucket: bucketName,
+    releaseEventBus: eventBus.bus,
+    releaseEventBusArn: eventBus.arn,
     releaseKmsKeyArn: ownKey || { 'Fn::GetAtt': ['ReleaseRecordsKey', 'Arn'] },
     releaseKeyResources: ownKey ? {} : await resolveVariable('self:custom.releaseKeyResources'),
     // the router's `url`: serverless's `authorizer: aws_iam` is AuthType AWS_IAM; `true` is AuthType NONE

@@ -10,6 +10,12 @@ export interface PutOptions extends StoreCallOptions {
   encryption?: { sse: 'aws:kms'; kmsKeyId?: string | undefined } | undefined;
 }
 
+/** A page of keys (ListObjectsV2): ascending, after `startAfter`, at most `limit` (1-1000). */
+export interface ListOptions extends StoreCallOptions {
+  startAfter?: string | undefined;
+  limit?: number | undefined;
+}
+
 /**
  * Where packages are read from and written to. `S3Store` is the real one; the benchmark plugs in a local
  * directory. Every method throws ArtifactNotFoundError for a missing object (naming its URL) and
@@ -25,6 +31,8 @@ export interface ArtifactStore {
   /** Server-side copy. */
   copy(from: ObjectRef, to: ObjectRef, options?: StoreCallOptions): Promise<void>;
   remove(ref: ObjectRef, options?: StoreCallOptions): Promise<void>;
+  /** Keys under `prefix` in `bucket`, in ascending order; `more` when the page was cut at `limit`. */
+  list(bucket: string, prefix: string, options?: ListOptions): Promise<{ keys: string[]; more: boolean }>;
   /** A short-lived GET URL a host can fetch without credentials. */
   presignGet(ref: ObjectRef, expiresS: number): Promise<string>;
 }

@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { PassThrough, type Readable } from 'node:stream';
 import { ArtifactNotFoundError, ArtifactStoreError, PluginError } from '../errors.js';
-import type { ArtifactStore, PutOptions, StoreCallOptions } from './artifact-store.js';
+import type { ArtifactStore, ListOptions, PutOptions, StoreCallOptions } from './artifact-store.js';
 import type { ObjectRef } from './parse-endpoint.js';
 
 export interface S3Settings {
@@ -22,7 +22,7 @@ type SdkError = { name?: string; message?: string; $metadata?: { httpStatusCode?
  * The facts of an SDK failure as one of our errors. The SDK error object itself is dropped: it carries the
  * request (headers, signed URL) and must not reach a log.
  */
-export function translateS3Error(error: unknown, ref: ObjectRef, verb: 'download' | 'upload' | 'copy' | 'delete'): PluginError {
+export function translateS3Error(error: unknown, ref: ObjectRef, verb: 'download' | 'upload' | 'copy' | 'delete' | 'list'): PluginError {
   if (error instanceof PluginError) return error;
   const e = (error ?? {}) as SdkError;
   const status = e.$metadata?.httpStatusCode;
@@ -167,6 +167,20 @@ export class S3Store implements ArtifactStore {
       await client.send(new s3.DeleteObjectCommand({ Bucket: ref.bucket, Key: ref.key }), { abortSignal: options.signal });
     } catch (error) {
       throw translateS3Error(error, ref, 'delete');
+    }
+  }
+
+  async list(bucket: string, prefix: string, options: ListOptions = {}) {
+    try {
+      const [client, { s3 }] = await Promise.all([this.handle.client(), sdk()]);
+      // ListObjects (v1) with Marker: the same page as v2's StartAfter on AWS, and s3rver answers a truncated
+      // v2 listing with a 500 (its continuation token is DES-encrypted, which OpenSSL 3 refuses).
+      const out = await client.send(new s3.ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: options.startAfter, MaxKeys: options.limit ?? 1000 }), {
+        abortSignal: options.signal,
+      });
+      return { keys: (out.Contents ?? []).map((o) => o.Key!).filter(Boolean), more: !!out.IsTruncated };
+    } catch (error) {
+      throw translateS3Error(error, { bucket, key: prefix, url: `s3://${bucket}/${prefix}` }, 'list');
     }
   }
 

@@ -11,6 +11,8 @@ import { resolveTargetExpression, type TargetExpression } from '../salt/target-e
 import { executionName, planRelease, releaseIdProblem, releaseInput, withHostList, type ReleaseInput, type ReleaseRequest } from './release-request.js';
 import { checkManifestBuckets, isManifest, MANIFEST_SUFFIX, uploaderRefusal, type ManifestPolicy } from './manifest-guard.js';
 import { planRollout, planSummary } from './release-plan.js';
+import { releaseEvent, sequence } from './release-events.js';
+import { eventPublishing, publishReleaseEvent } from './publish-release-event.js';
 import { releaseStoreOf, type HostState } from './release-store.js';
 import { executionArnOf } from './step-functions-port.js';
 
@@ -44,7 +46,7 @@ export async function startRelease(
   const input = JSON.stringify({
     release: { id: options.id, bucket: ref.bucket, key: ref.key, ...(options.onlyBucket && { onlyBucket: options.onlyBucket }) },
   });
-  const { executionArn } = await port.startExecution({ stateMachineArn, name: options.id, input });
+  const { executionArn, startDate } = await port.startExecution({ stateMachineArn, name: options.id, input });
   const plan = planSummary(rollout);
   options.logger.info('release started', {
     release: options.id,
@@ -53,6 +55,25 @@ export async function startRelease(
     mode: request.mode,
     batches: plan.batches,
   });
+  // After the start: a listing or an event that fails leaves the release running (and says so).
+  const startedAt = startDate.toISOString();
+  await records
+    .putListing({ releaseId: options.id, name: request.name?.trim() || undefined, targets: request.targets.length, startedAt })
+    .catch((error: unknown) =>
+      options.logger.warn('release not listed (release/list will not show it)', { release: options.id, reason: publicMessage(error) }),
+    );
+  await publishReleaseEvent(
+    eventPublishing(rt, records),
+    releaseEvent('release.started', options.id, sequence.started(), {
+      ...(request.name?.trim() && { name: request.name.trim() }),
+      mode: request.mode,
+      hosts: plan.hosts,
+      batches: plan.batches,
+      maxFailures: plan.maxFailures,
+      minHealthy: plan.minHealthy,
+      source: options.onlyBucket ? 'manifest' : 'api',
+    }),
+  );
   return { releaseId: options.id, executionArn, plan, targets: request.targets, ...(request.targetsFrom && { targetsFrom: request.targetsFrom }) };
 }
 
@@ -131,6 +152,7 @@ export const releaseStatus = (rt: Runtime) =>
         .object({ type: z.string(), expression: z.string() })
         .optional()
         .describe('the salt target expression release/start resolved the hosts from'),
+      eventsFailed: z.number().describe('release events a destination (EventBridge, the webhook) did not take; the release went on'),
       hosts: z.array(hostOutput),
     }),
     run: eachItem(async (item) => {
@@ -139,13 +161,14 @@ export const releaseStatus = (rt: Runtime) =>
       if (problem) throw new InputError(`Parameter releaseId validation failed: ${problem}`);
       const records = storeOf(rt);
       const { port, stateMachineArn } = await rt.releaseRunner();
-      const [described, release, result, stop] = await Promise.all([
+      const [described, release, result, stop, eventsFailed] = await Promise.all([
         port
           .describeExecution({ executionArn: executionArnOf(stateMachineArn, id) })
           .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
         records.getRelease(id),
         records.getResult(id),
         records.getStop(id),
+        records.countEventFailures(id),
       ]);
       // An execution the runner no longer knows (a local one after a restart) is still told by its records.
       if (described instanceof Error && !(described instanceof ReleaseNotFoundError && (release || result))) throw described;
@@ -171,6 +194,7 @@ export const releaseStatus = (rt: Runtime) =>
         ...(stop && { stopRequestedAt: stop.requestedAt }),
         ...(!result && execution.status === 'FAILED' && { summary: `${execution.error ?? ''}: ${execution.cause ?? ''}` }),
         ...(release?.targetsFrom && { targetsFrom: release.targetsFrom }),
+        eventsFailed,
         hosts,
       };
     }),
@@ -213,7 +237,13 @@ export const releaseStop = (rt: Runtime) =>
       if (described && described.status !== 'RUNNING') return { releaseId: id, status: 'ENDED', result: described.status };
       if (!described && !release) throw new ReleaseNotFoundError(`Release ${id} not found`);
       const requestedAt = stop?.requestedAt ?? new Date().toISOString();
-      if (!stop) await records.putStop(id, { requestedAt });
+      if (!stop) {
+        await records.putStop(id, { requestedAt });
+        // Numbered before anything of the batch running now (Advance records the batches done).
+        const progress = release && (await records.getProgress(id));
+        const seq = sequence.stopped(release?.batches.map((b) => b.length) ?? [], progress?.batchesDone ?? 0);
+        await publishReleaseEvent(eventPublishing(rt, records), releaseEvent('release.stopped', id, seq, { requestedAt }));
+      }
       ctx.logger.info('release stop requested', { release: id });
       return { releaseId: id, status: 'STOPPING', stopRequestedAt: requestedAt };
     }),

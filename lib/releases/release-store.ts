@@ -75,6 +75,8 @@ export interface ReleaseResult {
   summary: string;
   hosts: Array<Pick<HostRecord, 'host' | 'state' | 'step' | 'error' | 'rollback'>>;
   finishedAt: string;
+  /** Release events a destination did not take (written once the last one was tried). */
+  eventsFailed?: number | undefined;
 }
 
 /**
@@ -88,6 +90,44 @@ export type ReleaseStatus = 'SUCCEEDED' | 'ROLLED_BACK' | 'LEFT_CHANGED' | 'PREP
 export interface StopRequest {
   requestedAt: string;
 }
+
+/** A release event a destination did not take (one object per event and destination: retries count once). */
+export interface EventFailure {
+  sequence: number;
+  type: string;
+  target: string;
+  reason: string;
+  at: string;
+}
+
+/** How far a release has gone, written by each Advance: release/stop numbers its event from it. */
+export interface ReleaseProgress {
+  batchesDone: number;
+  at: string;
+}
+
+/**
+ * A release as release/list shows it: written when it starts, rewritten when it ends. Kept under an index
+ * key that sorts newest first (S3 lists keys in ascending order).
+ */
+export interface ReleaseListing {
+  releaseId: string;
+  name?: string | undefined;
+  targets: number;
+  startedAt: string;
+  result?: ReleaseStatus | undefined;
+  finishedAt?: string | undefined;
+}
+
+/** Larger than any millisecond timestamp until the year 2286: `MAX - ms` sorts newest first in 13 digits. */
+const INDEX_MAX_MS = 9_999_999_999_999;
+
+/** The index of releases, beside the release directories (no release id has a `.`). */
+const INDEX_DIR = '.index/';
+
+/** The index key of a release started at `startedAt`: newest first, then by id. */
+export const listingKey = (prefix: string, startedAt: string, id: string): string =>
+  `${prefix}${INDEX_DIR}${String(INDEX_MAX_MS - Date.parse(startedAt)).padStart(13, '0')}_${id}`;
 
 const encodeHost = (host: string) => encodeURIComponent(host);
 
@@ -197,5 +237,75 @@ export class ReleaseStore {
 
   getStop(id: string) {
     return this.getJson<StopRequest>(this.ref(id, 'stop.json'));
+  }
+
+  putProgress(id: string, progress: ReleaseProgress) {
+    return this.putJson(this.ref(id, 'progress.json'), progress);
+  }
+
+  getProgress(id: string) {
+    return this.getJson<ReleaseProgress>(this.ref(id, 'progress.json'));
+  }
+
+  putEventFailure(id: string, failure: EventFailure) {
+    const target = failure.target.replace(/[^A-Za-z0-9._-]+/g, '-');
+    return this.putJson(this.ref(id, `events-failed/${String(failure.sequence).padStart(8, '0')}-${failure.type}-${target}.json`), failure);
+  }
+
+  /** How many events of a release some destination did not take (a listing of its events-failed/ records). */
+  async countEventFailures(id: string): Promise<number> {
+    const { bucket, key } = this.ref(id, 'events-failed/');
+    let total = 0;
+    let startAfter: string | undefined;
+    for (;;) {
+      const page = await this.store().list(bucket, key, { startAfter });
+      total += page.keys.length;
+      if (!page.more || !page.keys.length) return total;
+      startAfter = page.keys[page.keys.length - 1];
+    }
+  }
+
+  /**
+   * Lists a release (release/list): its listing record, and an empty index object whose key sorts it
+   * newest first. Written once when it starts; the end rewrites the record only (updateListing).
+   */
+  async putListing(listing: ReleaseListing): Promise<void> {
+    await this.putJson(this.ref(listing.releaseId, 'listing.json'), listing);
+    const key = listingKey(this.prefix, listing.startedAt, listing.releaseId);
+    await this.store().put({ bucket: this.bucket!, key, url: `s3://${this.bucket}/${key}` }, Readable.from([Buffer.alloc(0)]));
+  }
+
+  getListing(id: string) {
+    return this.getJson<ReleaseListing>(this.ref(id, 'listing.json'));
+  }
+
+  /** Rewrites the listing record of a release (its end); nothing when it was never listed. */
+  async updateListing(id: string, changes: Pick<ReleaseListing, 'result' | 'finishedAt'>): Promise<boolean> {
+    const listing = await this.getListing(id);
+    if (!listing) return false;
+    await this.putJson(this.ref(id, 'listing.json'), { ...listing, ...changes });
+    return true;
+  }
+
+  /**
+   * One page of releases, newest first: the index keys after `after` (the last key of the previous page), at
+   * most `limit`, each with its listing record; `next` is the last key given when more follow.
+   */
+  async listListings(limit: number, after?: string): Promise<{ listings: ReleaseListing[]; next: string | undefined }> {
+    const { bucket } = this.ref('-', 'listing.json'); // the ConfigError without S3_BUCKET
+    const head = `${this.prefix}${INDEX_DIR}`;
+    const page = await this.store().list(bucket, head, { startAfter: after, limit });
+    const ids = page.keys.map((key) => key.slice(head.length + 14)); // <13 digits>_<id>
+    const listings = await Promise.all(ids.map((id) => this.getListing(id)));
+    return {
+      listings: listings.filter((l): l is ReleaseListing => l !== undefined),
+      next: page.more ? page.keys[page.keys.length - 1] : undefined,
+    };
+  }
+
+  /** Whether `key` could be an index key of this store (a nextToken a caller gives back). */
+  isListingKey(key: string): boolean {
+    const head = `${this.prefix}${INDEX_DIR}`;
+    return key.startsWith(head) && /^\d{13}_[A-Za-z0-9_-]{1,80}$/.test(key.slice(head.length));
   }
 }

@@ -21,6 +21,8 @@ import { sliceSizeFor, slicesOf } from './history-budget.js';
 import { nextBatchRefusal, planRollout } from './release-plan.js';
 import { releaseStoreOf, type HostRecord, type ReleaseRecord, type ReleaseResult, type ReleaseStatus } from './release-store.js';
 import { registerRequestSecrets } from './request-secrets.js';
+import { releaseEvent, sequence } from './release-events.js';
+import { eventPublishing, publishReleaseEvent } from './publish-release-event.js';
 
 /** What the state machine carries between states: ids and counters, never host lists or package data. */
 export interface ReleaseState {
@@ -203,6 +205,28 @@ export function releaseTasks(rt: Runtime) {
     }
     return record;
   };
+  const publishing = eventPublishing(rt, records);
+  const sizesOf = (batches: readonly string[][]) => batches.map((b) => b.length);
+  /** A failed host's event: numbered by its place in the plan (batch, then position). */
+  const hostFailed = (
+    id: string,
+    release: ReleaseRecord,
+    failure: { host: string; step: string | undefined; state: 'rolled-back' | 'failed'; error: string; rollback?: string },
+  ) => {
+    const batch = release.batches.findIndex((b) => b.includes(failure.host));
+    const index = release.batches[batch]?.indexOf(failure.host) ?? 0;
+    return publishReleaseEvent(
+      publishing,
+      releaseEvent('release.host-failed', id, sequence.hostFailed(sizesOf(release.batches), batch + 1, index), {
+        host: failure.host,
+        batch: batch + 1,
+        ...(failure.step && { step: failure.step }),
+        state: failure.state,
+        error: redactor.redactText(failure.error),
+        ...(failure.rollback !== undefined && { rollback: redactor.redactText(failure.rollback) }),
+      }),
+    );
+  };
   const context = (logger: Logger): RunContext => ({ logger, signal: new AbortController().signal, concurrency: rt.config.itemConcurrency });
   const must = <O>(outcome: ItemOutcome<O> | undefined): O => {
     if (!outcome) throw new Error('no outcome');
@@ -287,6 +311,7 @@ export function releaseTasks(rt: Runtime) {
       const error = causeOf(event.failure);
       const rollback = `ROLLBACK FAILED: ${causeOf(event.rollbackFailure)}`;
       await save({ state: 'failed', error, rollback });
+      await hostFailed(id, release, { host, step: record.step, state: 'failed', error, rollback });
       return { host, state: 'failed', step: record.step, error } satisfies HostOutcome;
     }
 
@@ -424,6 +449,7 @@ export function releaseTasks(rt: Runtime) {
     const rollback = notes.join('; ') || 'nothing to undo';
     await save({ state: 'rolled-back', error, rollback });
     ctx.logger.warn('host rolled back', { failedStep, error, rollback });
+    await hostFailed(event.release.id, release, { host, step: failedStep, state: 'rolled-back', error, rollback });
     return { host, state: 'rolled-back', step: failedStep, error };
   }
 
@@ -445,6 +471,30 @@ export function releaseTasks(rt: Runtime) {
   const releaseAdvance = async (state: ReleaseState): Promise<ReleaseState> => {
     const stopped = state.cursor + 1 < state.batchSizes.length && !!(await records.getStop(state.release.id));
     const next = advanceRelease(state, stopped);
+    const id = state.release.id;
+    await records.putProgress(id, { batchesDone: next.cursor, at: new Date().toISOString() });
+    // the batch's slice tallies summed (the Distributed Map's result)
+    const outcomes = (state.results ?? []).reduce(
+      (sum, t) => ({
+        succeeded: sum.succeeded + t.succeeded,
+        rolledBack: sum.rolledBack + t.rolledBack,
+        failed: sum.failed + t.failed,
+        skipped: sum.skipped + t.skipped,
+      }),
+      { succeeded: 0, rolledBack: 0, failed: 0, skipped: 0 },
+    );
+    await publishReleaseEvent(
+      publishing,
+      releaseEvent('release.batch-ended', id, sequence.batchEnded(state.batchSizes, next.cursor), {
+        batch: next.cursor,
+        of: state.batchSizes.length,
+        hosts: state.batchSizes[state.cursor] ?? 0,
+        outcomes,
+        total: next.tally,
+        next: !next.done ? 'next-batch' : next.stoppedEarly ? 'halted' : 'none',
+        ...(next.haltReason !== undefined && { haltReason: next.haltReason }),
+      }),
+    );
     rt.logger.info('release batch done', {
       release: state.release.id,
       batch: next.cursor,
@@ -507,6 +557,24 @@ export function releaseTasks(rt: Runtime) {
     }
     result.summary = redactor.redactText(result.summary);
     await records.putResult(id, result);
+    const finishedAt = result.finishedAt;
+    if (!(await records.updateListing(id, { result: result.status, finishedAt }))) rt.logger.warn('release not listed: its end is not either', { release: id });
+    const count = (s: string) => result.hosts.filter((h) => h.state === s).length;
+    await publishReleaseEvent(
+      publishing,
+      releaseEvent('release.ended', id, sequence.ended(release ? sizesOf(release.batches) : []), {
+        result: result.status,
+        hosts: result.hosts.length,
+        succeeded: count('succeeded'),
+        rolledBack: count('rolled-back'),
+        failed: count('failed') + count('running'),
+        skipped: count('skipped'),
+        summary: result.summary.slice(0, 2000),
+      }),
+    );
+    // Every event of the release has been published (or not) by now: the count is final.
+    const eventsFailed = await records.countEventFailures(id);
+    if (eventsFailed) await records.putResult(id, { ...result, eventsFailed });
     // The end, whatever the outcome: the request keeps no secret, and no package with substituted values stays.
     await records.dropRequestSecrets(records.requestRef(id));
     await dropPackage(rt, release?.pkg);

@@ -42,5 +42,6 @@ export const FUNCTION_LOADERS: ReadonlyArray<readonly [file: string, load: () =>
   ['release-start', () => import('../../functions/release-start.js')],
   ['release-status', () => import('../../functions/release-status.js')],
   ['release-stop', () => import('../../functions/release-stop.js')],
+  ['release-list', () => import('../../functions/release-list.js')],
   ['openapi', () => import('../../functions/openapi.js')],
 ];

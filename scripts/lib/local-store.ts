@@ -3,7 +3,7 @@
  * package-variable code path with it, so that it is compared with a shell pipeline on local files only.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, link, mkdir, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -49,6 +49,18 @@ export class LocalStore implements ArtifactStore {
 
   async remove(ref: ObjectRef) {
     await rm(this.path(ref), { force: true });
+  }
+
+  async list(bucket: string, prefix: string, options: { startAfter?: string | undefined; limit?: number | undefined } = {}) {
+    const root = join(this.root, bucket);
+    const files = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+    const all = files
+      .filter((f) => f.isFile())
+      .map((f) => join(f.parentPath, f.name).slice(root.length + 1))
+      .filter((key) => key.startsWith(prefix) && (options.startAfter === undefined || key > options.startAfter))
+      .sort();
+    const limit = options.limit ?? 1000;
+    return { keys: all.slice(0, limit), more: all.length > limit };
   }
 
   async presignGet(ref: ObjectRef) {

@@ -107,6 +107,7 @@ describe('the packaged CloudFormation template, as deployed to an AWS account (i
       '--param=securityGroupIds=sg-0ccc',
       '--param=httpApiBurstLimit=20',
       '--param=httpApiRateLimit=5',
+      '--param=releaseEventBus=releases',
     ]);
     created = readTemplate(join(root, 'created'));
     given = readTemplate(join(root, 'given'));
@@ -389,6 +390,27 @@ describe('the packaged CloudFormation template, as deployed to an AWS account (i
         packageStack('ci', join(root, 'partial-secret'), ['--param=secretArn=arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:acme']),
       ).rejects.toMatchObject({ stdout: expect.stringContaining('not the full ARN of a Secrets Manager secret') });
     }, 120_000);
+  });
+
+  it.each([
+    ['created', () => created, 'default'],
+    ['given', () => given, 'releases'],
+  ])('lets the functions PutEvents on the release event bus only, and tells them its name (%s: %s)', (_, template, bus) => {
+    const statements = template().Resources['IamRoleLambdaExecution']!.Properties['Policies'][0].PolicyDocument.Statement as Array<{
+      Action: string[];
+      Resource: unknown;
+    }>;
+    const events = statements.filter((s) => JSON.stringify(s.Action).includes('events:'));
+    expect(events).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['events:PutEvents'],
+        Resource: { 'Fn::Join': [':', ['arn', { Ref: 'AWS::Partition' }, 'events', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, `event-bus/${bus}`]] },
+      },
+    ]);
+    for (const fn of ['ReleaseStartLambdaFunction', 'ReleaseFinishLambdaFunction', 'RouterLambdaFunction']) {
+      expect(template().Resources[fn]!.Properties['Environment']['Variables']['RELEASE_EVENT_BUS']).toBe(bus);
+    }
   });
 
   it.each([

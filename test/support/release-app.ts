@@ -196,7 +196,7 @@ fi
 echo "healthy: version $want, pid $(answer pid)"
 `;
 
-interface Entry {
+export interface Entry {
   name: string;
   type: 'file' | 'directory';
   mode: number;
@@ -221,14 +221,14 @@ export function releaseAppEntries(version: string): Entry[] {
 }
 
 /** The test application as a .tgz, built in memory (modes kept, no top-level directory). */
-export async function buildReleaseApp(version: string): Promise<Buffer> {
+export async function buildReleaseApp(version: string, extra: readonly Entry[] = []): Promise<Buffer> {
   if (!version || /[\r\n]/.test(version)) throw new Error(`bad version ${JSON.stringify(version)}`);
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   pack.on('data', (c: unknown) => chunks.push(c as Buffer));
   const done = new Promise<void>((resolve, reject) => pack.on('end', () => resolve()).on('error', reject));
   const mtime = new Date();
-  for (const e of releaseAppEntries(version)) {
+  for (const e of [...releaseAppEntries(version), ...extra]) {
     await new Promise<void>((resolve, reject) =>
       pack.entry({ name: e.name, type: e.type, mode: e.mode, mtime }, e.content ?? '', (err) => (err ? reject(err) : resolve())),
     );

@@ -208,3 +208,45 @@ describe('other settings', () => {
     });
   });
 });
+
+describe('release events', () => {
+  const SECRET = 'a'.repeat(32);
+
+  it('publishes nowhere by default', () => {
+    expect(loadConfig(jwtEnv()).releases.events).toEqual({ bus: undefined, endpoint: undefined, webhook: undefined });
+  });
+
+  it('reads the bus, the endpoint and the webhook with its bounds', () => {
+    const events = loadConfig(
+      jwtEnv({
+        RELEASE_EVENT_BUS: 'releases',
+        EVENTS_ENDPOINT: 'http://127.0.0.1:4010',
+        RELEASE_WEBHOOK_URL: 'https://hooks.example/releases',
+        RELEASE_WEBHOOK_SECRET: SECRET,
+        RELEASE_WEBHOOK_ATTEMPTS: '2',
+      }),
+    ).releases.events;
+    expect(events).toEqual({
+      bus: 'releases',
+      endpoint: 'http://127.0.0.1:4010',
+      webhook: { url: 'https://hooks.example/releases', secret: SECRET, timeoutMs: 5000, attempts: 2 },
+    });
+  });
+
+  it.each([
+    [{ RELEASE_WEBHOOK_URL: 'https://hooks.example/' }, 'RELEASE_WEBHOOK_SECRET: required when RELEASE_WEBHOOK_URL is set'],
+    [{ RELEASE_WEBHOOK_SECRET: SECRET }, 'RELEASE_WEBHOOK_URL: required when RELEASE_WEBHOOK_SECRET is set'],
+    [{ RELEASE_WEBHOOK_URL: 'https://hooks.example/', RELEASE_WEBHOOK_SECRET: 'short' }, 'RELEASE_WEBHOOK_SECRET: must be at least 32 bytes'],
+    [
+      { RELEASE_WEBHOOK_URL: 'ftp://hooks.example/x?token=t0ken', RELEASE_WEBHOOK_SECRET: SECRET },
+      'RELEASE_WEBHOOK_URL: "ftp://hooks.example/x" is not an http(s) URL',
+    ],
+    [{ EVENTS_ENDPOINT: 'not a url' }, 'EVENTS_ENDPOINT'],
+  ])('refuses %j, naming the variable (and never the secret or the query)', (env, message) => {
+    const error = errorOf(() => loadConfig(jwtEnv(env)));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain(message);
+    expect(error.message).not.toContain('t0ken');
+    expect(error.message).not.toContain(SECRET);
+  });
+});

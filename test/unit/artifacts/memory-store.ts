@@ -54,6 +54,17 @@ export class MemoryStore implements ArtifactStore {
     this.objects.delete(this.id(ref));
   }
 
+  async list(bucket: string, prefix: string, options: { startAfter?: string | undefined; limit?: number | undefined } = {}) {
+    this.calls.push(`list ${bucket}/${prefix}`);
+    const all = [...this.objects.keys()]
+      .filter((id) => id.startsWith(`${bucket}/${prefix}`))
+      .map((id) => id.slice(bucket.length + 1))
+      .filter((key) => options.startAfter === undefined || key > options.startAfter)
+      .sort();
+    const limit = options.limit ?? 1000;
+    return { keys: all.slice(0, limit), more: all.length > limit };
+  }
+
   async presignGet(ref: ObjectRef, expiresS: number) {
     return `${ref.url}?expires=${expiresS}`;
   }

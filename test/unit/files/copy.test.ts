@@ -27,6 +27,9 @@ class MemoryStore implements ArtifactStore {
   async put(): Promise<void> {}
   async copy(): Promise<void> {}
   async remove(): Promise<void> {}
+  async list(): Promise<{ keys: string[]; more: boolean }> {
+    throw new Error('unused');
+  }
   async presignGet(ref: ObjectRef) {
     return `http://s3/${ref.bucket}/${ref.key}?X-Amz-Signature=abc`;
   }

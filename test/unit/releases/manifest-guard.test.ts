@@ -116,6 +116,7 @@ describe('releaseTrigger refusals', () => {
       },
       // what the composition root answers for RELEASE_RUNNER=aws without RELEASE_STATE_MACHINE_ARN
       releaseRunner: () => Promise.reject(new Error('RELEASE_STATE_MACHINE_ARN is not set: releases cannot start')),
+      releaseEvents: () => [],
     };
     return { store, lines, trigger: releaseTrigger(rt) };
   };

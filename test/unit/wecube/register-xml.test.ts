@@ -126,8 +126,9 @@ const ADDED_INTERFACES: Record<string, { in: string[]; out: string[] }> = {
   },
   'release/status': {
     in: ['guid', 'releaseId'],
-    out: ['guid', 'releaseId', 'status', 'result', 'stopRequestedAt', 'summary', 'targetsFrom', 'hosts', 'errorCode', 'errorMessage'],
+    out: ['guid', 'releaseId', 'status', 'result', 'stopRequestedAt', 'summary', 'targetsFrom', 'eventsFailed', 'hosts', 'errorCode', 'errorMessage'],
   },
+  'release/list': { in: ['guid', 'limit', 'nextToken'], out: ['guid', 'releases', 'nextToken', 'errorCode', 'errorMessage'] },
   'release/stop': { in: ['guid', 'releaseId'], out: ['guid', 'releaseId', 'status', 'result', 'stopRequestedAt', 'errorCode', 'errorMessage'] },
 };
 
