@@ -246,7 +246,7 @@ const envFields = z.object({
   RELEASE_WEBHOOK_URL: given.pipe(
     z.url({ protocol: /^https?$/, error: (issue) => `"${String(issue.input).replace(/[?#].*$/, '')}" is not an http(s) URL` }).optional(),
   ),
-  RELEASE_WEBHOOK_SECRET: given,
+  RELEASE_WEBHOOK_SECRET: secret,
   RELEASE_WEBHOOK_TIMEOUT_MS: int(5_000),
   RELEASE_WEBHOOK_ATTEMPTS: int(3, 1),
 });

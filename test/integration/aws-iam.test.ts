@@ -36,6 +36,7 @@ const DELETE = ['s3:DeleteObject'];
 const START = ['states:StartExecution'];
 const DESCRIBE = ['states:DescribeExecution'];
 const FAILURES = ['sqs:SendMessage'];
+const EVENTS = ['events:PutEvents'];
 
 /** Every function and the AWS actions its role grants beyond its logs and X-Ray, with where they come from. */
 const EXPECTED: Array<[string, string[], string]> = [
@@ -76,17 +77,18 @@ const EXPECTED: Array<[string, string[], string]> = [
   ['ApplyDeploymentNew', [...READ, ...WRITE, ...DELETE], 'package substituted and normalised, presigned, dropped'],
   ['ApplyDeploymentUpdate', [...READ, ...WRITE, ...DELETE], 'as new'],
   ['ApplyDeploymentDelete', [], 'on-host stop script and removal: salt only'],
-  ['ReleaseStart', [...WRITE, ...START], 'request record written (SSE-KMS), execution started'],
+  ['ReleaseStart', [...WRITE, ...START, ...EVENTS], 'request record and listing written (SSE-KMS), execution started, release.started published'],
   ['ReleaseStatus', [...READ, ...DESCRIBE], 'records read, execution described'],
-  ['ReleaseStop', [...READ, ...WRITE, ...DESCRIBE], 'records read, stop record written, execution described'],
-  ['ReleaseTrigger', [...READ, ...WRITE, ...DESCRIBE, ...START, ...FAILURES], 'manifest read, result written, execution checked and started'],
+  ['ReleaseStop', [...READ, ...WRITE, ...DESCRIBE, ...EVENTS], 'records read, stop record written, execution described, release.stopped published'],
+  ['ReleaseList', READ, 'the newest-first index and the listing records read'],
+  ['ReleaseTrigger', [...READ, ...WRITE, ...DESCRIBE, ...START, ...FAILURES, ...EVENTS], 'manifest read, result written, execution checked and started'],
   ['ReleasePrepare', [...READ, ...WRITE, ...DELETE], 'request read, package prepared, release record written'],
-  ['ReleaseHostStep', [...READ, ...WRITE], 'records read, host record written, presigned package'],
-  ['ReleaseAdvance', READ, 'the stop record read'],
+  ['ReleaseHostStep', [...READ, ...WRITE, ...EVENTS], 'records read, host record written, presigned package, release.host-failed published'],
+  ['ReleaseAdvance', [...READ, ...WRITE, ...EVENTS], 'the stop record read, the progress record written, release.batch-ended published'],
   ['ReleaseSlice', READ, 'the release record read (its slice of a batch), the request record read to mask its secrets'],
-  ['ReleaseFinish', [...READ, ...WRITE, ...DELETE], 'records written, secrets dropped, packages removed'],
+  ['ReleaseFinish', [...READ, ...WRITE, ...DELETE, ...EVENTS], 'records written, secrets dropped, packages removed, release.ended published'],
   // it serves every operation in-process: the union of theirs (never the trigger's failure queue)
-  ['Router', [...READ, ...WRITE, ...DELETE, ...START, ...DESCRIBE], 'every operation'],
+  ['Router', [...READ, ...WRITE, ...DELETE, ...START, ...DESCRIBE, ...EVENTS], 'every operation'],
 ];
 
 // AWS does not scope these to a resource: X-Ray's (no resource-level permissions).
@@ -189,6 +191,7 @@ describe('IAM per function, the router URL and cfn-lint on the packaged template
         'states:DescribeExecution': (r) => r.includes('"execution","saltstack-plugin-ci-release","*"'),
         'sqs:SendMessage': (r) => r === '{"Fn::GetAtt":["ReleaseTriggerFailures","Arn"]}',
         'secretsmanager:GetSecretValue': (r) => r === '{"Ref":"PluginSecrets"}',
+        'events:PutEvents': (r) => r.includes('"event-bus/default"'),
         'logs:CreateLogStream': (r) => /^\[(\{"Fn::GetAtt":\["\w+LogGroup","Arn"\]\},?)+\]$/.test(r),
         'logs:PutLogEvents': (r) => /^\[(\{"Fn::GetAtt":\["\w+LogGroup","Arn"\]\},?)+\]$/.test(r),
       };

@@ -395,21 +395,24 @@ describe('the packaged CloudFormation template, as deployed to an AWS account (i
   it.each([
     ['created', () => created, 'default'],
     ['given', () => given, 'releases'],
-  ])('lets the functions PutEvents on the release event bus only, and tells them its name (%s: %s)', (_, template, bus) => {
-    const statements = template().Resources['IamRoleLambdaExecution']!.Properties['Policies'][0].PolicyDocument.Statement as Array<{
-      Action: string[];
-      Resource: unknown;
-    }>;
-    const events = statements.filter((s) => JSON.stringify(s.Action).includes('events:'));
-    expect(events).toEqual([
-      {
-        Effect: 'Allow',
-        Action: ['events:PutEvents'],
-        Resource: { 'Fn::Join': [':', ['arn', { Ref: 'AWS::Partition' }, 'events', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, `event-bus/${bus}`]] },
-      },
-    ]);
+  ])('lets the publishing functions PutEvents on the release event bus only, and tells them its name (%s: %s)', (_, template, busName) => {
+    const statementsOfFn = (fn: string) => {
+      const role = template().Resources[template().Resources[fn]!.Properties['Role']['Fn::GetAtt'][0]]!;
+      return (role.Properties['Policies'] as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown }> } }>).flatMap(
+        (p) => p.PolicyDocument.Statement,
+      );
+    };
+    const bus = { 'Fn::Join': [':', ['arn', { Ref: 'AWS::Partition' }, 'events', { Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }, `event-bus/${busName}`]] };
+    // the publishers' roles, and only theirs
+    for (const fn of ['ReleaseStartLambdaFunction', 'ReleaseStopLambdaFunction', 'ReleaseFinishLambdaFunction', 'RouterLambdaFunction']) {
+      const events = statementsOfFn(fn).filter((s) => JSON.stringify(s.Action).includes('events:'));
+      expect([fn, events]).toEqual([fn, [{ Effect: 'Allow', Action: ['events:PutEvents'], Resource: bus }]]);
+    }
+    for (const fn of ['PasswordEncodeLambdaFunction', 'ReleaseStatusLambdaFunction', 'ReleaseSliceLambdaFunction']) {
+      expect([fn, statementsOfFn(fn).filter((s) => JSON.stringify(s.Action).includes('events:'))]).toEqual([fn, []]);
+    }
     for (const fn of ['ReleaseStartLambdaFunction', 'ReleaseFinishLambdaFunction', 'RouterLambdaFunction']) {
-      expect(template().Resources[fn]!.Properties['Environment']['Variables']['RELEASE_EVENT_BUS']).toBe(bus);
+      expect(template().Resources[fn]!.Properties['Environment']['Variables']['RELEASE_EVENT_BUS']).toBe(busName);
     }
   });
 

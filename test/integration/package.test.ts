@@ -173,6 +173,9 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     const start = statements.filter((s) => s.Action.includes('states:StartExecution'));
     expect(start).toHaveLength(1);
     expect(JSON.stringify(start[0]!.Resource)).toMatch(/:stateMachine:saltstack-plugin-[a-z]+-release"/);
+    // ...and may describe and stop those children (execution:<name>/<map run>:<id>)
+    const children = statements.filter((s) => JSON.stringify(s.Resource).includes('-release/*'));
+    expect(children.map((s) => s.Action)).toEqual([['states:DescribeExecution', 'states:StopExecution']]);
   });
 
   it('notifies the release trigger of *.release.json uploads under the manifest prefix of the artifact bucket', () => {

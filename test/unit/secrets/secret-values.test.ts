@@ -19,7 +19,16 @@ const errorOf = (fn: () => unknown): Error => {
 describe('the variables the schema marks secret', () => {
   it('are the credentials, keys and seed, and nothing else', () => {
     expect([...SECRET_VARIABLES].sort()).toEqual(
-      ['DEFAULT_S3_KEY', 'DEFAULT_S3_PASSWORD', 'ENCRYPT_SEED', 'JWT_SIGNING_KEY', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'SALT_API_PASSWORD'].sort(),
+      [
+        'DEFAULT_S3_KEY',
+        'DEFAULT_S3_PASSWORD',
+        'ENCRYPT_SEED',
+        'JWT_SIGNING_KEY',
+        'RELEASE_WEBHOOK_SECRET',
+        'S3_ACCESS_KEY',
+        'S3_SECRET_KEY',
+        'SALT_API_PASSWORD',
+      ].sort(),
     );
   });
 });
