@@ -25,9 +25,18 @@ import {
 export function inVpc(entry: RegistryEntry): boolean {
   switch (entry.kind) {
     case 'operation':
-      return entry.salt || entry.group === 'databases' || entry.group === 'agent' || (entry.plugin === 'host-script' && entry.action === 'ssh-run');
+      return (
+        entry.salt ||
+        entry.group === 'databases' ||
+        entry.group === 'agent' ||
+        (entry.plugin === 'host-script' && entry.action === 'ssh-run') ||
+        // release/start asks the master (accepted keys, target expressions) before it starts anything
+        (entry.plugin === 'release' && entry.action === 'start')
+      );
     case 'router':
     case 'release-task':
+    // the trigger starts releases as release/start does (salt included)
+    case 'release-trigger':
       return true;
     default:
       return false;

@@ -28,7 +28,7 @@ const serverless = join(projectRoot, 'node_modules', '.bin', 'serverless');
 const CA_IN_PACKAGE = 'certs/salt-api-ca.pem';
 // The functions that reach salt-api, a database or a host over SSH (scripts/lib/serverless-functions.ts).
 const VPC_FUNCTIONS =
-  /^(HostInfoQuery|SaltApiCall|Router|Mysql\w+|Redis\w+|HostScript\w+|HostFile\w+|HostUser\w+|Disk\w+|Agent\w+|ApplyDeployment\w+|ReleasePrepare|ReleaseHostStep|ReleaseSlice|ReleaseAdvance|ReleaseFinish)LambdaFunction$/;
+  /^(HostInfoQuery|SaltApiCall|Router|Mysql\w+|Redis\w+|HostScript\w+|HostFile\w+|HostUser\w+|Disk\w+|Agent\w+|ApplyDeployment\w+|ReleaseStart|ReleaseTrigger|ReleasePrepare|ReleaseHostStep|ReleaseSlice|ReleaseAdvance|ReleaseFinish)LambdaFunction$/;
 
 /** `serverless package --stage <stage> ...args` into `dir`, offline, without AWS credentials. */
 function packageStack(stage: string, dir: string, args: string[] = [], extraEnv: Record<string, string> = {}) {
@@ -184,9 +184,11 @@ describe('the packaged CloudFormation template, as deployed to an AWS account (i
       for (const id of inVpc) {
         expect([id, given.Resources[id]!.Properties['VpcConfig']]).toEqual([id, { SubnetIds: ['subnet-0aaa', 'subnet-0bbb'], SecurityGroupIds: ['sg-0ccc'] }]);
       }
-      // password/*, openapi, packages, release start/status/trigger reach AWS APIs only: outside, no endpoint needed
+      // password/*, openapi, packages, release status/stop/list reach AWS APIs only: outside, no endpoint needed;
+      // release/start and the trigger ask the master (keys, target expressions) before they start anything
       expect(given.Resources['PasswordEncodeLambdaFunction']!.Properties['VpcConfig']).toBeUndefined();
-      expect(given.Resources['ReleaseTriggerLambdaFunction']!.Properties['VpcConfig']).toBeUndefined();
+      expect(given.Resources['ReleaseStatusLambdaFunction']!.Properties['VpcConfig']).toBeUndefined();
+      expect(given.Resources['ReleaseTriggerLambdaFunction']!.Properties['VpcConfig']).toBeDefined();
       expect(JSON.stringify(roleOf(given, 'RouterLambdaFunction'))).toContain('AWSLambdaVPCAccessExecutionRole');
       expect(JSON.stringify(roleOf(given, 'PasswordEncodeLambdaFunction'))).not.toContain('AWSLambdaVPCAccessExecutionRole');
     });
