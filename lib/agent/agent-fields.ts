@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { normaliseFingerprint } from '../ssh/host-key-policy.js';
-import { looseString, requiredString } from '../wecube/fields.js';
-import { hostField, portField } from '../wecube/server-fields.js';
+import { looseString, requiredString } from '../input/fields.js';
+import { hostField, portField } from '../input/server-fields.js';
 import type { InstallMethod } from './remote-scripts.js';
 
 /**

@@ -6,7 +6,7 @@ import type { SaltClient } from '../salt/salt-client.js';
 import type { KnownHosts } from '../ssh/host-key-policy.js';
 import type { SshSession } from '../ssh/ssh-session.js';
 import { shellJoin } from '../scripts/shell-quote.js';
-import { looseString } from '../wecube/fields.js';
+import { looseString } from '../input/fields.js';
 import { defineOperation, eachOutcome, type ItemOutcome, type RunContext } from '../wecube/operation.js';
 import { acceptMinionKey } from './accept-minion-key.js';
 import { agentOutputFields, agentSshFields } from './agent-fields.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonFields, looseString, requiredString } from '../wecube/fields.js';
+import { commonFields, looseString, requiredString } from '../input/fields.js';
 import { defineOperation, eachItem } from '../wecube/operation.js';
 import { replacePackageVariables, type PackageVariableDeps } from './package-variable-replace.js';
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { ArtifactNotFoundError, InputError, PackageDirNotFoundError } from '../errors.js';
-import { commonFields, looseString, requiredString } from '../wecube/fields.js';
+import { commonFields, looseString, requiredString } from '../input/fields.js';
 import { defineOperation, eachItem } from '../wecube/operation.js';
 import type { ArtifactStore } from './artifact-store.js';
 import { confinePath } from './entry-guard.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { InputError, SecretError } from '../errors.js';
-import { commonFields, looseString, requiredString } from '../wecube/fields.js';
+import { commonFields, looseString, requiredString } from '../input/fields.js';
 import { defineOperation, eachItem } from '../wecube/operation.js';
 import { decodeCipherA, encodeCipherA, resolveSeed } from './cipher-a.js';
 import { generateSshKeyPair } from './ssh-keygen.js';

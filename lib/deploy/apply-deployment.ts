@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { publicMessage } from '../errors.js';
 import type { Runtime } from '../runtime-types.js';
-import { commonFields, EMPTY, looseString, requiredString, safeToken } from '../wecube/fields.js';
+import { commonFields, EMPTY, looseString, requiredString, safeToken } from '../input/fields.js';
 import { defineOperation, type ItemOutcome, type RunContext } from '../wecube/operation.js';
 import { clearPaths, parseAppUser, parseInstallDir, scriptPaths, signFilePath, type AppUser, type InstallDir } from './deploy-plan.js';
 import { dropPackage, HostSteps, outcomeError, preparePackage, stepFor, type PackageFacts } from './host-steps.js';

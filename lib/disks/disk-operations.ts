@@ -9,7 +9,7 @@ import { anyChanges, type StateStep } from '../salt/high-data.js';
 import { hostError } from '../salt/host-error.js';
 import { unanswered, type HostResult } from '../salt/normalise-result.js';
 import { runBatched } from '../salt/run-batched.js';
-import { commonFields, looseString, requiredString } from '../wecube/fields.js';
+import { commonFields, looseString, requiredString } from '../input/fields.js';
 import { defineOperation, type ItemOutcome, type RunContext } from '../wecube/operation.js';
 import { decideFormat, FILESYSTEMS, mkfsArgv, unformattedDisks, type Filesystem, type HostDisks } from './disk-plan.js';
 import { BLKID_ARGV, LSBLK_ARGV, parseBlkid, parseLsblk } from './parse-block-devices.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonFields, requiredString, safeToken } from '../wecube/fields.js';
+import { commonFields, requiredString, safeToken } from '../input/fields.js';
 import { defineOperation, type RunContext } from '../wecube/operation.js';
 import type { HostDeps } from './deps.js';
 import { copyFiles } from './host-file-copy.js';

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { ConfigError, InputError } from '../errors.js';
 import { applySteps, stepsError } from '../salt/apply-steps.js';
-import { commonFields, requiredString, safeToken } from '../wecube/fields.js';
+import { commonFields, requiredString, safeToken } from '../input/fields.js';
 import { defineOperation, type ItemOutcome } from '../wecube/operation.js';
 import { copySteps, md5Detail } from './copy-states.js';
 import { batchOptions, type HostDeps } from './deps.js';

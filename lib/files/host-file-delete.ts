@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { applySteps, stepsError } from '../salt/apply-steps.js';
 import { hostError } from '../salt/host-error.js';
 import { runBatched } from '../salt/run-batched.js';
-import { commonFields, looseString, requiredString, safeToken } from '../wecube/fields.js';
+import { commonFields, looseString, requiredString, safeToken } from '../input/fields.js';
 import { defineOperation, type ItemOutcome } from '../wecube/operation.js';
 import { confineResolved, deleteSteps, pathsToResolve, planDelete, type DeleteEntry, type DeletePlan } from './delete-plan.js';
 import { batchOptions, type HostDeps } from './deps.js';

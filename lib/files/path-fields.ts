@@ -1,4 +1,4 @@
-import { looseString, requiredString } from '../wecube/fields.js';
+import { looseString, requiredString } from '../input/fields.js';
 import { absolutePathProblem, parseMode, parseOwner, type Owner } from './host-path.js';
 
 /** A required absolute path on a host (trailing `/` kept: it means "a directory" where that matters). */

@@ -4,9 +4,9 @@ import { resolveSeed } from '../crypto/cipher-a.js';
 import { openSecret } from '../crypto/secret-fields.js';
 import { DatabaseError, DatabaseUnavailableError } from '../errors.js';
 import type { Redactor } from '../log/redactor.js';
-import { looseString, requiredString, safeToken } from '../wecube/fields.js';
+import { looseString, requiredString, safeToken } from '../input/fields.js';
 import type { RunContext } from '../outcome.js';
-import { hostField, portField } from '../wecube/server-fields.js';
+import { hostField, portField } from '../input/server-fields.js';
 import { backslashEscapesOn, type Statement } from './admin-statements.js';
 import type { MysqlConnector, SqlResult, SqlSession } from './mysql-session.js';
 

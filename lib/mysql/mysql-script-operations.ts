@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { resolveSeed } from '../crypto/cipher-a.js';
 import { openSecret } from '../crypto/secret-fields.js';
 import { DatabaseError, DatabaseUnavailableError } from '../errors.js';
-import { EMPTY, looseString } from '../wecube/fields.js';
+import { EMPTY, looseString } from '../input/fields.js';
 import { defineOperation, eachItem, eachOutcome, type ItemOutcome, type RunContext } from '../wecube/operation.js';
 import { splitList } from '../text/split-list.js';
 import { adminConnectionFields, scrubbed, type MysqlDeps } from './admin-session.js';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { randomPassword } from '../crypto/random-password.js';
 import { openSecret, sealSecret } from '../crypto/secret-fields.js';
 import { DatabaseError, InputError } from '../errors.js';
-import { looseString, requiredString } from '../wecube/fields.js';
+import { looseString, requiredString } from '../input/fields.js';
 import { defineOperation, eachItem } from '../wecube/operation.js';
 import { adminConnectionFields, withAdminSession, type MysqlDeps } from './admin-session.js';
 import { alterPassword, createUser, dropUser, grantableDatabaseNameProblem, grantOnDatabase, setPasswordLegacy } from './admin-statements.js';

@@ -4,9 +4,9 @@ import { InputError, publicMessage, ReleaseExistsError, ReleaseNotFoundError, Sa
 import { timestamp } from '../artifacts/package-name.js';
 import type { Logger } from '../log/logger.js';
 import type { Runtime } from '../runtime-types.js';
-import { commonFields, requiredString } from '../wecube/fields.js';
+import { commonFields, requiredString } from '../input/fields.js';
 import { defineOperation, eachItem } from '../wecube/operation.js';
-import { validateItem } from '../wecube/validate-item.js';
+import { validateItem } from '../input/validate-item.js';
 import { resolveTargetExpression, type TargetExpression } from '../salt/target-expression.js';
 import { executionName, planRelease, releaseIdProblem, releaseInput, withHostList, type ReleaseInput, type ReleaseRequest } from './release-request.js';
 import { checkManifestBuckets, isManifest, MANIFEST_SUFFIX, uploaderRefusal, type ManifestPolicy } from './manifest-guard.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InputError, ReleaseNotFoundError } from '../errors.js';
 import type { Runtime } from '../runtime-types.js';
-import { commonFields, looseString } from '../wecube/fields.js';
+import { commonFields, looseString } from '../input/fields.js';
 import { defineOperation, eachItem } from '../wecube/operation.js';
 import { releaseStoreOf, type ReleaseListing } from './release-store.js';
 import { executionArnOf } from './step-functions-port.js';

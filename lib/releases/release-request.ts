@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { looseString, requiredString } from '../wecube/fields.js';
+import { looseString, requiredString } from '../input/fields.js';
 import { splitList } from '../text/split-list.js';
 import { targetExpressionField, type TargetExpression } from '../salt/target-expression.js';
 import { strategyField } from './release-plan.js';

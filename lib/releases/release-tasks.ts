@@ -14,7 +14,7 @@ import type { Logger } from '../log/logger.js';
 import type { Redactor } from '../log/redactor.js';
 import type { Runtime } from '../runtime-types.js';
 import type { ItemOutcome, RunContext } from '../outcome.js';
-import { validateItem } from '../wecube/validate-item.js';
+import { validateItem } from '../input/validate-item.js';
 import { targetExpressionField } from '../salt/target-expression.js';
 import { planRelease, releaseInput, withHostList, type ReleaseInput } from './release-request.js';
 import { sliceSizeFor, slicesOf } from './history-budget.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonFields, safeToken } from '../wecube/fields.js';
+import { commonFields, safeToken } from '../input/fields.js';
 import { defineOperation, type ItemOutcome } from '../wecube/operation.js';
 import { hostError } from './host-error.js';
 import { normaliseHostReturn, type HostResult } from './normalise-result.js';

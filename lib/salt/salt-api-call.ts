@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { InputError, OperationDisabledError } from '../errors.js';
-import { commonFields, looseString, requiredString } from '../wecube/fields.js';
+import { commonFields, looseString, requiredString } from '../input/fields.js';
 import { defineOperation, eachItem } from '../wecube/operation.js';
 import type { Lowstate } from './build-lowstate.js';
 import type { SaltClient } from './salt-client.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { commonFields, looseString } from '../wecube/fields.js';
+import { commonFields, looseString } from '../input/fields.js';
 import { defineOperation, type RunContext } from '../wecube/operation.js';
-import { hostField } from '../wecube/server-fields.js';
+import { hostField } from '../input/server-fields.js';
 import { runScripts, type HostScriptDeps } from './host-script-run.js';
 import { planScripts, type EndpointType, type ScriptStep } from './plan-scripts.js';
 import { argsField, endpointTypeField, runAsField, timeoutField, workDirField } from './script-fields.js';

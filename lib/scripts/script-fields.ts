@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { looseString, requiredString } from '../wecube/fields.js';
+import { looseString, requiredString } from '../input/fields.js';
 import { ENDPOINT_TYPES, type EndpointType } from './plan-scripts.js';
 import { pathProblem } from './script-path.js';
 import { shellWords } from './shell-quote.js';

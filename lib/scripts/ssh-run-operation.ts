@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { normaliseFingerprint } from '../ssh/host-key-policy.js';
-import { EMPTY, looseString } from '../wecube/fields.js';
+import { EMPTY, looseString } from '../input/fields.js';
 import { defineOperation, eachOutcome } from '../wecube/operation.js';
-import { portField } from '../wecube/server-fields.js';
+import { portField } from '../input/server-fields.js';
 import { planRefinement, scriptFields, scriptOutput, stepsOf } from './host-script-run-operation.js';
 import { runSshScripts, type SshRunDeps } from './ssh-run.js';
 

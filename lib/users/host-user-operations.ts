@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ItemOutcome } from '../outcome.js';
-import { commonFields, looseString, requiredString, safeToken } from '../wecube/fields.js';
+import { commonFields, looseString, requiredString, safeToken } from '../input/fields.js';
 import { defineOperation } from '../wecube/operation.js';
 import { addUsers, deleteUsers, setUserPasswords, type AddUserRequest, type PasswordOutput, type UserDeps } from './host-users.js';
 import { parseId, parsePathList, splitUserName } from './user-request.js';

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { PluginError, publicMessage } from '../errors.js';
 import type { ItemOutput } from './envelope.js';
 import type { ItemOutcome, Operation, RunContext } from './operation.js';
-import { validateItem } from './validate-item.js';
+import { validateItem } from '../input/validate-item.js';
 
 type Slot = { valid: true; item: unknown } | { valid: false; error: unknown };
 

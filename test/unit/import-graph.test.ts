@@ -104,6 +104,34 @@ describe('the import graph of lib/', () => {
     expect([...seen].map(rel).filter((f) => f.startsWith('lib/wecube/'))).toEqual([]);
   });
 
+  /** Every lib/ file reachable from `start` (itself included). */
+  const reach = (start: string): Set<string> => {
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const next of graph.get(file) ?? []) visit(next);
+    };
+    visit(start);
+    return seen;
+  };
+
+  it("the release state machine's tasks (lib/releases/release-tasks.ts and all it imports) reach no lib/wecube module", () => {
+    const seen = reach(join(ROOT, 'lib', 'releases', 'release-tasks.ts'));
+    expect(seen.size).toBeGreaterThan(10);
+    expect([...seen].map(rel).filter((f) => f.startsWith('lib/wecube/'))).toEqual([]);
+  });
+
+  it('outside lib/wecube, only WeCube adapters (files that define operations) and the HTTP layer (router, server) import it', () => {
+    const importers = libFiles.filter((f) => !rel(f).startsWith('lib/wecube/') && (graph.get(f) ?? []).some((t) => rel(t).startsWith('lib/wecube/'))).map(rel);
+    expect(importers.length).toBeGreaterThan(10);
+    const notAdapters = importers.filter(
+      (f) => !f.startsWith('lib/router/') && !f.startsWith('lib/server/') && !/\bdefineOperation\(/.test(readFileSync(join(ROOT, f), 'utf8')),
+    );
+    // field schemas, input validation and the typed cores import lib/input, never lib/wecube
+    expect(notAdapters).toEqual([]);
+  });
+
   it.each([...libFiles, ...sourcesUnder(join(ROOT, 'functions'))].map((f) => [rel(f)]))('%s has no non-literal import()', (file) => {
     expect(nonLiteralImports(readFileSync(join(ROOT, file), 'utf8'))).toEqual([]);
   });

@@ -3,7 +3,7 @@ import { loadConfig } from '../../../lib/config.js';
 import { applyDeploymentDelete, applyDeploymentNew, applyDeploymentUpdate } from '../../../lib/deploy/apply-deployment.js';
 import { createRuntime, type Runtime } from '../../../lib/runtime.js';
 import { runOperation } from '../../../lib/wecube/run-operation.js';
-import { validateItem } from '../../../lib/wecube/validate-item.js';
+import { validateItem } from '../../../lib/input/validate-item.js';
 import { FakeSaltApi } from '../salt/fake-salt-api.js';
 import { captureLogger } from '../helpers.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { InputError } from '../../../lib/errors.js';
 import { nextBatchRefusal, planRollout, planSummary, strategyField, type Strategy } from '../../../lib/releases/release-plan.js';
 import { releaseInput } from '../../../lib/releases/release-request.js';
-import { validateItem } from '../../../lib/wecube/validate-item.js';
+import { validateItem } from '../../../lib/input/validate-item.js';
 
 const hostsOf = (n: number) => Array.from({ length: n }, (_, i) => `h${i + 1}`);
 const base = { endpoint: 's3://bucket/app.tgz', destinationPath: '/data/app', userName: 'app', startScript: 'bin/start.sh', targets: 'h1,h2' };

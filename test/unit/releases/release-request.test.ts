@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { InputError } from '../../../lib/errors.js';
 import { manifestResultKey, MANIFEST_SUFFIX } from '../../../lib/releases/release-api.js';
 import { executionName, planRelease, releaseIdProblem, releaseInput, type ReleaseRequest } from '../../../lib/releases/release-request.js';
-import { validateItem } from '../../../lib/wecube/validate-item.js';
+import { validateItem } from '../../../lib/input/validate-item.js';
 
 /** The smallest valid release request. */
 const base = { endpoint: 's3://bucket/app-1.0.tgz', destinationPath: '/data/app', userName: 'app', startScript: 'bin/start.sh', targets: 'h1,h2' };

@@ -3,7 +3,7 @@ import { hostScriptRun } from '../../../lib/scripts/host-script-run-operation.js
 import { MinionVersions } from '../../../lib/scripts/minion-versions.js';
 import { hostScriptSshRun } from '../../../lib/scripts/ssh-run-operation.js';
 import { MemoryKnownHosts } from '../../../lib/ssh/host-key-policy.js';
-import { validateItem } from '../../../lib/wecube/validate-item.js';
+import { validateItem } from '../../../lib/input/validate-item.js';
 import { MemoryStore } from '../artifacts/memory-store.js';
 
 const neverSalt = () => {

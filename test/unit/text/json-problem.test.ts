@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { InputError } from '../../../lib/errors.js';
 import { parseEnvelope } from '../../../lib/wecube/envelope.js';
 import { describeJsonProblem, locateJsonProblem } from '../../../lib/text/json-problem.js';
-import { validateItem } from '../../../lib/wecube/validate-item.js';
+import { validateItem } from '../../../lib/input/validate-item.js';
 import { releaseInput } from '../../../lib/releases/release-request.js';
 
 const SECRET = 'Pw-7f3k-S3cr3t';

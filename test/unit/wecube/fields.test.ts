@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { EMPTY, commonFields, looseString, requiredString, safeToken } from '../../../lib/wecube/fields.js';
+import { EMPTY, commonFields, looseString, requiredString, safeToken } from '../../../lib/input/fields.js';
 
 describe('looseString', () => {
   it.each([

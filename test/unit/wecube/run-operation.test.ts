@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { JobFailedError, SaltApiUnavailableError, TargetNoReturnError } from '../../../lib/errors.js';
 import { createLogger } from '../../../lib/log/logger.js';
 import { buildResponse } from '../../../lib/wecube/envelope.js';
-import { commonFields, looseString, requiredString } from '../../../lib/wecube/fields.js';
+import { commonFields, looseString, requiredString } from '../../../lib/input/fields.js';
 import { defineOperation, eachItem, type Operation, type RunContext } from '../../../lib/wecube/operation.js';
 import { runOperation } from '../../../lib/wecube/run-operation.js';
 import { captureLogger } from '../helpers.js';

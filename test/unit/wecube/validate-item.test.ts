@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
 import { InputError } from '../../../lib/errors.js';
-import { commonFields, looseString, requiredString, safeToken } from '../../../lib/wecube/fields.js';
-import { validateItem } from '../../../lib/wecube/validate-item.js';
+import { commonFields, looseString, requiredString, safeToken } from '../../../lib/input/fields.js';
+import { validateItem } from '../../../lib/input/validate-item.js';
 
 const schema = z.object({
   ...commonFields,
