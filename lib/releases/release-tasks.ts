@@ -68,6 +68,18 @@ export function tallySlice(outcomes: readonly HostOutcome[]): SliceTally {
   return tally;
 }
 
+/** Slice tallies added up (a batch's, from its Distributed Map's result). Pure. */
+export function sumTallies(tallies: readonly SliceTally[]): SliceTally {
+  const sum: SliceTally = { succeeded: 0, rolledBack: 0, failed: 0, skipped: 0 };
+  for (const t of tallies) {
+    sum.succeeded += t.succeeded;
+    sum.rolledBack += t.rolledBack;
+    sum.failed += t.failed;
+    sum.skipped += t.skipped;
+  }
+  return sum;
+}
+
 /** The state of a release about to deploy its first batch. */
 export function firstBatch(release: ReleaseState['release'], strategy: ReleaseState['strategy'], batchSizes: number[], sliceSize: number): ReleaseState {
   const slices = slicesOf(batchSizes[0]!, sliceSize);
@@ -91,12 +103,12 @@ export function firstBatch(release: ReleaseState['release'], strategy: ReleaseSt
  */
 export function advanceRelease(state: ReleaseState, stopRequested: boolean): ReleaseState {
   const { results = [], stoppedEarly: _s, haltReason: _h, ...rest } = state;
-  const tally = { ...state.tally };
-  for (const r of results) {
-    tally.succeeded += r.succeeded;
-    tally.rolledBack += r.rolledBack;
-    tally.failed += r.failed;
-  }
+  const batch = sumTallies(results);
+  const tally = {
+    succeeded: state.tally.succeeded + batch.succeeded,
+    rolledBack: state.tally.rolledBack + batch.rolledBack,
+    failed: state.tally.failed + batch.failed,
+  };
   const cursor = state.cursor + 1;
   const next = state.batchSizes[cursor];
   const haltReason =
@@ -473,16 +485,7 @@ export function releaseTasks(rt: Runtime) {
     const next = advanceRelease(state, stopped);
     const id = state.release.id;
     await records.putProgress(id, { batchesDone: next.cursor, at: new Date().toISOString() });
-    // the batch's slice tallies summed (the Distributed Map's result)
-    const outcomes = (state.results ?? []).reduce(
-      (sum, t) => ({
-        succeeded: sum.succeeded + t.succeeded,
-        rolledBack: sum.rolledBack + t.rolledBack,
-        failed: sum.failed + t.failed,
-        skipped: sum.skipped + t.skipped,
-      }),
-      { succeeded: 0, rolledBack: 0, failed: 0, skipped: 0 },
-    );
+    const outcomes = sumTallies(state.results ?? []);
     await publishReleaseEvent(
       publishing,
       releaseEvent('release.batch-ended', id, sequence.batchEnded(state.batchSizes, next.cursor), {

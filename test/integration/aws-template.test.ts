@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -29,6 +29,41 @@ const CA_IN_PACKAGE = 'certs/salt-api-ca.pem';
 // The functions that reach salt-api, a database or a host over SSH (scripts/lib/serverless-functions.ts).
 const VPC_FUNCTIONS =
   /^(HostInfoQuery|SaltApiCall|Router|Mysql\w+|Redis\w+|HostScript\w+|HostFile\w+|HostUser\w+|Disk\w+|Agent\w+|ApplyDeployment\w+|ReleaseStart|ReleaseTrigger|ReleasePrepare|ReleaseHostStep|ReleaseSlice|ReleaseAdvance|ReleaseFinish)LambdaFunction$/;
+
+/**
+ * The packaged host-info/query handler run as Lambda runs it: from the zip's directory `dir` (its working
+ * directory), AUTH_MODE=off, one item against the first stack minion, with the stack's salt-api settings and
+ * `env` on top. Returns its reply envelope and its output (tests grep it).
+ */
+async function invokePackagedHostInfo(dir: string, env: Record<string, string | undefined>) {
+  const stack = stackEnv();
+  const script = `
+    const { handler } = await import(${JSON.stringify(pathToFileURL(join(dir, 'functions', 'host-info-query.mjs')).href)});
+    const event = { version: '2.0', routeKey: '$default', rawPath: '/saltstack/v1/host-info/query', rawQueryString: '', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: [{ guid: 'g0', target: ${JSON.stringify(stackMinions()[0])} }] }), isBase64Encoded: false,
+      requestContext: { requestId: 'probe', http: { method: 'POST', path: '/saltstack/v1/host-info/query' } } };
+    const reply = await handler(event, { awsRequestId: 'probe', getRemainingTimeInMillis: () => 60000 });
+    process.stdout.write('\\nREPORT ' + reply.body + '\\n');`;
+  const { stdout, stderr } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: dir,
+    timeout: 90_000,
+    env: {
+      PATH: process.env['PATH'],
+      NODE_PATH: join(projectRoot, 'node_modules'),
+      STAGE: 'local',
+      AUTH_MODE: 'off',
+      LOG_LEVEL: 'error',
+      SALT_API_URL: stack['SALT_API_URL'],
+      SALT_API_EAUTH: stack['SALT_API_EAUTH'],
+      SALT_API_USER: stack['SALT_API_USER'],
+      ...env,
+    },
+  });
+  const line = stdout.split('\n').find((l) => l.startsWith('REPORT '));
+  if (!line) throw new Error(`host-info/query did not reply: ${stderr.slice(-500)}`);
+  const reply = JSON.parse(line.slice('REPORT '.length)) as { resultCode: string; resultMessage: string; results: { outputs: Array<Record<string, unknown>> } };
+  return { reply, stdout };
+}
 
 /** `serverless package --stage <stage> ...args` into `dir`, offline, without AWS credentials. */
 function packageStack(stage: string, dir: string, args: string[] = [], extraEnv: Record<string, string> = {}) {
@@ -343,41 +378,16 @@ describe('the packaged CloudFormation template, as deployed to an AWS account (i
       const fake = await startFakeSecretsManager();
       const arn = 'arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:saltstack-plugin-ci-secrets-Pk9Lm2';
       fake.secrets.set(arn, { text: JSON.stringify({ SALT_API_PASSWORD: env['SALT_API_PASSWORD'] }), versionId: 'v1' });
-      const script = `
-        const { handler } = await import(${JSON.stringify(pathToFileURL(join(dir, 'functions', 'host-info-query.mjs')).href)});
-        const event = { version: '2.0', routeKey: '$default', rawPath: '/saltstack/v1/host-info/query', rawQueryString: '', headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ inputs: [{ guid: 'g0', target: ${JSON.stringify(stackMinions()[0])} }] }), isBase64Encoded: false,
-          requestContext: { requestId: 'secrets-probe', http: { method: 'POST', path: '/saltstack/v1/host-info/query' } } };
-        const reply = await handler(event, { awsRequestId: 'secrets-probe', getRemainingTimeInMillis: () => 60000 });
-        process.stdout.write('\\nREPORT ' + reply.body + '\\n');`;
       try {
-        const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], {
-          cwd: dir,
-          timeout: 90_000,
-          env: {
-            PATH: process.env['PATH'],
-            NODE_PATH: join(projectRoot, 'node_modules'),
-            STAGE: 'local',
-            AUTH_MODE: 'off',
-            LOG_LEVEL: 'error',
-            SALT_API_URL: env['SALT_API_URL'],
-            SALT_API_EAUTH: env['SALT_API_EAUTH'],
-            SALT_API_USER: env['SALT_API_USER'],
-            SALT_API_CA_FILE: CA_IN_PACKAGE,
-            SECRETS_ID: arn,
-            SECRETS_ENDPOINT: fake.url,
-            // what Lambda gives every function: the role's credentials, for the SDK to sign with
-            AWS_ACCESS_KEY_ID: 'ASIAFAKE',
-            AWS_SECRET_ACCESS_KEY: 'fake-role-secret',
-            AWS_SESSION_TOKEN: 'fake-session',
-          },
+        const { reply, stdout } = await invokePackagedHostInfo(dir, {
+          SALT_API_CA_FILE: CA_IN_PACKAGE,
+          SECRETS_ID: arn,
+          SECRETS_ENDPOINT: fake.url,
+          // what Lambda gives every function: the role's credentials, for the SDK to sign with
+          AWS_ACCESS_KEY_ID: 'ASIAFAKE',
+          AWS_SECRET_ACCESS_KEY: 'fake-role-secret',
+          AWS_SESSION_TOKEN: 'fake-session',
         });
-        const line = stdout.split('\n').find((l) => l.startsWith('REPORT '));
-        const reply = JSON.parse(line!.slice('REPORT '.length)) as {
-          resultCode: string;
-          resultMessage: string;
-          results: { outputs: Array<Record<string, unknown>> };
-        };
         expect([reply.resultCode, reply.resultMessage]).toEqual(['0', 'success']);
         expect(Number(reply.results.outputs[0]!['numCpus'])).toBeGreaterThan(0);
         expect(fake.requests.map((r) => [r.target, r.body['SecretId']])).toEqual([['secretsmanager.GetSecretValue', arn]]);
@@ -454,43 +464,16 @@ describe('the packaged CloudFormation template, as deployed to an AWS account (i
       const dir = join(root, 'unzipped', 'hostInfoQuery');
       if (!existsSync(join(dir, CA_IN_PACKAGE))) await extractZip(join(root, 'created', 'hostInfoQuery.zip'), dir);
       const env = stackEnv();
-      // Its HTTP handler (AUTH_MODE=off) from the zip's directory, the working directory Lambda gives it.
-      const run = (caFile: string | undefined) => {
-        const script = `
-          const { handler } = await import(${JSON.stringify(pathToFileURL(join(dir, 'functions', 'host-info-query.mjs')).href)});
-          const event = { version: '2.0', routeKey: '$default', rawPath: '/saltstack/v1/host-info/query', rawQueryString: '', headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ inputs: [{ guid: 'g0', target: ${JSON.stringify(stackMinions()[0])} }] }), isBase64Encoded: false,
-            requestContext: { requestId: 'ca-probe', http: { method: 'POST', path: '/saltstack/v1/host-info/query' } } };
-          const reply = await handler(event, { awsRequestId: 'ca-probe', getRemainingTimeInMillis: () => 60000 });
-          process.stdout.write('\\nREPORT ' + reply.body + '\\n');`;
-        const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-          cwd: dir,
-          encoding: 'utf8',
-          timeout: 90_000,
-          env: {
-            PATH: process.env['PATH'],
-            NODE_PATH: join(projectRoot, 'node_modules'),
-            STAGE: 'local',
-            AUTH_MODE: 'off',
-            LOG_LEVEL: 'error',
-            SALT_API_URL: env['SALT_API_URL'],
-            SALT_API_EAUTH: env['SALT_API_EAUTH'],
-            SALT_API_USER: env['SALT_API_USER'],
-            SALT_API_PASSWORD: env['SALT_API_PASSWORD'],
-            ...(caFile && { SALT_API_CA_FILE: caFile }),
-          },
-        });
-        const line = child.stdout.split('\n').find((l) => l.startsWith('REPORT '));
-        if (!line) throw new Error(`host-info/query did not reply: ${child.stderr.slice(-500)}`);
-        return JSON.parse(line.slice('REPORT '.length)) as { resultCode: string; results: { outputs: Array<Record<string, unknown>> } };
-      };
+      // Its HTTP handler from the zip's directory, the working directory Lambda gives it.
+      const run = async (caFile: string | undefined) =>
+        (await invokePackagedHostInfo(dir, { SALT_API_PASSWORD: env['SALT_API_PASSWORD'], ...(caFile && { SALT_API_CA_FILE: caFile }) })).reply;
       expect(env['SALT_API_URL']).toMatch(/^https:/);
-      const withCa = run(CA_IN_PACKAGE);
+      const withCa = await run(CA_IN_PACKAGE);
       expect(withCa.resultCode).toBe('0');
       expect(withCa.results.outputs[0]!['errorCode']).toBe('0');
       expect(Number(withCa.results.outputs[0]!['numCpus'])).toBeGreaterThan(0);
       // control: the same call with the public CAs only fails verification of the stack's certificate
-      const withoutCa = run(undefined);
+      const withoutCa = await run(undefined);
       expect(withoutCa.resultCode).toBe('1');
       expect(withoutCa.results.outputs[0]!['errorMessage']).toMatch(/could not be reached \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/);
     }, 200_000);

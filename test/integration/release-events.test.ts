@@ -15,7 +15,7 @@ import type { Runtime } from '../../lib/runtime.js';
 import { runOperation } from '../../lib/wecube/run-operation.js';
 import { fakeEventBridge, webhookReceiver, type Receiver } from '../support/event-receivers.js';
 import { s3, uniqueName } from '../support/hosts.js';
-import { appStatus, buildReleaseApp, hostPath } from '../support/release-app.js';
+import { appStatus, buildReleaseApp, hostPath, removeReleaseApps } from '../support/release-app.js';
 import { capturedLogs, stackEnv, stackMinions, stackRuntime } from '../support/stack.js';
 
 type Out = Record<string, any>;
@@ -110,26 +110,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const host of [m0, m1]) rmSync(failMarker(host), { force: true });
-  for (const dir of [dest, ...listDests]) {
-    await rt
-      .salt()
-      .local({
-        fun: 'cmd.run_all',
-        arg: [['sh', '-c', 'test -x "$1" && "$1"; true', 'stop', `${dir}bin/stop.sh`]],
-        kwarg: { python_shell: false, runas: user },
-        tgt: [m0, m1],
-        timeout: 20,
-      })
-      .catch(() => undefined);
-    await rt
-      .salt()
-      .local({ fun: 'file.remove', arg: [dir.replace(/\/$/, '')], tgt: [m0, m1], timeout: 20 })
-      .catch(() => undefined);
-  }
-  await rt
-    .salt()
-    .local({ fun: 'user.delete', arg: [user], kwarg: { remove: true, force: true }, tgt: [m0], timeout: 20 })
-    .catch(() => undefined);
+  await removeReleaseApps(rt.salt(), [m0, m1], [dest, ...listDests], user);
   for (const key of keys) await store.remove(bucket, key);
   await Promise.all([hook?.close(), bridge?.close()]);
   for (const [k, v] of Object.entries(savedEnv)) {

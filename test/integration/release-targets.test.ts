@@ -11,7 +11,7 @@ import type { LocalStepFunctions } from '../../lib/releases/local-step-functions
 import { resolveTargetExpression } from '../../lib/salt/target-expression.js';
 import { runOperation } from '../../lib/wecube/run-operation.js';
 import { s3, uniqueName } from '../support/hosts.js';
-import { appStatus, buildReleaseApp, hostPath } from '../support/release-app.js';
+import { appStatus, buildReleaseApp, hostPath, removeReleaseApps } from '../support/release-app.js';
 import { stackEnv, stackMinions, stackRuntime } from '../support/stack.js';
 
 type Out = Record<string, any>;
@@ -61,20 +61,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await setGrain(m1, undefined).catch(() => undefined);
-  const salt = rt.salt();
-  for (const label of ['grain', 'compound']) {
-    await salt
-      .local({
-        fun: 'cmd.run_all',
-        arg: [['sh', '-c', 'test -x "$1" && "$1"; true', 'stop', `${dirOf(label)}bin/stop.sh`]],
-        kwarg: { python_shell: false, runas: user },
-        tgt: [m0, m1],
-        timeout: 20,
-      })
-      .catch(() => undefined);
-    await salt.local({ fun: 'file.remove', arg: [dirOf(label).replace(/\/$/, '')], tgt: [m0, m1], timeout: 20 }).catch(() => undefined);
-  }
-  await salt.local({ fun: 'user.delete', arg: [user], kwarg: { remove: true, force: true }, tgt: [m0, m1], timeout: 20 }).catch(() => undefined);
+  await removeReleaseApps(rt.salt(), [m0, m1], [dirOf('grain'), dirOf('compound')], user);
   await store.remove(bucket, key);
 }, 120_000);
 

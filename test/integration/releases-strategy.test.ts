@@ -10,7 +10,7 @@ import type { LocalStepFunctions } from '../../lib/releases/local-step-functions
 import { ReleaseStore } from '../../lib/releases/release-store.js';
 import { runOperation } from '../../lib/wecube/run-operation.js';
 import { s3, uniqueName } from '../support/hosts.js';
-import { appStatus, buildReleaseApp, hostPath } from '../support/release-app.js';
+import { appStatus, buildReleaseApp, hostPath, removeReleaseApps } from '../support/release-app.js';
 import { stackEnv, stackMinions, stackRuntime } from '../support/stack.js';
 
 type Out = Record<string, any>;
@@ -76,24 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const host of [m0, m1]) rmSync(failMarker(host), { force: true });
-  await rt
-    .salt()
-    .local({
-      fun: 'cmd.run_all',
-      arg: [['sh', '-c', 'test -x "$1" && "$1"; true', 'stop', `${dest}bin/stop.sh`]],
-      kwarg: { python_shell: false, runas: user },
-      tgt: [m0, m1],
-      timeout: 20,
-    })
-    .catch(() => undefined);
-  await rt
-    .salt()
-    .local({ fun: 'file.remove', arg: [dest.replace(/\/$/, '')], tgt: [m0, m1], timeout: 20 })
-    .catch(() => undefined);
-  await rt
-    .salt()
-    .local({ fun: 'user.delete', arg: [user], kwarg: { remove: true, force: true }, tgt: [m0], timeout: 20 })
-    .catch(() => undefined);
+  await removeReleaseApps(rt.salt(), [m0, m1], [dest], user);
   for (const key of keys) await store.remove(bucket, key);
 });
 

@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
+import type { SaltClient } from '../../lib/salt/salt-client.js';
 import { stackEnv } from './stack.js';
 
 export interface AppStatus {
@@ -317,4 +318,24 @@ export async function appStatus(host: string, destination: string, timeoutMs = 2
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Puts the stack's hosts back after release tests: each app in `dirs` stopped (its own stop script, as the
+ * app's user) and removed, then the user deleted. Best effort: a host or an app already gone is no failure.
+ */
+export async function removeReleaseApps(salt: Pick<SaltClient, 'local'>, hosts: string[], dirs: readonly string[], user: string): Promise<void> {
+  const quietly = (call: Parameters<SaltClient['local']>[0]) => salt.local(call).catch(() => undefined);
+  for (const dir of dirs) {
+    await quietly({
+      fun: 'cmd.run_all',
+      arg: [['sh', '-c', 'test -x "$1" && "$1"; true', 'stop', `${dir}bin/stop.sh`]],
+      kwarg: { python_shell: false, runas: user },
+      tgt: hosts,
+      timeout: 20,
+    });
+    await quietly({ fun: 'file.remove', arg: [dir.replace(/\/$/, '')], tgt: hosts, timeout: 20 });
+  }
+  // on one host: the stack's minions share this machine's /etc/passwd (two userdels at once would race)
+  await quietly({ fun: 'user.delete', arg: [user], kwarg: { remove: true, force: true }, tgt: hosts.slice(0, 1), timeout: 20 });
 }
